@@ -1,0 +1,1 @@
+"""reti.augment."""

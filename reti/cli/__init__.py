@@ -1,0 +1,1 @@
+"""reti's command-line interface."""

@@ -1,0 +1,9 @@
+"""`reti text`: placeholder until its issue lands."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `text` subcommand (nothing yet)."""

@@ -1,0 +1,182 @@
+"""Atomic writes and reti's checkpoint format (safetensors + JSON, never pickle).
+
+A checkpoint is a folder::
+
+    ckpt/
+      tensors.safetensors   every tensor (model weights, optimizer moments, RNG states)
+      meta.json             {"format": "reti-checkpoint", "version": 1, "sha256": ..., ...}
+
+It is written into a temporary sibling folder, fsynced, and renamed into place, so a crash
+mid-write leaves the previous checkpoint untouched and never a half-written one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from reti.errors import CheckpointError, DataNotFoundError
+
+CHECKPOINT_FORMAT = "reti-checkpoint"
+CHECKPOINT_VERSION = 1
+TENSORS_FILE = "tensors.safetensors"
+META_FILE = "meta.json"
+
+
+def _fsync_dir(path: Path) -> None:
+    with contextlib.suppress(OSError):  # not every filesystem lets a folder be opened
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temp file + fsync + rename; readers see old or new."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """``atomic_write_bytes`` for UTF-8 text."""
+    return atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
+    """``atomic_write_bytes`` for an indented JSON document."""
+    return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary folder; on success it replaces ``path`` in one rename, else vanishes."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    try:
+        yield tmp
+        for child in tmp.iterdir():
+            with open(child, "rb") as fh:
+                os.fsync(fh.fileno())
+        if path.exists():
+            # os.replace cannot swap a non-empty folder: move the old one aside first.
+            old = path.with_name(f".{path.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+        _fsync_dir(path.parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_checkpoint(
+    path: str | os.PathLike, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
+) -> Path:
+    """Write ``tensors`` (safetensors) and JSON-able ``meta`` as one checkpoint folder, atomically.
+
+    Tensors are saved contiguous and detached; shared storage is copied (safetensors refuses
+    aliasing, and tied weights are re-tied by the model on load).
+    """
+    flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
+    path = Path(path)
+    with atomic_dir(path) as tmp:
+        save_file(flat, str(tmp / TENSORS_FILE))
+        full = {
+            "format": CHECKPOINT_FORMAT,
+            "version": CHECKPOINT_VERSION,
+            "sha256": sha256_file(tmp / TENSORS_FILE),
+            **meta,
+        }
+        with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
+            json.dump(full, fh, indent=2, sort_keys=True)
+    return path
+
+
+def _refuse_foreign(path: Path) -> None:
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head[:1] == b"\x80" or head[:2] == b"PK":
+        raise CheckpointError(
+            f"{path} looks like a pickle / torch.save file; reti never loads pickles "
+            "(they can run code). Convert it to a reti checkpoint folder."
+        )
+    raise CheckpointError(
+        f"{path} is a file, not a reti checkpoint folder ({TENSORS_FILE} + {META_FILE})"
+    )
+
+
+def load_checkpoint(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Read a checkpoint folder back as ``(tensors, meta)``, checking format, version and hash.
+
+    Raises:
+        DataNotFoundError: ``path`` does not exist.
+        CheckpointError: a pickle, a foreign or truncated file, or a hash mismatch.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"checkpoint {path} does not exist")
+    if path.is_file():
+        _refuse_foreign(path)
+    meta_path, tensor_path = path / META_FILE, path / TENSORS_FILE
+    if not meta_path.is_file() or not tensor_path.is_file():
+        raise CheckpointError(
+            f"{path} is not a reti checkpoint: needs {TENSORS_FILE} and {META_FILE}"
+        )
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{meta_path} is not valid JSON ({exc.__class__.__name__})") from None
+    if not isinstance(meta, dict) or meta.get("format") != CHECKPOINT_FORMAT:
+        raise CheckpointError(f"{path} is not a reti checkpoint (format field missing or foreign)")
+    if meta.get("version") != CHECKPOINT_VERSION:
+        raise CheckpointError(
+            f"{path} has checkpoint version {meta.get('version')!r}; "
+            f"this reti reads version {CHECKPOINT_VERSION}"
+        )
+    if sha256_file(tensor_path) != meta.get("sha256"):
+        raise CheckpointError(f"{tensor_path} is truncated or changed: its SHA-256 does not match")
+    try:
+        tensors = load_file(str(tensor_path), device=str(device))
+    except (SafetensorError, OSError, RuntimeError) as exc:
+        raise CheckpointError(f"{tensor_path} cannot be read: {exc}") from None
+    return tensors, meta

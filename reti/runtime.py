@@ -1,0 +1,103 @@
+"""Where computation runs and how randomness is seeded: devices, generators, autocast."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+
+import numpy as np
+import torch
+
+from reti.errors import ConfigError
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+
+
+def resolve_device(spec: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` picks cuda > mps > cpu; ``"cuda:1"`` and friends are checked for availability.
+
+    Raises:
+        ConfigError: unknown device name, or a device this machine does not have.
+    """
+    if isinstance(spec, torch.device):
+        return spec
+    name = str(spec).strip().lower()
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    kind = name.split(":")[0]
+    if kind not in DEVICES[1:]:
+        raise ConfigError(
+            f"device must be one of {', '.join(DEVICES)} (cuda:N allowed), got {spec!r}"
+        )
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"device {spec!r} was asked for but CUDA is not available here")
+    if kind == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ConfigError(f"device {spec!r} was asked for but MPS is not available here")
+    try:
+        return torch.device(name)
+    except RuntimeError as exc:
+        raise ConfigError(f"bad device {spec!r}: {exc}") from None
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, NumPy and torch (all devices); return a CPU ``torch.Generator`` for the seed.
+
+    reti code draws its randomness from explicit generators; the global seeds are set too, so
+    that user code and torch internals (dropout, init) are reproducible.
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return make_generator(seed)
+
+
+def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:
+    """A fresh ``torch.Generator`` on ``device`` seeded with ``seed``."""
+    gen = torch.Generator(device=device)
+    gen.manual_seed(int(seed))
+    return gen
+
+
+def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``precision`` on ``device``; ``None`` means plain fp32.
+
+    ``auto``: bf16 on CUDA devices that support it, fp16 on older CUDA, fp32 elsewhere (on this
+    2-core CPU bf16 autocast was measured slower than fp32, see bench/train_overhead.py).
+    """
+    if precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    if precision == "fp32":
+        return None
+    if precision == "auto":
+        if device.type == "cuda":
+            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return None
+    if precision == "fp16" and device.type == "cpu":
+        raise ConfigError("precision 'fp16' needs a GPU; use 'bf16' or 'fp32' on the CPU")
+    return torch.bfloat16 if precision == "bf16" else torch.float16
+
+
+def autocast(device: torch.device, dtype: torch.dtype | None):
+    """``torch.autocast`` for ``dtype`` on ``device``, or a no-op context when ``dtype`` is None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=dtype)
+
+
+def world() -> tuple[int, int, int]:
+    """``(rank, local_rank, world_size)`` from the torchrun environment; ``(0, 0, 1)`` alone."""
+    return (
+        int(os.environ.get("RANK", 0)),
+        int(os.environ.get("LOCAL_RANK", 0)),
+        int(os.environ.get("WORLD_SIZE", 1)),
+    )
