@@ -21,7 +21,9 @@ def _positive(name: str, value: int) -> int:
     return value
 
 
-def receptive_field(kernel_size: int, dilations: list[int] | tuple[int, ...], convs: int = 2) -> int:
+def receptive_field(
+    kernel_size: int, dilations: list[int] | tuple[int, ...], convs: int = 2
+) -> int:
     """Input steps seen by one output of stacked causal convs: 1 + convs * sum_l (k-1) d_l.
 
     Each level holds ``convs`` convolutions of dilation d_l (a TCN block has two).
@@ -86,9 +88,8 @@ class TemporalBlock(nn.Module):
         self.conv1 = CausalConv1d(in_channels, out_channels, kernel_size, dilation)
         self.conv2 = CausalConv1d(out_channels, out_channels, kernel_size, dilation)
         self.drop = nn.Dropout(dropout)
-        self.shortcut = (
-            nn.Conv1d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
-        )
+        same = in_channels == out_channels
+        self.shortcut = nn.Identity() if same else nn.Conv1d(in_channels, out_channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.drop(F.relu(self.conv1(x)))

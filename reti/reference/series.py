@@ -84,4 +84,3 @@ def causal_conv1d(
                     h = h + weight[j, c] * x[i - j * dilation, c]
         rows.append(h if bias is None else h + bias)
     return phi(torch.stack(rows))
-
