@@ -1,0 +1,102 @@
+"""Data-parallel training under ``torchrun``: process group, sharded data order, DDP, reductions.
+
+``torchrun --nproc-per-node N`` sets RANK / LOCAL_RANK / WORLD_SIZE; ``setup`` then joins the
+process group (NCCL on GPUs, gloo on the CPU) and gives each rank its device. Every rank draws
+the same shuffled order from the same seed; ``shard`` cuts it into global batches of
+``batch_size * world_size`` and hands rank r the r-th slice of each, which is what
+``DistributedSampler`` does, with the trailing partial global batch dropped so that every rank
+takes the same number of steps (an unequal count would hang the gradient all-reduce).
+Alone (WORLD_SIZE 1) every function here is a no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+from torch import nn
+
+from reti.runtime import resolve_device, world
+
+
+@dataclass
+class Dist:
+    """Where this process stands: its rank, its local rank, how many there are, its device."""
+
+    rank: int
+    local_rank: int
+    world_size: int
+    device: torch.device
+    created_group: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def setup(device: str = "auto") -> Dist:
+    """Read the torchrun environment; join the process group when there is more than one rank."""
+    rank, local_rank, world_size = world()
+    dev = resolve_device(device)
+    if world_size > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+    created = False
+    if world_size > 1 and not dist.is_initialized():
+        backend = "nccl" if dev.type == "cuda" else "gloo"
+        dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
+        created = True
+    return Dist(rank, local_rank, world_size, dev, created)
+
+
+def teardown(info: Dist) -> None:
+    """Leave the process group if ``setup`` joined it."""
+    if info.created_group and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def shard(order: torch.Tensor, batch_size: int, info: Dist) -> list[torch.Tensor]:
+    """This rank's micro-batches of indices from the epoch's shuffled ``order``.
+
+    Alone: ``order`` in consecutive chunks of ``batch_size`` (the last may be shorter).
+    """
+    if not info.active:
+        return list(order.split(batch_size))
+    span = batch_size * info.world_size
+    usable = (len(order) // span) * span
+    starts = range(info.rank * batch_size, usable, span)
+    return [order[s : s + batch_size] for s in starts]
+
+
+def batches_per_epoch(n: int, batch_size: int, info: Dist) -> int:
+    """How many micro-batches each rank takes per epoch (see ``shard``)."""
+    if not info.active:
+        return -(-n // batch_size)
+    return n // (batch_size * info.world_size)
+
+
+def wrap(model: nn.Module, info: Dist) -> nn.Module:
+    """``DistributedDataParallel(model)`` under torchrun, else ``model`` itself."""
+    if not info.active:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [info.device.index] if info.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def all_reduce_sum(values: torch.Tensor, info: Dist) -> torch.Tensor:
+    """Sum a tensor over ranks (in place, returned); alone it is returned unchanged."""
+    if info.active:
+        dist.all_reduce(values, op=dist.ReduceOp.SUM)
+    return values
+
+
+def barrier(info: Dist) -> None:
+    if info.active:
+        dist.barrier()
