@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from torch import nn
 
 from reti.errors import ConfigError, ShapeError
+from reti.layers import Dropout
 from reti.models.pattern import Layer, Pattern, expand, parse, to_pattern
 
 ACTIVATIONS = {"RELU": nn.ReLU, "TANH": nn.Tanh, "SIGMOID": nn.Sigmoid, "GELU": nn.GELU}
@@ -33,13 +34,6 @@ class CNNConfig:
 def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
     """notes: CONV layer in Pytorch, output = floor((W - F + 2P) / S) + 1."""
     return (size + 2 * padding - kernel) // stride + 1
-
-
-def _dropout(p: float, mode: str) -> nn.Module:
-    # reti.layers.Dropout is the notes' dropout with both modes (inverted / standard).
-    from reti.layers import Dropout
-
-    return Dropout(p, mode=mode)
 
 
 class _Builder:
@@ -102,7 +96,7 @@ class _Builder:
             bn = nn.BatchNorm2d if len(self.shape) == 3 else nn.BatchNorm1d
             self.modules.append(bn(self.shape[0]))
         elif kind == "DROPOUT":
-            self.modules.append(_dropout(layer.arg("p"), layer.arg("mode", self.dropout_mode)))
+            self.modules.append(Dropout(layer.arg("p"), layer.arg("mode", self.dropout_mode)))
         else:
             self.modules.append(ACTIVATIONS[kind]())
 

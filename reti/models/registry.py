@@ -1,0 +1,153 @@
+"""Named vision models as data: ``MODELS[name] = (builder, kwargs)``, and ``build_model``.
+
+A name that is not in the table is read as a CNN pattern (``reti.models.pattern``), so
+``build_model("[(CONV3@32-RELU)*2-POOL]*2-(FC@128-RELU)*1,SOFTMAX", 10, 1, 28)`` works too.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from reti.errors import ConfigError, ParseError
+from reti.models.cnn import CNNConfig, PatternCNN, count_parameters
+from reti.models.pattern import parse
+from reti.models.resnet import ResNet, ResNetConfig
+from reti.models.vgg import VGG, VGGConfig
+
+# A compact CNN for 28x28 digits (bench/mnist_speed.py's net): BN after every conv, GAP head.
+SMALL_CNN = "CONV3@32-BN-RELU-POOL-[CONV3@64-BN-RELU]*2-POOL-CONV3@128-BN-RELU-GAP,SOFTMAX"
+# LeNet-5's shape (LeCun 1998) with ReLU and max pools: 28 -> 28 -> 14 -> 10 -> 5.
+LENET = "CONV5@6-RELU-POOL-CONV5@16(padding=0)-RELU-POOL-FC@120-RELU-FC@84-RELU,SOFTMAX"
+
+
+def _pattern(
+    num_classes: int,
+    in_channels: int,
+    image_size: int,
+    pattern: str = SMALL_CNN,
+    dropout_mode: str = "inverted",
+) -> nn.Module:
+    return PatternCNN(CNNConfig(pattern, in_channels, image_size, num_classes, dropout_mode))
+
+
+def _vgg(
+    num_classes: int,
+    in_channels: int,
+    image_size: int,
+    depth: int = 16,
+    batch_norm: bool = False,
+    dropout: float = 0.5,
+    dropout_mode: str = "inverted",
+    small: bool | None = None,
+) -> nn.Module:
+    config = VGGConfig(
+        depth, batch_norm, num_classes, in_channels, image_size, dropout, dropout_mode, small
+    )
+    return VGG(config)
+
+
+def _resnet(
+    num_classes: int,
+    in_channels: int,
+    image_size: int,
+    depth: int = 20,
+    family: str = "cifar",
+    shortcut: str = "A",
+) -> nn.Module:
+    return ResNet(ResNetConfig(depth, family, shortcut, num_classes, in_channels))
+
+
+MODELS: dict[str, tuple[Callable[..., nn.Module], dict]] = {
+    "cnn": (_pattern, {"pattern": SMALL_CNN}),
+    "lenet": (_pattern, {"pattern": LENET}),
+    "vgg11": (_vgg, {"depth": 11}),
+    "vgg13": (_vgg, {"depth": 13}),
+    "vgg16": (_vgg, {"depth": 16}),
+    "vgg19": (_vgg, {"depth": 19}),
+    "vgg11_bn": (_vgg, {"depth": 11, "batch_norm": True}),
+    "vgg13_bn": (_vgg, {"depth": 13, "batch_norm": True}),
+    "vgg16_bn": (_vgg, {"depth": 16, "batch_norm": True}),
+    "vgg19_bn": (_vgg, {"depth": 19, "batch_norm": True}),
+    "resnet18": (_resnet, {"depth": 18, "family": "imagenet", "shortcut": "B"}),
+    "resnet34": (_resnet, {"depth": 34, "family": "imagenet", "shortcut": "B"}),
+    "resnet50": (_resnet, {"depth": 50, "family": "imagenet", "shortcut": "B"}),
+    "resnet101": (_resnet, {"depth": 101, "family": "imagenet", "shortcut": "B"}),
+    "resnet152": (_resnet, {"depth": 152, "family": "imagenet", "shortcut": "B"}),
+    "plain18": (_resnet, {"depth": 18, "family": "imagenet", "shortcut": "none"}),
+    "plain34": (_resnet, {"depth": 34, "family": "imagenet", "shortcut": "none"}),
+    "plain50": (_resnet, {"depth": 50, "family": "imagenet", "shortcut": "none"}),
+    "plain101": (_resnet, {"depth": 101, "family": "imagenet", "shortcut": "none"}),
+    "plain152": (_resnet, {"depth": 152, "family": "imagenet", "shortcut": "none"}),
+    "resnet20": (_resnet, {"depth": 20}),
+    "resnet32": (_resnet, {"depth": 32}),
+    "resnet44": (_resnet, {"depth": 44}),
+    "resnet56": (_resnet, {"depth": 56}),
+    "resnet110": (_resnet, {"depth": 110}),
+    "resnet1202": (_resnet, {"depth": 1202}),
+    "plain20": (_resnet, {"depth": 20, "shortcut": "none"}),
+    "plain32": (_resnet, {"depth": 32, "shortcut": "none"}),
+    "plain44": (_resnet, {"depth": 44, "shortcut": "none"}),
+    "plain56": (_resnet, {"depth": 56, "shortcut": "none"}),
+    "plain110": (_resnet, {"depth": 110, "shortcut": "none"}),
+    "plain1202": (_resnet, {"depth": 1202, "shortcut": "none"}),
+}
+
+
+_INPUT = ("num_classes", "in_channels", "image_size")
+
+
+def _looks_like_name(text: str) -> bool:
+    return text.replace("_", "").isalnum() and text == text.lower()
+
+
+def build_model(
+    name: str, num_classes: int, in_channels: int, image_size: int, **options
+) -> nn.Module:
+    """Build a named model (``MODELS``) or a CNN pattern for the given classes and input.
+
+    ``options`` override the table's kwargs (e.g. ``shortcut="B"``, ``dropout_mode="standard"``).
+
+    Raises:
+        ConfigError: an unknown name (with the closest names) or an unknown option.
+        ParseError: a pattern that does not parse.
+    """
+    if name in MODELS:
+        builder, kwargs = MODELS[name]
+    else:
+        builder, kwargs = _pattern, {"pattern": name}
+        try:
+            parse(name)  # parse first, so a bad pattern reports its column
+        except ParseError:
+            if _looks_like_name(name):
+                close = difflib.get_close_matches(name, list(MODELS), n=3)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ConfigError(
+                    f"unknown model {name!r}{hint} (see `reti vision models`, or give a pattern "
+                    f"like 'CONV3@32-RELU-POOL-FC@64-RELU,SOFTMAX')"
+                ) from None
+            raise
+    allowed = set(inspect.signature(builder).parameters) - set(_INPUT)
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"model {name!r} has no option {unknown[0]!r}; options: {', '.join(sorted(allowed))}"
+        )
+    return builder(num_classes, in_channels, image_size, **{**kwargs, **options})
+
+
+def list_models() -> list[str]:
+    """The names in the table, in table order."""
+    return list(MODELS)
+
+
+def parameter_count(
+    name: str, num_classes: int = 10, in_channels: int = 3, image_size: int = 32
+) -> int:
+    """Parameters of a model built on the meta device (no memory is allocated)."""
+    with torch.device("meta"):
+        return count_parameters(build_model(name, num_classes, in_channels, image_size))
