@@ -1,0 +1,138 @@
+"""Multi-head causal self-attention with an optional score bias and a per-layer KV cache.
+
+notes: Self-Attention. Each token becomes a query, a key and a value (one ``nn.Linear`` makes
+all three); scores Q K^T / sqrt(hs) plus an optional position bias (ALiBi, relative), the future
+(upper triangle) at -inf, a softmax, a weighted sum of the values; the heads are concatenated and
+projected. The fast path is ``F.scaled_dot_product_attention``; ``reti.reference.attention``
+writes the same formula plainly, and the tests prove the two equal.
+
+During generation a :class:`KVCache` keeps the keys and values of the tokens already seen, so
+each step feeds only the new token: the cache changes what is fed back, not the loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reti.errors import ConfigError, ShapeError
+
+
+class KVCache:
+    """Keys and values of one attention layer for the tokens seen so far.
+
+    Shape: k, v (B, nh, T_seen, hs).
+    """
+
+    def __init__(self) -> None:
+        self.k: torch.Tensor | None = None
+        self.v: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return 0 if self.k is None else self.k.shape[2]
+
+    def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Add the new steps' keys and values; return all of them (old first)."""
+        if self.k is None:
+            self.k, self.v = k, v
+        else:
+            self.k = torch.cat([self.k, k], dim=2)  # (B, nh, T_seen + T_new, hs)
+            self.v = torch.cat([self.v, v], dim=2)
+        return self.k, self.v
+
+    def keep_last(self, n: int) -> None:
+        """Drop all but the last ``n`` steps (a sliding window for distance-only positions)."""
+        if n <= 0:
+            self.k = self.v = None
+        elif self.k is not None and len(self) > n:
+            self.k, self.v = self.k[:, :, -n:], self.v[:, :, -n:]
+
+
+def causal_bias(n_q: int, n_k: int, device=None, dtype=torch.float32) -> torch.Tensor:
+    """0 where query i may see key j (j <= i + n_k - n_q), -inf on the future.
+
+    The queries are the last ``n_q`` of ``n_k`` positions (as with a KV cache).
+
+    Shape: -> (n_q, n_k).
+    """
+    i = torch.arange(n_q, device=device)[:, None] + (n_k - n_q)
+    j = torch.arange(n_k, device=device)[None, :]
+    zero = torch.zeros((), device=device, dtype=dtype)
+    return torch.where(j <= i, zero, torch.tensor(-math.inf, device=device, dtype=dtype))
+
+
+class CausalSelfAttention(nn.Module):
+    """Masked multi-head self-attention: softmax(Q K^T / sqrt(hs) + bias + mask) V, heads
+    concatenated, then a linear projection.
+
+    notes: Self-Attention (Masked Self-Attention, Multi-Head Attention).
+
+    Args:
+        d_model: the width C; n_head heads of size hs = C / n_head.
+        dropout: dropout on the attention weights while training.
+
+    Shape: x (B, T, C), bias (nh, T, T_all) or (B, nh, T, T_all) -> (B, T, C).
+    """
+
+    def __init__(self, d_model: int, n_head: int, dropout: float = 0.0, bias: bool = True):
+        super().__init__()
+        if n_head < 1 or d_model % n_head:
+            raise ConfigError(
+                f"d_model must be divisible by n_head >= 1, got d_model={d_model}, n_head={n_head}"
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ConfigError(f"attention dropout must be in [0, 1), got {dropout}")
+        self.n_head, self.head_size = n_head, d_model // n_head
+        self.dropout = dropout
+        self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
+        self.proj = nn.Linear(d_model, d_model, bias=bias)
+
+    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        q, k, v = self.qkv(x).chunk(3, dim=-1)  # (B, T, 3C) -> 3 x (B, T, C)
+        shape = (self.n_head, self.head_size)
+        # (B, T, C) -> (B, T, nh, hs) -> (B, nh, T, hs)
+        return tuple(t.unflatten(-1, shape).transpose(1, 2) for t in (q, k, v))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        bias: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+        return_weights: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """``bias`` holds the position bias of the scores and must already carry the causal
+        -inf (see :func:`causal_bias`); without it the plain causal mask is used.
+
+        With ``return_weights`` the scores go through the plain formula and the attention
+        weights (B, nh, T, T_all) come back too (for plots).
+        """
+        if x.dim() != 3:
+            raise ShapeError(f"attention input must be (B, T, C), got shape {tuple(x.shape)}")
+        n_new = x.shape[1]
+        q, k, v = self._heads(x)
+        if cache is not None:
+            k, v = cache.append(k, v)
+        n_all = k.shape[2]
+        p = self.dropout if self.training else 0.0
+        if return_weights:
+            if bias is None:
+                bias = causal_bias(n_new, n_all, x.device, q.dtype)
+            weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_size) + bias, -1)
+            out = F.dropout(weights, p, self.training) @ v
+        elif bias is None:
+            # One new token sees every key; otherwise PyTorch's causal kernel (Tq == Tk here).
+            causal = n_new > 1
+            if causal and n_new != n_all:
+                bias = causal_bias(n_new, n_all, x.device, q.dtype)
+                causal = False
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=bias, dropout_p=p, is_causal=causal
+            )
+        else:
+            out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype), dropout_p=p)
+        out = out.transpose(1, 2).flatten(2)  # (B, nh, T, hs) -> (B, T, C)
+        out = self.proj(out)
+        return (out, weights) if return_weights else out
