@@ -1,0 +1,402 @@
+"""Geometric augmentations (notes: Data Augmentation, Trasformazioni Geometriche).
+
+Flips, 90-degree rotations and crops move whole pixels, so they are exact tensor ops (flip,
+rot90, one gather). Rotation, translation, scaling, shear, zoom and affine resample: each draws a
+per-sample 3x3 matrix in centred pixel coordinates (x right, y down, origin at the image centre)
+and a run of them inside a ``Compose`` multiplies into ONE matrix per sample, so the batch is
+resampled by ONE ``grid_sample`` (bilinear, zeros outside the image, ``align_corners=False``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from reti.augment.compose import (
+    Param,
+    Transform,
+    check_probability,
+    draw_mask,
+    uniform,
+)
+from reti.errors import ConfigError, ShapeError
+
+
+def _where_subset(x: torch.Tensor, mask: torch.Tensor | None, fn) -> torch.Tensor:
+    """x with ``fn`` applied to the images picked by ``mask`` (all of them when None)."""
+    if mask is None:
+        return fn(x)
+    idx = mask.nonzero().squeeze(1)
+    if idx.numel():
+        x[idx] = fn(x[idx])
+    return x
+
+
+class HFlip(Transform):
+    """Mirror left-right with probability p: x'[..., j] = x[..., W-1-j]."""
+
+    op = "hflip"
+    params = (Param("p", "prob", 0.5),)
+
+    def __init__(self, p: float = 0.5):
+        self.p = check_probability("hflip p", p)
+
+    def apply(self, x, y, generator):
+        mask = draw_mask(self.p, x.shape[0], generator, x.device)
+        return _where_subset(x, mask, lambda t: t.flip(3)), y
+
+
+class VFlip(Transform):
+    """Mirror top-bottom with probability p: x'[..., i, :] = x[..., H-1-i, :]."""
+
+    op = "vflip"
+    params = (Param("p", "prob", 0.5),)
+
+    def __init__(self, p: float = 0.5):
+        self.p = check_probability("vflip p", p)
+
+    def apply(self, x, y, generator):
+        mask = draw_mask(self.p, x.shape[0], generator, x.device)
+        return _where_subset(x, mask, lambda t: t.flip(2)), y
+
+
+class Rot90(Transform):
+    """Rotate by k * 90 degrees, k uniform in {1, 2, 3}, with probability p (exact).
+
+    Raises:
+        ShapeError: a non-square image (a quarter turn would change its shape).
+    """
+
+    op = "rot90"
+    params = (Param("p", "prob", 0.5),)
+
+    def __init__(self, p: float = 0.5):
+        self.p = check_probability("rot90 p", p)
+
+    def apply(self, x, y, generator):
+        if x.shape[2] != x.shape[3]:
+            raise ShapeError(f"rot90 needs square images, got H={x.shape[2]}, W={x.shape[3]}")
+        B = x.shape[0]
+        k = torch.randint(1, 4, (B,), generator=generator, device=generator.device).to(x.device)
+        mask = draw_mask(self.p, B, generator, x.device)
+        if mask is not None:
+            k = torch.where(mask, k, torch.zeros_like(k))
+        for turns in (1, 2, 3):
+            x = _where_subset(x, k == turns, lambda t, n=turns: torch.rot90(t, n, dims=(2, 3)))
+        return x, y
+
+
+# ----------------------------------------------------------------------------------- affine ops
+def _range(name: str, value, symmetric: bool = True) -> tuple[float, float]:
+    """A number v means [-v, v] (or [v, v] when not symmetric); a pair means [lo, hi]."""
+    if isinstance(value, (tuple, list)) and len(value) == 2:
+        lo, hi = (float(v) for v in value)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        lo, hi = (-abs(float(value)), abs(float(value))) if symmetric else (value, value)
+    else:
+        raise ConfigError(f"{name} must be a number or a pair (lo, hi), got {value!r}")
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ConfigError(f"{name} must be finite with lo <= hi, got {value!r}")
+    return lo, hi
+
+
+def _rotation(theta: torch.Tensor) -> torch.Tensor:
+    """(B,) radians -> (B, 3, 3) rotations (counter-clockwise on screen, y pointing down)."""
+    c, s = torch.cos(theta), torch.sin(theta)
+    z, o = torch.zeros_like(c), torch.ones_like(c)
+    return torch.stack([c, s, z, -s, c, z, z, z, o], -1).view(-1, 3, 3)
+
+
+def _translation(tx: torch.Tensor, ty: torch.Tensor) -> torch.Tensor:
+    o, z = torch.ones_like(tx), torch.zeros_like(tx)
+    return torch.stack([o, z, tx, z, o, ty, z, z, o], -1).view(-1, 3, 3)
+
+
+def _scaling(sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
+    z, o = torch.zeros_like(sx), torch.ones_like(sx)
+    return torch.stack([sx, z, z, z, sy, z, z, z, o], -1).view(-1, 3, 3)
+
+
+def _shearing(phi: torch.Tensor) -> torch.Tensor:
+    """x' = x + tan(phi) y."""
+    o, z = torch.ones_like(phi), torch.zeros_like(phi)
+    return torch.stack([o, torch.tan(phi), z, z, o, z, z, z, o], -1).view(-1, 3, 3)
+
+
+def warp(x: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
+    """Resample x so that input point q lands at ``forward @ q`` (centred pixel coordinates).
+
+    The sampling grid needs the inverse map, expressed in grid_sample's [-1, 1] coordinates:
+    theta = N forward^-1 N^-1 with N = diag(2/W, 2/H, 1).
+    """
+    B, _, H, W = x.shape
+    n = torch.tensor([2.0 / W, 2.0 / H, 1.0], dtype=forward.dtype, device=forward.device)
+    theta = n[:, None] * torch.linalg.inv(forward) / n[None, :]  # N A N^-1 for diagonal N
+    theta = theta.to(x.dtype)
+    grid = F.affine_grid(theta[:, :2], [B, 1, H, W], align_corners=False)
+    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+class AffineTransform(Transform):
+    """Base of the resampling ops: ``matrix`` draws (B, 3, 3) forward maps; p picks identity."""
+
+    def matrix(self, B: int, H: int, W: int, generator: torch.Generator) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample(self, B: int, H: int, W: int, generator: torch.Generator) -> torch.Tensor:
+        """The forward maps, identity for the images this op skips (probability 1 - p)."""
+        m = self.matrix(B, H, W, generator)
+        mask = draw_mask(self.p, B, generator, generator.device)
+        if mask is not None:
+            m = torch.where(mask[:, None, None], m, torch.eye(3, dtype=m.dtype, device=m.device))
+        return m
+
+    def apply(self, x, y, generator):
+        B, _, H, W = x.shape
+        return warp(x, self.sample(B, H, W, generator).to(x.device)), y
+
+    @staticmethod
+    def fuse_affine(run: list[AffineTransform]) -> Transform:
+        return FusedAffine(run)
+
+
+class FusedAffine(Transform):
+    """A run of affine ops as one: forward = M_n ... M_2 M_1, one grid_sample for the batch."""
+
+    op = "fused"
+
+    def __init__(self, ops: list[AffineTransform]):
+        self.ops, self.p = list(ops), 1.0
+
+    def apply(self, x, y, generator):
+        B, _, H, W = x.shape
+        total = torch.eye(3, dtype=torch.float64).expand(B, 3, 3)
+        for op in self.ops:
+            total = op.sample(B, H, W, generator).to(torch.float64) @ total
+        return warp(x, total.to(x.device)), y
+
+    def spec(self) -> str:
+        return ",".join(op.spec() for op in self.ops)
+
+
+def _u(lo: float, hi: float, B: int, generator: torch.Generator) -> torch.Tensor:
+    return uniform(lo, hi, B, generator, generator.device).to(torch.float64)
+
+
+class Rotate(AffineTransform):
+    """Rotate about the centre by an angle uniform in [-degrees, degrees] (or [lo, hi])."""
+
+    op = "rotate"
+    params = (Param("degrees", "range", 0.0, shown=True), Param("p", "prob", 1.0))
+
+    def __init__(self, degrees: float | tuple[float, float] = 0.0, p: float = 1.0):
+        self.degrees, self.p = degrees, check_probability("rotate p", p)
+        self._lo, self._hi = _range("rotate degrees", degrees)
+
+    def matrix(self, B, H, W, generator):
+        return _rotation(torch.deg2rad(_u(self._lo, self._hi, B, generator)))
+
+
+class Translate(AffineTransform):
+    """Shift by (tx W, ty H) pixels, tx and ty uniform in [-f, f] (a pair gives (fx, fy))."""
+
+    op = "translate"
+    params = (Param("fraction", "range", 0.0, shown=True), Param("p", "prob", 1.0))
+
+    def __init__(self, fraction: float | tuple[float, float] = 0.0, p: float = 1.0):
+        self.fraction, self.p = fraction, check_probability("translate p", p)
+        fx, fy = fraction if isinstance(fraction, tuple) else (fraction, fraction)
+        for f in (fx, fy):
+            if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f <= 1:
+                raise ConfigError(f"translate fraction must be in [0, 1], got {fraction!r}")
+        self._fx, self._fy = float(fx), float(fy)
+
+    def matrix(self, B, H, W, generator):
+        tx = _u(-self._fx, self._fx, B, generator) * W
+        ty = _u(-self._fy, self._fy, B, generator) * H
+        return _translation(tx, ty)
+
+
+class Scale(AffineTransform):
+    """Scale about the centre by s uniform in [lo, hi] (s < 1 shrinks, zeros fill the border)."""
+
+    op = "scale"
+    params = (
+        Param("lo", "num", 0.9, shown=True),
+        Param("hi", "num", 1.1, shown=True),
+        Param("p", "prob", 1.0),
+    )
+
+    def __init__(self, lo: float = 0.9, hi: float = 1.1, p: float = 1.0):
+        self.lo, self.hi, self.p = lo, hi, check_probability("scale p", p)
+        if not 0 < lo <= hi:
+            raise ConfigError(f"scale needs 0 < lo <= hi, got lo={lo!r}, hi={hi!r}")
+
+    def matrix(self, B, H, W, generator):
+        s = _u(self.lo, self.hi, B, generator)
+        return _scaling(s, s)
+
+
+class Shear(AffineTransform):
+    """Horizontal shear x' = x + tan(phi) y, phi uniform in [-degrees, degrees]."""
+
+    op = "shear"
+    params = (Param("degrees", "range", 0.0, shown=True), Param("p", "prob", 1.0))
+
+    def __init__(self, degrees: float | tuple[float, float] = 0.0, p: float = 1.0):
+        self.degrees, self.p = degrees, check_probability("shear p", p)
+        self._lo, self._hi = _range("shear degrees", degrees)
+        if max(abs(self._lo), abs(self._hi)) >= 90:
+            raise ConfigError(f"shear degrees must be within (-90, 90), got {degrees!r}")
+
+    def matrix(self, B, H, W, generator):
+        return _shearing(torch.deg2rad(_u(self._lo, self._hi, B, generator)))
+
+
+class Zoom(AffineTransform):
+    """Zoom in by z uniform in [1, factor] (or [lo, hi]) around a random point, view kept inside.
+
+    forward: q' = z (q - c), with |c| <= (size / 2)(1 - 1/z) so the view never leaves the image.
+    """
+
+    op = "zoom"
+    params = (Param("factor", "range", 1.0, shown=True), Param("p", "prob", 1.0))
+
+    def __init__(self, factor: float | tuple[float, float] = 1.0, p: float = 1.0):
+        self.factor, self.p = factor, check_probability("zoom p", p)
+        lo, hi = _range("zoom factor", factor, symmetric=False)
+        self._lo, self._hi = (1.0, hi) if not isinstance(factor, tuple) else (lo, hi)
+        if self._lo <= 0 or self._hi < self._lo:
+            raise ConfigError(f"zoom factor must be > 0 (a number >= 1 or lo <= hi), got {factor}")
+
+    def matrix(self, B, H, W, generator):
+        z = _u(self._lo, self._hi, B, generator)
+        room = (1 - 1 / z).clamp(min=0) / 2
+        cx = _u(-1, 1, B, generator) * room * W
+        cy = _u(-1, 1, B, generator) * room * H
+        return _scaling(z, z) @ _translation(-cx, -cy)
+
+
+class Affine(AffineTransform):
+    """Rotation, shear and scale about the centre, then a translation: T R Sh S (torchvision)."""
+
+    op = "affine"
+    params = (
+        Param("deg", "range", 0.0),
+        Param("translate", "num", 0.0),
+        Param("scale", "pair", (1.0, 1.0)),
+        Param("shear", "range", 0.0),
+        Param("p", "prob", 1.0),
+    )
+
+    def __init__(
+        self,
+        deg: float | tuple[float, float] = 0.0,
+        translate: float = 0.0,
+        scale: tuple[float, float] = (1.0, 1.0),
+        shear: float | tuple[float, float] = 0.0,
+        p: float = 1.0,
+    ):
+        self.deg, self.translate, self.scale, self.shear = deg, translate, tuple(scale), shear
+        self.p = check_probability("affine p", p)
+        self._rot = Rotate(deg)
+        self._shift = Translate(translate)
+        self._scale = Scale(*self.scale)
+        self._shear = Shear(shear)
+
+    def matrix(self, B, H, W, generator):
+        parts = [op.matrix(B, H, W, generator) for op in (self._rot, self._shear, self._scale)]
+        return self._shift.matrix(B, H, W, generator) @ parts[0] @ parts[1] @ parts[2]
+
+
+# ----------------------------------------------------------------------------------------- crops
+def _size(name: str, size) -> tuple[int, int] | None:
+    if size is None:
+        return None
+    pair = size if isinstance(size, tuple) else (size, size)
+    if len(pair) != 2 or not all(isinstance(s, int) and not isinstance(s, bool) for s in pair):
+        raise ConfigError(f"{name} size must be an int or a pair of ints, got {size!r}")
+    if min(pair) < 1:
+        raise ConfigError(f"{name} size must be >= 1, got {size!r}")
+    return pair
+
+
+def _crop_at(x: torch.Tensor, top: torch.Tensor, left: torch.Tensor, h: int, w: int):
+    """One gather: out[b, :, i, j] = x[b, :, top[b] + i, left[b] + j]."""
+    B, C, _, Wp = x.shape
+    rows = top[:, None] + torch.arange(h, device=x.device)  # (B, h)
+    cols = left[:, None] + torch.arange(w, device=x.device)  # (B, w)
+    flat = (rows[:, :, None] * Wp + cols[:, None, :]).view(B, 1, h * w).expand(B, C, h * w)
+    return torch.gather(x.reshape(B, C, -1), 2, flat).view(B, C, h, w)
+
+
+class _CropBase(Transform):
+    def _padded(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        pad = self.padding
+        xp = F.pad(x, (pad, pad, pad, pad)) if pad else x
+        h, w = self._size or x.shape[2:]
+        if h > xp.shape[2] or w > xp.shape[3]:
+            raise ShapeError(
+                f"{self.op} size {(h, w)} is larger than the padded image "
+                f"{tuple(xp.shape[2:])} (image {tuple(x.shape[2:])}, padding {pad})"
+            )
+        return xp, h, w
+
+    def _check(self, padding: int) -> None:
+        if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+            raise ConfigError(f"{self.op} padding must be a non-negative int, got {padding!r}")
+        if self._size is not None and self.p < 1:
+            raise ConfigError(f"{self.op} with a size changes the shape, so p must be 1")
+
+
+class Crop(_CropBase):
+    """Random crop: zero-pad by ``padding``, cut a ``size`` window (default: the image size)."""
+
+    op = "crop"
+    params = (
+        Param("padding", "int", 0, shown=True),
+        Param("size", "size", None),
+        Param("p", "prob", 1.0),
+    )
+
+    def __init__(self, padding: int = 0, size: int | tuple[int, int] | None = None, p: float = 1.0):
+        self.padding, self.size, self.p = padding, size, check_probability("crop p", p)
+        self._size = _size("crop", size)
+        self._check(padding)
+
+    def apply(self, x, y, generator):
+        B = x.shape[0]
+        xp, h, w = self._padded(x)
+        g, dev = generator, generator.device
+        top = torch.randint(0, xp.shape[2] - h + 1, (B,), generator=g, device=dev)
+        left = torch.randint(0, xp.shape[3] - w + 1, (B,), generator=g, device=dev)
+        mask = draw_mask(self.p, B, g, dev)
+        if mask is not None:  # skipped images keep their place (size is the image size here)
+            top = torch.where(mask, top, self.padding)
+            left = torch.where(mask, left, self.padding)
+        return _crop_at(xp, top.to(x.device), left.to(x.device), h, w), y
+
+
+class CenterCrop(_CropBase):
+    """Centre crop of ``size`` after zero-padding by ``padding`` (deterministic)."""
+
+    op = "ccrop"
+    params = (
+        Param("size", "size", None, shown=True),
+        Param("padding", "int", 0),
+        Param("p", "prob", 1.0),
+    )
+
+    def __init__(self, size: int | tuple[int, int], padding: int = 0, p: float = 1.0):
+        self.size, self.padding, self.p = size, padding, check_probability("ccrop p", p)
+        self._size = _size("ccrop", size)
+        if self._size is None:
+            raise ConfigError("ccrop needs a size, got None")
+        self._check(padding)
+
+    def apply(self, x, y, generator):
+        xp, h, w = self._padded(x)
+        top, left = (xp.shape[2] - h) // 2, (xp.shape[3] - w) // 2
+        return xp[:, :, top : top + h, left : left + w].contiguous(), y
