@@ -1,0 +1,344 @@
+"""Byte-level BPE (notes: Subword Encoders, Byte Pair Encoding): start from the 256 bytes, count
+adjacent pairs, merge the most frequent into a new token, repeat until the vocabulary is full.
+
+Encoding follows tiktoken: a token's id is its *rank*; inside each pre-tokenized chunk the
+adjacent pair whose concatenated bytes has the lowest rank is merged first (leftmost on ties),
+until no adjacent pair is a token. The same core runs our trained vocabularies and the real GPT-2
+ranks (``reti.tokenize.gpt2``), and makes the tiktoken export exact by construction.
+
+Training (``BPETokenizer.train``) works on the *unique* chunks weighted by their frequency and
+keeps pair counts incrementally: a merge touches only the chunks that contain the pair (an index
+pair -> chunks), and the best pair comes from a heap with lazy invalidation (an entry whose count
+is stale is re-pushed with the current count when popped). No full rescan per merge.
+
+Lone surrogates (not encodable as UTF-8) follow tiktoken's rule: the text is round-tripped
+through UTF-16 with ``surrogatepass`` and decoded with ``replace``, so a valid surrogate pair
+becomes its character and a lone surrogate becomes U+FFFD.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from itertools import chain
+from pathlib import Path
+
+from reti.errors import ConfigError, DataError, DataNotFoundError
+from reti.io import atomic_write_json, atomic_write_text
+from reti.tokenize.bpe_train import learn_merges
+from reti.tokenize.pretokenize import (
+    PATTERNS,
+    check_disallowed,
+    compile_pattern,
+    resolve_special,
+    split_special,
+    splitter,
+)
+
+ENDOFTEXT = "<|endoftext|>"
+
+
+def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
+    """The ids of one chunk: merge the lowest-rank adjacent pair until none is a token."""
+    parts = [piece[i : i + 1] for i in range(len(piece))]
+    get = ranks.get
+    while len(parts) > 1:
+        best_rank, best = None, -1
+        for i in range(len(parts) - 1):
+            rank = get(parts[i] + parts[i + 1])
+            if rank is not None and (best_rank is None or rank < best_rank):
+                best_rank, best = rank, i
+        if best < 0:
+            break
+        parts[best : best + 2] = [parts[best] + parts[best + 1]]
+    return [ranks[p] for p in parts]
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's printable stand-in for each byte (used by encoder.json and HF tokenizer.json):
+    printable Latin-1 bytes stand for themselves, the other 68 map to U+0100 onwards."""
+    keep = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
+    table, extra = {}, 0
+    for byte in range(256):
+        if byte in keep:
+            table[byte] = chr(byte)
+        else:
+            table[byte] = chr(256 + extra)
+            extra += 1
+    return table
+
+
+class BPETokenizer:
+    """Byte-level BPE with special tokens. ``ranks`` maps token bytes to ids (all 256 single bytes
+    must be there); ``special_tokens`` maps strings to ids above the ranks.
+
+    >>> tok = BPETokenizer.train("low lower lowest " * 50, vocab_size=260)
+    >>> tok.decode(tok.encode("lowly newest"))
+    'lowly newest'
+    """
+
+    kind = "bpe"
+
+    def __init__(
+        self,
+        ranks: Mapping[bytes, int],
+        special_tokens: Mapping[str, int] | None = None,
+        pattern: str = "gpt2",
+        cache_size: int = 1 << 16,
+    ):
+        missing = [b for b in range(256) if bytes([b]) not in ranks]
+        if missing:
+            raise ConfigError(f"BPE ranks must contain all 256 single bytes; missing {missing[:5]}")
+        compile_pattern(pattern)  # validates the name
+        self.pattern = pattern
+        self._ranks = dict(ranks)
+        self.special_tokens = dict(special_tokens or {})
+        self._decoder = {i: b for b, i in self._ranks.items()}
+        self._decoder.update({i: s.encode("utf-8") for s, i in self.special_tokens.items()})
+        if len(self._decoder) != len(self._ranks) + len(self.special_tokens):
+            raise ConfigError("BPE ids must be unique across ranks and special tokens")
+        self._split = splitter(pattern)
+        self._cache: dict[str, tuple[int, ...]] = {}
+        self._cache_size = cache_size
+
+    # ------------------------------------------------------------------ encode / decode
+    @property
+    def vocab_size(self) -> int:
+        """One more than the largest id (ids may have gaps, as in GPT-2's specials)."""
+        return max(self._decoder) + 1
+
+    def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
+        piece = chunk.encode("utf-8")
+        rank = self._ranks.get(piece)
+        if rank is not None:
+            return (rank,)
+        return tuple(_bpe_merge(piece, self._ranks))
+
+    def encode_ordinary(self, text: str) -> list[int]:
+        """Ids of ``text`` with special-token strings treated as plain text.
+
+        Chunks go through a cache (chunk -> ids): natural text repeats its words, so most chunks
+        are one dict lookup, done in C with ``map``. The cache is bounded: when it outgrows
+        ``cache_size`` it is emptied (cheaper per hit than LRU bookkeeping).
+        """
+        chunks = self._split(text)
+        cache = self._cache
+        missing = set(chunks).difference(cache)
+        if missing:
+            try:
+                new = {chunk: self._encode_chunk(chunk) for chunk in missing}
+            except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
+                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+                return self.encode_ordinary(text)
+            if len(cache) + len(new) > self._cache_size:
+                cache.clear()
+            cache.update(new)
+        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+
+    def encode(
+        self,
+        text: str,
+        allowed_special: str | Collection[str] = (),
+        disallowed_special: str | Collection[str] = "all",
+    ) -> list[int]:
+        """Token ids of ``text``; special tokens as in tiktoken (see ``resolve_special``).
+
+        Raises:
+            DataError: the text contains a disallowed special token.
+            ConfigError: ``allowed_special`` names a token this tokenizer does not have.
+        """
+        if not isinstance(text, str):
+            raise ConfigError(f"encode text must be a str, got {type(text).__name__}")
+        allowed, disallowed = resolve_special(
+            self.special_tokens, allowed_special, disallowed_special
+        )
+        check_disallowed(text, disallowed)
+        if not allowed:
+            return self.encode_ordinary(text)
+        ids: list[int] = []
+        for piece, special in split_special(text, allowed):
+            ids.extend([self.special_tokens[piece]] if special else self.encode_ordinary(piece))
+        return ids
+
+    def token_bytes(self, token: int) -> bytes:
+        """The bytes a token stands for."""
+        try:
+            return self._decoder[token]
+        except (KeyError, TypeError):
+            raise ConfigError(
+                f"token id must be an int in the vocabulary (size {self.vocab_size}), got {token!r}"
+            ) from None
+
+    def decode_bytes(self, ids: Iterable[int]) -> bytes:
+        """The concatenated bytes of ``ids`` (may be invalid UTF-8 mid-character)."""
+        return b"".join([self.token_bytes(int(i)) for i in ids])
+
+    def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
+        """Text of ``ids``; bytes that are not valid UTF-8 follow Python's ``errors=``."""
+        return self.decode_bytes(ids).decode("utf-8", errors=errors)
+
+    # ------------------------------------------------------------------ training
+    @classmethod
+    def train(
+        cls,
+        text: str,
+        vocab_size: int,
+        *,
+        pattern: str = "gpt2",
+        special_tokens: Collection[str] = (ENDOFTEXT,),
+        min_frequency: int = 2,
+    ) -> BPETokenizer:
+        """Learn merges on ``text`` until ``vocab_size`` tokens (256 bytes + merges + specials),
+        or until no pair occurs ``min_frequency`` times. Special-token strings in the text are
+        cut out first, so they are never merged.
+
+        Raises:
+            ConfigError: vocab_size below 256 + the special tokens, min_frequency < 1.
+            DataError: empty text.
+        """
+        specials = list(dict.fromkeys(special_tokens))
+        if not isinstance(vocab_size, int) or vocab_size < 256 + len(specials):
+            raise ConfigError(
+                f"byte BPE vocab_size must be an int >= 256 + {len(specials)} special token(s) "
+                f"= {256 + len(specials)}, got {vocab_size!r}"
+            )
+        if min_frequency < 1:
+            raise ConfigError(f"min_frequency must be >= 1, got {min_frequency}")
+        if not text:
+            raise DataError("cannot train a BPE tokenizer on an empty text")
+        split = splitter(pattern)
+        counts: Counter[str] = Counter()
+        for piece, special in split_special(text, frozenset(specials)):
+            if not special:
+                counts.update(split(piece))
+        vocab = [bytes([b]) for b in range(256)]
+        learn_merges(counts, vocab, vocab_size - len(specials), min_frequency)
+        ranks = {token: i for i, token in enumerate(vocab)}
+        return cls(ranks, {s: len(vocab) + k for k, s in enumerate(specials)}, pattern)
+
+    # ------------------------------------------------------------------ save / load / export
+    def save(self, path: str | Path) -> Path:
+        """Write our JSON: type, pattern, the merged tokens' bytes (base64) in rank order."""
+        tokens = [self._decoder[i] for i in sorted(self._ranks.values()) if i >= 256]
+        return atomic_write_json(
+            path,
+            {
+                "type": self.kind,
+                "version": 1,
+                "pattern": self.pattern,
+                "byte_tokens": "identity" if self._identity_bytes() else self._byte_order(),
+                "tokens": [base64.b64encode(t).decode("ascii") for t in tokens],
+                "special_tokens": self.special_tokens,
+            },
+        )
+
+    def _identity_bytes(self) -> bool:
+        return all(self._ranks[bytes([b])] == b for b in range(256))
+
+    def _byte_order(self) -> list[int]:
+        return [self._ranks[bytes([b])] for b in range(256)]
+
+    @classmethod
+    def from_dict(cls, obj: Mapping) -> BPETokenizer:
+        """Rebuild from the dict ``save`` wrote.
+
+        Raises:
+            DataError: a malformed dict.
+        """
+        try:
+            order = obj["byte_tokens"]
+            order = range(256) if order == "identity" else order
+            ranks = {bytes([b]): int(order[b]) for b in range(256)}
+            used = set(ranks.values())
+            rank = 0
+            for text in obj["tokens"]:
+                while rank in used:
+                    rank += 1
+                ranks[base64.b64decode(text, validate=True)] = rank
+                used.add(rank)
+            specials = {str(k): int(v) for k, v in obj.get("special_tokens", {}).items()}
+            return cls(ranks, specials, str(obj.get("pattern", "gpt2")))
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            if isinstance(exc, ConfigError):
+                raise DataError(f"malformed BPE tokenizer file: {exc}") from None
+            raise DataError(f"malformed BPE tokenizer file: {type(exc).__name__}: {exc}") from None
+
+    def save_tiktoken(self, path: str | Path) -> Path:
+        """The ranks in tiktoken's file format: one ``base64(bytes) rank`` per line."""
+        ordered = sorted(self._ranks.items(), key=_rank)
+        lines = [f"{base64.b64encode(t).decode()} {r}" for t, r in ordered]
+        return atomic_write_text(path, "\n".join(lines) + "\n")
+
+    def save_hf(self, path: str | Path) -> Path:
+        """A Hugging Face ``tokenizer.json`` (BPE model, byte-level). Every split of a token into
+        two tokens becomes a merge, ordered by the token's rank, so HF's pair-rank merging picks
+        the same merges as our token-rank merging."""
+        to_str = bytes_to_unicode()
+        spell = {t: "".join(to_str[b] for b in t) for t in self._ranks}
+        merges = []
+        for token, _ in sorted(self._ranks.items(), key=_rank):
+            for k in range(1, len(token)):
+                left, right = token[:k], token[k:]
+                if left in self._ranks and right in self._ranks:
+                    merges.append(f"{spell[left]} {spell[right]}")
+        pattern = PATTERNS[self.pattern]
+        document = _hf_document(spell, self._ranks, merges, pattern, self.special_tokens)
+        return atomic_write_json(path, document)
+
+
+def _rank(item: tuple[bytes, int]) -> int:
+    return item[1]
+
+
+def _hf_document(spell, ranks, merges, pattern, specials) -> dict:
+    added = [
+        {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
+         "normalized": False, "special": True}
+        for s, i in specials.items()
+    ]  # fmt: skip
+    split = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated",
+             "invert": False}  # fmt: skip
+    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                  "use_regex": False}  # fmt: skip
+    return {
+        "version": "1.0",
+        "truncation": None,
+        "padding": None,
+        "added_tokens": added,
+        "normalizer": None,
+        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [split, byte_level]},
+        "post_processor": None,
+        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
+                    "use_regex": False},
+        "model": {
+            "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
+            "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
+            "ignore_merges": False,
+            "vocab": {spell[t]: r for t, r in ranks.items()},
+            "merges": merges,
+        },
+    }  # fmt: skip
+
+
+def load_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
+    """Read a tiktoken ranks file (``base64(bytes) rank`` per line).
+
+    Raises:
+        DataNotFoundError: no such file. DataError: a malformed line (named by number).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"tiktoken ranks file not found: {path}")
+    ranks = {}
+    for number, line in enumerate(path.read_bytes().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            token, rank = line.split()
+            ranks[base64.b64decode(token, validate=True)] = int(rank)
+        except ValueError:
+            raise DataError(f"{path}: line {number} is not 'base64 rank': {line[:40]!r}") from None
+    if not ranks:
+        raise DataError(f"{path}: empty tiktoken ranks file")
+    return ranks

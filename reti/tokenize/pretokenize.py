@@ -1,0 +1,181 @@
+"""Pre-tokenization: cut text into chunks that BPE never merges across (notes: Subword Encoders,
+"GPT-2 utilizza BPE su byte e aggiunge regole per il merging process").
+
+GPT-2's rule is a regular expression over Unicode classes (``\\p{L}`` letters, ``\\p{N}`` numbers,
+``\\s`` white space). Python's ``re`` has no ``\\p{..}``, and its ``\\s`` is ``str.isspace`` (which
+also takes U+001C..U+001F), so the classes are written out here as explicit ranges built from
+``unicodedata`` once, on first use (~0.3 s). The result is the same split as OpenAI's ``regex``
+pattern, up to characters newer than this Python's Unicode database
+(``unicodedata.unidata_version``). Chosen over adding the ``regex`` package: no new dependency,
+and ``re`` with flat classes is as fast here.
+
+Also here: cutting text around special tokens (``<|endoftext|>``), shared by every tokenizer.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sys
+import unicodedata
+from collections.abc import Callable, Collection, Iterator
+
+from reti.errors import ConfigError, DataError
+
+# The patterns as OpenAI wrote them (exported into tiktoken / HF files) ...
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+CL100K_PATTERN = (
+    r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]++[\r\n]*"""
+    r"""|\s*[\r\n]|\s+(?!\S)|\s+"""
+)
+# ... and the same for Python's `re`, classes as placeholders. Possessive quantifiers are dropped:
+# in these two patterns backtracking into them can never produce a different match.
+_TEMPLATES = {
+    "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?[{L}]+| ?[{N}]+| ?[^{S}{L}{N}]+|[{S}]+(?![^{S}])|[{S}]+""",
+    "cl100k": (
+        r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n{L}{N}]?[{L}]+|[{N}]{{1,3}}| ?[^{S}{L}{N}]+[\r\n]*"""
+        r"""|[{S}]*[\r\n]|[{S}]+(?![^{S}])|[{S}]+"""
+    ),
+}
+PATTERNS = {"gpt2": GPT2_PATTERN, "cl100k": CL100K_PATTERN}
+
+# Unicode's White_Space property (what `\s` means in the Rust regex tiktoken uses).
+_WHITE_SPACE = [(0x09, 0x0D), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
+                (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F),
+                (0x3000, 0x3000)]  # fmt: skip
+
+
+def _escape(cp: int) -> str:
+    return f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
+def _class_body(ranges: list[tuple[int, int]]) -> str:
+    return "".join(_escape(a) if a == b else f"{_escape(a)}-{_escape(b)}" for a, b in ranges)
+
+
+@functools.cache
+def _category_ranges(prefix: str) -> list[tuple[int, int]]:
+    """Code-point ranges whose general category starts with ``prefix`` ("L" or "N")."""
+    ranges: list[tuple[int, int]] = []
+    start = None
+    category = unicodedata.category
+    for cp in range(sys.maxunicode + 2):
+        inside = cp <= sys.maxunicode and category(chr(cp))[0] == prefix
+        if inside and start is None:
+            start = cp
+        elif not inside and start is not None:
+            ranges.append((start, cp - 1))
+            start = None
+    return ranges
+
+
+@functools.cache
+def compile_pattern(name: str, astral: bool = True) -> re.Pattern[str]:
+    """The compiled splitter for a named pattern: "gpt2" or "cl100k". With ``astral=False`` the
+    classes stop at U+FFFF: exact only for text without astral characters (emoji...), and ~4x
+    faster, because ``re`` turns a class into a bitmap only when it stays inside the BMP.
+
+    Raises:
+        ConfigError: an unknown name.
+    """
+    if name not in _TEMPLATES:
+        allowed = sorted(_TEMPLATES)
+        raise ConfigError(f"pre-tokenizer pattern must be one of {allowed}, got {name!r}")
+    top = sys.maxunicode if astral else 0xFFFF
+    classes = {
+        "L": _class_body([(a, min(b, top)) for a, b in _category_ranges("L") if a <= top]),
+        "N": _class_body([(a, min(b, top)) for a, b in _category_ranges("N") if a <= top]),
+        "S": _class_body(_WHITE_SPACE),
+    }
+    return re.compile(_TEMPLATES[name].format(**classes))
+
+
+def splitter(name: str) -> Callable[[str], list[str]]:
+    """A function text -> chunks for a named pattern, using the fast BMP-only regex whenever the
+    text has no astral character (checked with one ``max(text)``, C speed)."""
+    fast, full = compile_pattern(name, astral=False).findall, compile_pattern(name).findall
+
+    def split(text: str) -> list[str]:
+        return fast(text) if not text or max(text) <= "\uffff" else full(text)
+
+    return split
+
+
+def pretokenize(text: str, pattern: str = "gpt2") -> list[str]:
+    """Split ``text`` into the chunks BPE works inside; ``"".join(chunks) == text``.
+
+    >>> pretokenize("Hello world's  end!!")
+    ['Hello', ' world', "'s", ' ', ' end', '!!']
+    """
+    return splitter(pattern)(text)
+
+
+# ---------------------------------------------------------------- special tokens
+
+
+def resolve_special(
+    specials: Collection[str], allowed: str | Collection[str], disallowed: str | Collection[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """tiktoken's rule: ``allowed`` specials become their ids; any ``disallowed`` special found in
+    the text is an error; the rest is plain text. ``"all"`` means every special of the tokenizer,
+    and ``disallowed="all"`` means every special not allowed.
+
+    Raises:
+        ConfigError: a name in ``allowed``/``disallowed`` that is not a special of this tokenizer.
+    """
+    known = frozenset(specials)
+    allow = known if allowed == "all" else frozenset(_as_set(allowed, "allowed_special"))
+    deny = known - allow if disallowed == "all" else frozenset(_as_set(disallowed, "disallowed"))
+    for name, given in (("allowed_special", allow), ("disallowed_special", deny)):
+        unknown = sorted(given - known)
+        if unknown:
+            raise ConfigError(
+                f"{name} names unknown special token(s) {unknown}; this tokenizer has "
+                f"{sorted(known) or 'none'}"
+            )
+    return allow, deny
+
+
+def _as_set(value: str | Collection[str], name: str) -> Collection[str]:
+    if isinstance(value, str):
+        raise ConfigError(f"{name} must be 'all' or a collection of strings, got {value!r}")
+    return value
+
+
+@functools.lru_cache(maxsize=64)
+def _alternation(tokens: frozenset[str]) -> re.Pattern[str]:
+    # Longest first, so "<|a|><|ab|>"-style prefixes pick the longer token.
+    return re.compile("|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True)))
+
+
+def check_disallowed(text: str, disallowed: frozenset[str]) -> None:
+    """Raise if ``text`` contains a disallowed special token's string.
+
+    Raises:
+        DataError: naming the token and its character offset.
+    """
+    if not disallowed:
+        return
+    found = _alternation(disallowed).search(text)
+    if found:
+        raise DataError(
+            f"text contains the special token {found.group()!r} at character {found.start()}; "
+            f"pass allowed_special={{{found.group()!r}}} to encode it as a special token, or "
+            "disallowed_special=() to encode it as plain text"
+        )
+
+
+def split_special(text: str, allowed: frozenset[str]) -> Iterator[tuple[str, bool]]:
+    """Yield ``(piece, is_special)`` in order; special pieces are whole allowed tokens."""
+    if not allowed:
+        if text:
+            yield text, False
+        return
+    start = 0
+    for found in _alternation(allowed).finditer(text):
+        if found.start() > start:
+            yield text[start : found.start()], False
+        yield found.group(), True
+        start = found.end()
+    if start < len(text):
+        yield text[start:], False
