@@ -1,9 +1,113 @@
-"""`reti augment`: placeholder until its issue lands."""
+"""`reti augment show` draws originals beside augmented copies; `reti augment list` the ops.
+
+reti augment show --data mnist --spec "rotate(15),erase(p=0.5)" --out grid.png --n 8
+reti augment show --data photos --spec "jitter(0.4,0.4,0.4,0.1)" --out photos.png
+reti augment list
+"""
 
 from __future__ import annotations
 
 import argparse
+import inspect
+
+import torch
+
+from reti.augment import OPS, parse_spec
+from reti.errors import ConfigError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `augment` subcommand (nothing yet)."""
+    """Add ``reti augment show`` and ``reti augment list``."""
+    parser = sub.add_parser("augment", help="data augmentation: draw a spec, list the ops")
+    actions = parser.add_subparsers(dest="augment_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+    show = actions.add_parser("show", help="a PNG grid: originals beside augmented copies")
+    show.add_argument("--data", default="mnist", help="mnist, digits, photos, folder:PATH, ...")
+    show.add_argument("--spec", required=True, help='e.g. "hflip,crop(4),jitter(0.4,0.4,0.4)"')
+    show.add_argument("--out", required=True, help="where to write the PNG")
+    show.add_argument("--n", type=_positive_int, default=8, help="images per row (default 8)")
+    show.add_argument("--copies", type=_positive_int, default=3, help="augmented rows")
+    show.add_argument("--seed", type=_seed, default=0)
+    show.set_defaults(func=show_command)
+
+    listing = actions.add_parser("list", help="every op with its arguments and defaults")
+    listing.set_defaults(func=list_command)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _load(data: str, n: int) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """(images uint8 (n, C, H, W), int labels, number of classes) for ``--data``."""
+    from reti.data.images import load_images, load_photos
+
+    if data == "photos":
+        photos = load_photos()[:n]
+        return photos, torch.arange(photos.shape[0]), 2
+    images = load_images(data)
+    if images.test_x.shape[0] == 0 and images.train_x.shape[0] == 0:
+        raise ConfigError(f"data set {data!r} holds no images")
+    x, y = (
+        (images.test_x, images.test_y)
+        if images.test_x.shape[0]
+        else (
+            images.train_x,
+            images.train_y,
+        )
+    )
+    return x[:n], y[:n], max(len(images.classes), int(y.max()) + 1)
+
+
+def show_command(args: argparse.Namespace) -> int:
+    from reti.viz import save_image_grid
+
+    x, y, num_classes = _load(args.data, args.n)
+    pipeline = parse_spec(args.spec, num_classes=num_classes)
+    generator = torch.Generator().manual_seed(args.seed)
+    rows, titles = [x], ["original"]
+    for i in range(args.copies):
+        out, _ = pipeline(x, y, generator)
+        if out.shape[1] not in (1, 3):
+            raise ConfigError(f"the spec leaves {out.shape[1]} channels; a grid needs 1 or 3")
+        rows.append(out)
+        titles.append(f"copy {i + 1}")
+    path = save_image_grid(rows, args.out, row_titles=titles)
+    print(f"wrote {path} ({x.shape[0]} images, {args.copies} augmented copies of each)")
+    print(f"spec: {pipeline}")
+    return 0
+
+
+def list_command(args: argparse.Namespace) -> int:
+    for name, cls in OPS.items():
+        params = ", ".join(
+            f"{prm.name}={prm.default}" if prm.default is not None else prm.name
+            for prm in cls.params
+        )
+        doc = inspect.getdoc(cls).splitlines()[0]
+        print(f"{name}({params})\n    {doc}")
+    print("oneof(t1, t2, ..., p=1)\n    Each image gets exactly one of the transforms.")
+    print("apply(t1, t2, ..., p=0.5)\n    With probability p per image, apply the sequence.")
+    return 0
