@@ -1,1 +1,67 @@
-"""reti.tokenize."""
+"""reti.tokenize: char, word and byte-level BPE tokenizers, and the exact GPT-2 encoding.
+
+Every tokenizer has ``encode(text, allowed_special=..., disallowed_special=...)``,
+``decode(ids, errors=...)``, ``decode_bytes``, ``token_bytes``, ``vocab_size``,
+``special_tokens``, ``save(path)`` and a ``train(text, vocab_size, ...)`` classmethod;
+``load_tokenizer(path)`` reads any of them back from our JSON (dispatching on its "type").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reti.errors import DataError, DataNotFoundError
+from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
+from reti.tokenize.gpt2 import GPT2_EOT, GPT2_VOCAB_SIZE, GPT2Tokenizer, load_gpt2
+from reti.tokenize.pretokenize import CL100K_PATTERN, GPT2_PATTERN, pretokenize
+from reti.tokenize.simple import CharTokenizer, WordTokenizer
+
+Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
+KINDS = {"char": CharTokenizer, "word": WordTokenizer, "bpe": BPETokenizer}
+
+
+def load_tokenizer(path: str | Path, gpt2_files: str | Path | None = None) -> Tokenizer:
+    """A tokenizer saved with ``save(path)``. A file of type "gpt2" (or a folder holding GPT-2's
+    files) needs those files: ``gpt2_files`` names them (``reti.data.fetch("gpt2")``).
+
+    Raises:
+        DataNotFoundError: no such file. DataError: not JSON, or an unknown or malformed type.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return load_gpt2(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"tokenizer file not found: {path}")
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{path} is not a tokenizer JSON file: {exc}") from None
+    kind = obj.get("type") if isinstance(obj, dict) else None
+    if kind == "gpt2":
+        if gpt2_files is None:
+            raise DataNotFoundError(f"{path} is the GPT-2 tokenizer: pass gpt2_files=")
+        return load_gpt2(gpt2_files)
+    if kind not in KINDS:
+        raise DataError(f"{path}: tokenizer type must be one of {[*KINDS, 'gpt2']}, got {kind!r}")
+    return KINDS[kind].from_dict(obj)
+
+
+__all__ = [
+    "CL100K_PATTERN",
+    "ENDOFTEXT",
+    "GPT2_EOT",
+    "GPT2_PATTERN",
+    "GPT2_VOCAB_SIZE",
+    "KINDS",
+    "BPETokenizer",
+    "CharTokenizer",
+    "GPT2Tokenizer",
+    "Tokenizer",
+    "WordTokenizer",
+    "bytes_to_unicode",
+    "load_gpt2",
+    "load_tiktoken_ranks",
+    "load_tokenizer",
+    "pretokenize",
+]
