@@ -75,7 +75,10 @@ def locally_connected_params(
     hidden = _positive("hidden_units", hidden_units)
     patch = kh * kw * _positive("in_channels", in_channels)
     return LayerParams(
-        "locally connected", hidden * patch, hidden if bias else 0, f"{hidden} units x {patch}"
+        "locally connected",
+        hidden * patch,
+        hidden if bias else 0,
+        f"{hidden:,} units x {patch:,} patch weights",
     )
 
 
@@ -91,7 +94,8 @@ def conv_params(
     _positive("kernel height", kh), _positive("kernel width", kw)
     n = _positive("filters", filters)
     patch = kh * kw * _positive("in_channels", in_channels)
-    return LayerParams("convolutional", n * patch, n if bias else 0, f"{n} filters x {patch}")
+    how = f"{n:,} filters x {patch:,} weights"
+    return LayerParams("convolutional", n * patch, n if bias else 0, how)
 
 
 def compare_connectivity(
@@ -110,14 +114,25 @@ def compare_connectivity(
     ]
 
 
+def order_of_magnitude(n: int) -> str:
+    """``10**12`` -> ``"10^12"``; other counts in scientific notation (``"2.5e+05"``)."""
+    text = str(n)
+    if text == "1" + "0" * (len(text) - 1):
+        return f"10^{len(text) - 1}"
+    return f"{n:.1e}"
+
+
 def format_params_table(rows: list[LayerParams]) -> str:
     """A markdown table of ``rows``: kind, weights, biases, total, and how the count arises."""
     lines = [
-        "| layer | weights | biases | total | how |",
-        "|---|---:|---:|---:|---|",
+        "| layer | weights | biases | total | order | how |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        lines.append(f"| {r.kind} | {r.weights:,} | {r.biases:,} | {r.total:,} | {r.note} |")
+        lines.append(
+            f"| {r.kind} | {r.weights:,} | {r.biases:,} | {r.total:,} "
+            f"| {order_of_magnitude(r.total)} | {r.note} |"
+        )
     return "\n".join(lines)
 
 
