@@ -7,6 +7,7 @@ import torch
 
 from reti.errors import ConfigError
 from reti.models.fcn import FCN, FCNConfig
+from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
 from reti.models.tcn import TCN, TCNConfig
 
 
@@ -63,3 +64,26 @@ def test_receptive_field_and_bad_options():
         TCN(TCNConfig(levels=0))
     with pytest.raises(ConfigError, match="same non-zero length"):
         FCN(FCNConfig(filters=(8,), kernels=(3, 3)))
+
+
+@pytest.mark.parametrize("pos", ["alibi", "sinusoidal", "learned", "relative"])
+def test_series_transformer_is_causal_with_every_position_scheme(pos):
+    torch.manual_seed(0)
+    cfg = SeriesTransformerConfig(task="sequence", d_model=16, n_head=2, pos=pos, n_ctx=32)
+    model = SeriesTransformer(cfg).eval()
+    x = torch.randn(2, 24, 1)
+    y = x.clone()
+    y[:, 10:] += torch.randn(2, 14, 1) * 5
+    with torch.no_grad():
+        a, b = model(x), model(y)
+    assert a.shape == (2, 24, 1)
+    torch.testing.assert_close(a[:, :10], b[:, :10])
+    assert not torch.allclose(a[:, 10:], b[:, 10:])
+
+
+def test_series_transformer_heads_and_learned_positions_limit():
+    model = SeriesTransformer(SeriesTransformerConfig(in_channels=3, task="forecast", horizon=4))
+    assert model(torch.randn(2, 16, 3)).shape == (2, 4, 1)
+    short = SeriesTransformer(SeriesTransformerConfig(pos="learned", n_ctx=8))
+    with pytest.raises(ConfigError, match="longer than n_ctx=8"):
+        short(torch.randn(1, 9, 1))

@@ -15,6 +15,8 @@ from reti.models.registry import MODELS as MODELS
 from reti.models.registry import build_model as build_model
 from reti.models.resnet import ResNet as ResNet
 from reti.models.resnet import ResNetConfig as ResNetConfig
+from reti.models.series_transformer import SeriesTransformer as SeriesTransformer
+from reti.models.series_transformer import SeriesTransformerConfig as SeriesTransformerConfig
 from reti.models.tcn import TCN as TCN
 from reti.models.tcn import TCNConfig as TCNConfig
 from reti.models.vgg import VGG as VGG
