@@ -55,7 +55,7 @@ def fully_connected_params(
         "fully connected",
         inputs * hidden,
         hidden if bias else 0,
-        f"{hidden} units x {inputs} inputs",
+        f"{hidden:,} units x {inputs:,} inputs",
     )
 
 
