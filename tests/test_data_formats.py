@@ -1,4 +1,4 @@
-"""Format readers on files the tests write byte by byte: IDX, pickles, CIFAR batches, PNG folders."""
+"""Format readers on files the tests write byte by byte: IDX, pickles, CIFAR, PNG folders."""
 
 from __future__ import annotations
 
@@ -193,9 +193,8 @@ def test_image_folder_exact_pixels_and_sorted_classes(tmp_path):
     x, y, classes = formats.read_image_folder(tmp_path)
     assert classes == ["cat", "dog"] and y.tolist() == [0, 1]
     assert x.shape == (2, 3, 5, 7) and x.dtype == np.uint8
-    assert np.array_equal(x[0], cat.transpose(2, 0, 1)) and np.array_equal(
-        x[1], dog.transpose(2, 0, 1)
-    )
+    assert np.array_equal(x[0], cat.transpose(2, 0, 1))  # (H, W, C) -> (C, H, W)
+    assert np.array_equal(x[1], dog.transpose(2, 0, 1))
 
 
 def test_image_folder_grey_and_resize(tmp_path):
