@@ -12,11 +12,12 @@ token and the model reuses the keys and values it kept; without it each step fee
 window again. Both give the same tokens (the tests prove it for every position scheme).
 
 Long sequences. The model sees at most ``window`` tokens (default: its ``n_ctx`` for learned
-positions, unlimited for the schemes that extrapolate). A prompt longer than ``n_ctx`` with
-learned positions is an error (they cannot extrapolate). Once the window is full it slides: for
-alibi and relative bias, which depend only on distances, the cache just drops its oldest keys;
-for learned and sinusoidal positions, which are absolute, the window is fed again from position 0
-(a fresh cache), exactly what a full recompute of the window computes.
+positions, unlimited for the schemes that extrapolate, which then attend to the whole history).
+A prompt longer than ``n_ctx`` with learned positions is an error (they cannot extrapolate).
+Once a window is full it slides, and the cached path feeds the new window again from position 0
+(a fresh cache): exactly what a full recompute of the window computes. Dropping only the oldest
+cached keys would not be exact, even for ALiBi and relative bias: in the layers above the first,
+the kept keys were computed from hidden states that had seen the dropped tokens.
 """
 
 from __future__ import annotations
@@ -146,13 +147,8 @@ def generate(
             if not cfg.use_cache:
                 logits = model(_ids(context, device))[0, -1]
             else:
-                if cache is not None and seen == len(context):  # the window slid by one
-                    if model.distance_only:
-                        for layer in cache:
-                            layer.keep_last(seen - 1)
-                        seen -= 1
-                    else:
-                        cache = None  # absolute positions: feed the window again from 0
+                if cache is not None and seen == len(context):
+                    cache = None  # the window slid: feed it again from position 0
                 if cache is None:
                     cache, seen = model.new_cache(), 0
                 logits = model(_ids(context[seen:], device), cache=cache)[0, -1]

@@ -14,6 +14,15 @@ from reti.layers.position import POSITIONS
 from reti.models.gpt import GPT, GPTConfig
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids waiting on the other busy core (much faster here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _reference_bias(model: GPT, pos: str, n: int) -> torch.Tensor | None:
     """The score bias of a scheme from the reference formulas (alibi) or the model's table."""
     if pos == "alibi":

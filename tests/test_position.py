@@ -21,6 +21,15 @@ from reti.layers.position import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one thread avoids waiting on the other busy core (much faster here)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.mark.parametrize("d", [2, 6, 16, 33])
 def test_sinusoidal_equals_the_notes_formula(d):
     layer = SinusoidalPosition(d).double()

@@ -43,13 +43,6 @@ class KVCache:
             self.v = torch.cat([self.v, v], dim=2)
         return self.k, self.v
 
-    def keep_last(self, n: int) -> None:
-        """Drop all but the last ``n`` steps (a sliding window for distance-only positions)."""
-        if n <= 0:
-            self.k = self.v = None
-        elif self.k is not None and len(self) > n:
-            self.k, self.v = self.k[:, :, -n:], self.v[:, :, -n:]
-
 
 def causal_bias(n_q: int, n_k: int, device=None, dtype=torch.float32) -> torch.Tensor:
     """0 where query i may see key j (j <= i + n_k - n_q), -inf on the future.

@@ -33,8 +33,6 @@ from reti.errors import ConfigError
 POSITIONS = ("learned", "sinusoidal", "relative", "alibi")
 # Which schemes are defined past the context they were trained at.
 EXTRAPOLATES = {"learned": False, "sinusoidal": True, "relative": True, "alibi": True}
-# Which schemes depend only on the distance i - j (a KV cache may then drop its oldest entries).
-DISTANCE_ONLY = {"learned": False, "sinusoidal": False, "relative": True, "alibi": True}
 
 
 def check_pos(pos: str) -> str:

@@ -22,7 +22,7 @@ from torch import nn
 from reti.errors import ConfigError, ShapeError
 from reti.layers.attention import KVCache, causal_bias
 from reti.layers.blocks import TransformerBlock, make_dropout
-from reti.layers.position import DISTANCE_ONLY, EXTRAPOLATES, build_positions, check_pos
+from reti.layers.position import EXTRAPOLATES, build_positions, check_pos
 
 
 @dataclass
@@ -151,11 +151,6 @@ class GPT(nn.Module):
             x, weights = block.attention_weights(x, bias)
             maps.append(weights)
         return maps
-
-    @property
-    def distance_only(self) -> bool:
-        """True when positions depend only on i - j (a cache may slide by dropping old keys)."""
-        return DISTANCE_ONLY[self.config.pos]
 
     def num_params(self, non_embedding: bool = True) -> int:
         """Parameter count; by default without the input embeddings (as GPT-2 counts)."""
