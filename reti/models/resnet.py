@@ -170,6 +170,8 @@ class ResNet(nn.Module):
 
     def _init_weights(self) -> None:
         for m in self.modules():
+            if getattr(m, "weight", None) is not None and m.weight.is_meta:
+                continue  # counting on the meta device: nothing to initialise (and slow there)
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
 

@@ -102,6 +102,8 @@ class VGG(nn.Module):
     def _init_weights(self) -> None:
         # He initialisation for the ReLU convs, small normal for the linears (as torchvision).
         for m in self.modules():
+            if getattr(m, "weight", None) is not None and m.weight.is_meta:
+                continue  # counting on the meta device: nothing to initialise (and slow there)
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
                 nn.init.zeros_(m.bias)
