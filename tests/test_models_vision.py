@@ -10,7 +10,7 @@ from reti.errors import ConfigError, ParseError
 from reti.layers import Dropout, recompute_bn_stats
 from reti.models.cnn import count_parameters, pattern_of
 from reti.models.registry import MODELS, build_model, parameter_count
-from reti.models.resnet import BasicBlock, PadShortcut, ResNet, ResNetConfig
+from reti.models.resnet import BasicBlock, Bottleneck, PadShortcut, ResNet, ResNetConfig
 from reti.models.vgg import VGG, VGGConfig
 
 
@@ -78,7 +78,18 @@ def test_residual_block_is_f_plus_x_and_plain_is_f():
     torch.testing.assert_close(block(x.abs()), x.abs())
 
 
-SMALL_FORWARD = ["cnn", "lenet", "vgg11_bn", "resnet20", "plain20", "resnet18", "plain50"]
+SMALL_FORWARD = ["cnn", "lenet", "vgg11_bn", "resnet20", "plain20", "resnet18"]
+
+
+@pytest.mark.parametrize("shortcut", ["B", "none"])
+def test_bottleneck_block_forward_backward(shortcut):
+    block = Bottleneck(8, 4, 2, shortcut)  # 1x1 -> 3x3 stride 2 -> 1x1 to 16 channels
+    x = torch.randn(2, 8, 6, 6, requires_grad=True)
+    out = block(x)
+    assert out.shape == (2, 16, 3, 3)
+    out.sum().backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all()
+    assert (block.shortcut is None) == (shortcut == "none")
 
 
 @pytest.mark.parametrize("name", SMALL_FORWARD)
