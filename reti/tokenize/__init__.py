@@ -9,6 +9,7 @@ Every tokenizer has ``encode(text, allowed_special=..., disallowed_special=...)`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
@@ -21,9 +22,12 @@ Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 KINDS = {"char": CharTokenizer, "word": WordTokenizer, "bpe": BPETokenizer}
 
 
-def load_tokenizer(path: str | Path, gpt2_files: str | Path | None = None) -> Tokenizer:
+def load_tokenizer(
+    path: str | Path, gpt2_files: str | Path | Callable[[], Path] | None = None
+) -> Tokenizer:
     """A tokenizer saved with ``save(path)``. A file of type "gpt2" (or a folder holding GPT-2's
-    files) needs those files: ``gpt2_files`` names them (``reti.data.fetch("gpt2")``).
+    files) needs those files: ``gpt2_files`` is their folder, or a function returning it
+    (``lambda: reti.data.fetch("gpt2")``, called only when needed).
 
     Raises:
         DataNotFoundError: no such file. DataError: not JSON, or an unknown or malformed type.
@@ -41,7 +45,7 @@ def load_tokenizer(path: str | Path, gpt2_files: str | Path | None = None) -> To
     if kind == "gpt2":
         if gpt2_files is None:
             raise DataNotFoundError(f"{path} is the GPT-2 tokenizer: pass gpt2_files=")
-        return load_gpt2(gpt2_files)
+        return load_gpt2(gpt2_files() if callable(gpt2_files) else gpt2_files)
     if kind not in KINDS:
         raise DataError(f"{path}: tokenizer type must be one of {[*KINDS, 'gpt2']}, got {kind!r}")
     return KINDS[kind].from_dict(obj)
