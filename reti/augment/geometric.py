@@ -258,7 +258,7 @@ class Shear(AffineTransform):
 class Zoom(AffineTransform):
     """Zoom in by z uniform in [1, factor] (or [lo, hi]) around a random point, view kept inside.
 
-    forward: q' = z (q - c), with |c| <= (size / 2)(1 - 1/z) so the view never leaves the image.
+    forward: q' = z (q - c), |c| <= ((size - 1) / 2)(1 - 1/z): the view stays on pixel centres.
     """
 
     op = "zoom"
@@ -274,8 +274,8 @@ class Zoom(AffineTransform):
     def matrix(self, B, H, W, generator):
         z = _u(self._lo, self._hi, B, generator)
         room = (1 - 1 / z).clamp(min=0) / 2
-        cx = _u(-1, 1, B, generator) * room * W
-        cy = _u(-1, 1, B, generator) * room * H
+        cx = _u(-1, 1, B, generator) * room * (W - 1)  # pixel centres span W - 1
+        cy = _u(-1, 1, B, generator) * room * (H - 1)
         return _scaling(z, z) @ _translation(-cx, -cy)
 
 

@@ -16,26 +16,6 @@ from reti.augment import OPS, parse_spec
 from reti.errors import ConfigError
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``reti augment show`` and ``reti augment list``."""
     parser = sub.add_parser("augment", help="data augmentation: draw a spec, list the ops")
@@ -46,9 +26,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--data", default="mnist", help="mnist, digits, photos, folder:PATH, ...")
     show.add_argument("--spec", required=True, help='e.g. "hflip,crop(4),jitter(0.4,0.4,0.4)"')
     show.add_argument("--out", required=True, help="where to write the PNG")
-    show.add_argument("--n", type=_positive_int, default=8, help="images per row (default 8)")
-    show.add_argument("--copies", type=_positive_int, default=3, help="augmented rows")
-    show.add_argument("--seed", type=_seed, default=0)
+    show.add_argument("--n", type=int, default=8, help="images per row (default 8)")
+    show.add_argument("--copies", type=int, default=3, help="augmented rows (default 3)")
+    show.add_argument("--seed", type=int, default=0)
     show.set_defaults(func=show_command)
 
     listing = actions.add_parser("list", help="every op with its arguments and defaults")
@@ -84,6 +64,11 @@ def _load(data: str, n: int) -> tuple[torch.Tensor, torch.Tensor, int]:
 def show_command(args: argparse.Namespace) -> int:
     from reti.viz import save_image_grid
 
+    for name in ("n", "copies"):
+        if getattr(args, name) < 1:
+            raise ConfigError(f"--{name} must be >= 1, got {getattr(args, name)}")
+    if args.seed < 0:
+        raise ConfigError(f"--seed must be >= 0, got {args.seed}")
     x, y, num_classes = _load(args.data, args.n)
     pipeline = parse_spec(args.spec, num_classes=num_classes)
     generator = torch.Generator().manual_seed(args.seed)
