@@ -25,7 +25,7 @@ from reti.tokenize.pretokenize import (
 # and `str.isalpha` differ from Unicode's properties (U+001C, ², ½, 〇, 一).
 ALPHABET = list(
     "ab Z'sdmtlvreSLLVE0123456789 \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2003\u2028\u3000"
-    "éüßÆ ΩωЖж一世界〇²½①٣१ ́̈!?.,;:-_()[]\"#$%&*+/<=>@\\^`{|}~"
+    'éüßÆ ΩωЖж一世界〇²½①٣१ ́̈!?.,;:-_()[]"#$%&*+/<=>@\\^`{|}~'
 ) + ["😀", "👍", "\U0001f3fd", "𝔘", "𐍈", "\U0001f1ee", "\u200b", "\u180e"]
 
 AWKWARD = [

@@ -30,7 +30,6 @@ from reti.tokenize.bpe_train import learn_merges
 from reti.tokenize.pretokenize import (
     PATTERNS,
     check_disallowed,
-    compile_pattern,
     resolve_special,
     split_special,
     splitter,
@@ -90,7 +89,6 @@ class BPETokenizer:
         missing = [b for b in range(256) if bytes([b]) not in ranks]
         if missing:
             raise ConfigError(f"BPE ranks must contain all 256 single bytes; missing {missing[:5]}")
-        compile_pattern(pattern)  # validates the name
         self.pattern = pattern
         self._ranks = dict(ranks)
         self.special_tokens = dict(special_tokens or {})

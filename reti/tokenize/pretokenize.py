@@ -92,11 +92,14 @@ def compile_pattern(name: str, astral: bool = True) -> re.Pattern[str]:
 
 def splitter(name: str) -> Callable[[str], list[str]]:
     """A function text -> chunks for a named pattern, using the fast BMP-only regex whenever the
-    text has no astral character (checked with one ``max(text)``, C speed)."""
-    fast, full = compile_pattern(name, astral=False).findall, compile_pattern(name).findall
+    text has no astral character (checked with one ``max(text)``, C speed); the full regex is
+    compiled on first need (~1 s)."""
+    fast = compile_pattern(name, astral=False).findall
 
     def split(text: str) -> list[str]:
-        return fast(text) if not text or max(text) <= "\uffff" else full(text)
+        if not text or max(text) <= "\uffff":
+            return fast(text)
+        return compile_pattern(name).findall(text)
 
     return split
 
