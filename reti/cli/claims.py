@@ -1,4 +1,4 @@
-"""`reti claims`: placeholder until its issue lands."""
+"""``reti claims list`` and ``reti claims run [NAME...] [--quick|--full] [--seed S]``."""
 
 from __future__ import annotations
 
@@ -6,4 +6,42 @@ import argparse
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `claims` subcommand (nothing yet)."""
+    """Add ``reti claims``."""
+    p = sub.add_parser("claims", help="re-run the notes' claims as experiments")
+    cs = p.add_subparsers(dest="claims_command", metavar="ACTION")
+    ls = cs.add_parser("list", help="list the claims")
+    ls.set_defaults(func=_list)
+    run = cs.add_parser("run", help="run claims and write a report (md + html)")
+    run.add_argument("names", nargs="*", help="claim names or numbers (default: all)")
+    budget = run.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--quick",
+        dest="quick",
+        action="store_true",
+        default=True,
+        help="small budget for a 2-core CPU (default)",
+    )
+    budget.add_argument("--full", dest="quick", action="store_false", help="bigger budgets")
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--out", default=None, help="report folder (default runs/claims/DATE)")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+    p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def _list(args: argparse.Namespace) -> int:
+    from reti.claims import CLAIMS
+
+    for i, claim in enumerate(CLAIMS, 1):
+        print(f"{i:2d}. {claim.name:32s} {claim.english}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reti.claims import run_claims
+
+    root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet)
+    for i, (claim, finding, seconds) in enumerate(done, 1):
+        print(f"{i:2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
+    print(f"report: {root / 'report.md'}  and  {root / 'report.html'}")
+    return 0

@@ -1,0 +1,125 @@
+"""Helpers every claim shares: small real data sets, one training call, plots."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from reti.data.images import load_images  # noqa: E402
+from reti.train import TrainConfig, evaluate, fit  # noqa: E402
+from reti.viz import save_figure  # noqa: E402
+
+
+def accuracy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-sample correctness, averaged by the trainer into accuracy."""
+    return (out.argmax(-1) == y).float()
+
+
+@lru_cache(maxsize=4)
+def image_set(name: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``(train_x, train_y, test_x, test_y)`` as float in [0, 1], normalised by the train split."""
+    data = load_images(name)
+    tx, vx = data.train_x.float() / 255.0, data.test_x.float() / 255.0
+    mean, std = tx.mean(), tx.std().clamp_min(1e-6)
+    return (tx - mean) / std, data.train_y, (vx - mean) / std, data.test_y
+
+
+def subset(x: torch.Tensor, y: torch.Tensor, n: int, seed: int) -> tuple[torch.Tensor, ...]:
+    """A seeded random subset of ``n`` samples."""
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(len(x), generator=g)[:n]
+    return x[idx], y[idx]
+
+
+def train_classifier(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    *,
+    epochs: int,
+    seed: int,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    optimizer: str = "adamw",
+    weight_decay: float = 0.0,
+    batch_transform: Callable | None = None,
+    loss_fn: Callable | None = None,
+    desc: str | None = None,
+) -> dict[str, float]:
+    """Train with ``reti.train.fit``; return train/test loss and accuracy and the curve."""
+    cfg = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        optimizer=optimizer,
+        weight_decay=weight_decay,
+        seed=seed,
+        device="cpu",
+        quiet=True,
+    )
+    history = fit(
+        model,
+        train,
+        cfg,
+        loss_fn=loss_fn or F.cross_entropy,
+        val=test,
+        metrics={"acc": accuracy},
+        batch_transform=batch_transform,
+        progress_desc=desc,
+    )
+    tr = evaluate(
+        history.model, train, loss_fn=F.cross_entropy, metrics={"acc": accuracy}, device="cpu"
+    )
+    te = evaluate(
+        history.model, test, loss_fn=F.cross_entropy, metrics={"acc": accuracy}, device="cpu"
+    )
+    return {
+        "train_loss": tr["loss"],
+        "train_acc": tr["acc"],
+        "test_loss": te["loss"],
+        "test_acc": te["acc"],
+        "curve": [row["train_loss"] for row in history.rows],
+    }
+
+
+def bar_figure(path: Path, groups: dict[str, list[float]], ylabel: str, title: str) -> Path:
+    """Bars of the seed means with every seed drawn as a dot."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for i, values in enumerate(groups.values()):
+        ax.bar(i, sum(values) / len(values), color=f"C{i}", alpha=0.7)
+        ax.scatter([i] * len(values), values, color="k", s=10, zorder=3)
+    ax.set_xticks(range(len(groups)), list(groups), rotation=15)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    return save_figure(fig, path)
+
+
+def line_figure(
+    path: Path,
+    xs,
+    series: dict[str, list[float]],
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    logy: bool = False,
+) -> Path:
+    """One line per entry of ``series`` over ``xs``."""
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for name, ys in series.items():
+        ax.plot(xs[: len(ys)], ys, marker="o", ms=3, label=name)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return save_figure(fig, path)

@@ -1,0 +1,15 @@
+"""Every claim of the notes reti checks, in the order of the notes."""
+
+from __future__ import annotations
+
+from reti.claims import foundations, normalization, vision
+from reti.claims.base import Claim
+
+CLAIMS: list[Claim] = [
+    *foundations.CLAIMS[:3],  # parameter counts, dropout modes, dropout and overfitting
+    vision.CLAIMS[0],  # depth: plain vs residual
+    *normalization.CLAIMS,  # BN with tiny batches, BN inference statistics
+    foundations.CLAIMS[3],  # standard scaling
+    vision.CLAIMS[1],  # augmentation
+    vision.CLAIMS[2],  # max pooling
+]

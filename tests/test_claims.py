@@ -1,0 +1,90 @@
+"""Claims: verdict rules, report rendering (markdown + self-contained HTML), the CLI."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from reti.claims import CLAIMS, Budget, Finding, run_claims, select
+from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, compare, exact, spread, within
+from reti.claims.report import write_report
+from reti.cli.main import main
+from reti.errors import ConfigError
+
+
+def test_compare_rule_uses_seed_spread():
+    assert compare([0.9, 0.91, 0.92], [0.80, 0.81, 0.82], higher_is_better=True) == HOLDS
+    assert compare([0.80, 0.81, 0.82], [0.9, 0.91, 0.92], higher_is_better=True) == FAILS
+    # gap 0.02 < spread 0.1: inconclusive
+    assert compare([0.85, 0.95], [0.85, 0.91], higher_is_better=True) == INCONCLUSIVE
+    assert compare([0.1, 0.1], [0.3, 0.3], higher_is_better=False) == HOLDS
+    assert spread([3.0]) == 0.0 and spread([1.0, 4.0, 2.0]) == 3.0
+    assert exact(10**12, 10**12) == HOLDS and exact(1, 2) == FAILS
+    assert within(1.0, 1.05, 0.1) == HOLDS and within(1.0, 1.2, 0.1) == FAILS
+
+
+def test_finding_rejects_unknown_verdict():
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        Finding("probably", "rule")
+
+
+def test_select_by_name_and_number_and_unknown():
+    assert select(["1"])[0] is CLAIMS[0]
+    assert select([CLAIMS[1].name]) == [CLAIMS[1]]
+    with pytest.raises(ConfigError, match="unknown claim 'nope'"):
+        select(["nope"])
+
+
+class _Collect(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.imgs, self.open = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "img":
+            self.imgs.append(dict(attrs)["src"])
+        elif tag not in ("meta", "br"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:]}"
+        self.open.pop()
+
+
+def test_parameter_claim_report_renders(tmp_path):
+    root, done = run_claims(["parameter counts"], quick=True, out=tmp_path, quiet=True)
+    ((claim, finding, _),) = done
+    assert finding.verdict == HOLDS
+    md = (root / "report.md").read_text()
+    assert "10^12" in md and "| 1 | parameter counts | holds |" in md
+    assert (root / "params.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (root / "report.html").read_text()
+    parser = _Collect()
+    parser.feed(html)
+    assert parser.open == ["html"] or parser.open == []  # everything closed but maybe <html>
+    assert parser.imgs and parser.imgs[0].startswith("data:image/png;base64,")
+    assert "lang='it'" in html and "holds" in html
+
+
+def test_report_escapes_text(tmp_path):
+    claim = CLAIMS[0]
+    finding = Finding(HOLDS, "a < b & c", [{"x": "<script>"}], "ok", None, "exp")
+    _, html = write_report(tmp_path, [(claim, finding)], "header")
+    text = html.read_text()
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_cli_list_and_run(tmp_path, capsys):
+    assert main(["claims", "list"]) == 0
+    assert "parameter counts" in capsys.readouterr().out
+    assert main(["claims", "run", "1", "--out", str(tmp_path), "--quiet"]) == 0
+    assert "holds" in capsys.readouterr().out
+    assert main(["claims", "run", "nope", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reti: error: unknown claim") and err.count("\n") == 1
+
+
+def test_budget_seeds():
+    assert len(Budget(quick=True).seeds) == 3 and len(Budget(quick=False).seeds) == 5
