@@ -116,10 +116,14 @@ def conv_feature_maps(
         raise ShapeError("the model has no Conv2d layer to draw feature maps from")
     picks = {"low": convs[0], "mid": convs[len(convs) // 2], "high": convs[-1]}
     found: dict[str, torch.Tensor] = {}
-    hooks = [
-        module.register_forward_hook(lambda m, i, out, k=level: found.setdefault(k, out[0]))
-        for level, (_, module) in picks.items()
-    ]
+
+    def keeper(level: str):
+        def hook(module, inputs, output) -> None:  # returns None: the output is not replaced
+            found.setdefault(level, output[0].detach())
+
+        return hook
+
+    hooks = [module.register_forward_hook(keeper(lvl)) for lvl, (_, module) in picks.items()]
     was_training = model.training
     try:
         model.eval()
@@ -129,7 +133,12 @@ def conv_feature_maps(
         model.train(was_training)
         for h in hooks:
             h.remove()
-    return [(f"{level}: {picks[level][0]}", found[level].cpu()) for level in picks]
+    shown, seen = [], set()
+    for level, (name, _) in picks.items():
+        if name not in seen:  # a net with one or two convs has fewer distinct levels
+            seen.add(name)
+            shown.append((f"{level}: {name}", found[level].cpu()))
+    return shown
 
 
 def save_feature_maps(

@@ -1,0 +1,337 @@
+"""The vision pipeline: images -> a CNN (named or a pattern) -> ``reti.train.fit`` -> a run folder.
+
+notes: Neural Nets for Vision, Struttura tipica CNN, Normalizzazione, Data Augmentation. Images are
+uint8 in the data sets; the task feeds floats in [0, 1] (what augmentations expect) to an
+``ImageClassifier`` whose first step is the per-channel standard scaling ``(x - mean) / std``
+with the mean and std of the *training* split, kept as buffers and in the checkpoint's
+``model_config``, so eval and predict scale exactly as training did. The test split is the
+validation set of every epoch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reti.augment import parse_spec, soft_cross_entropy
+from reti.data.formats import read_image
+from reti.data.images import ImageData, load_images
+from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
+from reti.io import load_checkpoint
+from reti.layers import recompute_bn_stats
+from reti.models.registry import build_model
+from reti.train import History, TrainConfig, fit, latest_checkpoint, load_weights
+from reti.train import evaluate as train_evaluate
+from reti.train.checkpoint import write_checkpoint
+from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps, save_filters
+
+BN_STATS = ("moving", "population")
+DEMO_PATTERN = "[(CONV3@16-BN-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
+
+
+@dataclass
+class VisionConfig:
+    """What to train: data spec, model name or pattern, and how (``train``: the trainer's)."""
+
+    data: str = "mnist"
+    model: str = "cnn"
+    out: str | None = None  # the run folder (metrics, curves, checkpoints)
+    augment: str | None = None  # a reti.augment spec, e.g. "crop(2),rotate(10)"
+    label_smoothing: float = 0.0
+    bn_stats: str = "moving"  # BN inference: "moving" average or recomputed "population" stats
+    limit: int | None = None  # train on the first N training images only (quick runs)
+    options: dict[str, Any] = field(default_factory=dict)  # model options, e.g. {"shortcut": "B"}
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if self.bn_stats not in BN_STATS:
+            raise ConfigError(f"bn_stats must be one of {BN_STATS}, got {self.bn_stats!r}")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
+        if self.limit is not None and self.limit < 1:
+            raise ConfigError(f"limit must be >= 1 (or None), got {self.limit}")
+
+
+class ImageClassifier(nn.Module):
+    """``net((x - mean) / std)`` for images x in [0, 1] (notes: Standard Scaling, per channel).
+
+    Shape: (B, C, H, W) -> (B, num_classes) logits.
+    """
+
+    def __init__(self, net: nn.Module, mean: list[float], std: list[float]):
+        super().__init__()
+        self.net = net
+        self.register_buffer("mean", torch.tensor(mean).view(-1, 1, 1))
+        self.register_buffer("std", torch.tensor(std).view(-1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net((x - self.mean) / self.std)
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float32 in [0, 1]."""
+    return images.float().div_(255.0)
+
+
+def load_data(spec: str, limit: int | None = None) -> ImageData:
+    """``load_images(spec)``, the first ``limit`` training images, and checks every class has
+    training images (an empty class folder is an error, not a silent class that never wins)."""
+    data = load_images(spec)
+    if limit is not None:
+        data = ImageData(
+            data.train_x[:limit], data.train_y[:limit], data.test_x, data.test_y,
+            data.classes, data.name,
+        )  # fmt: skip
+    counts = torch.bincount(data.train_y, minlength=len(data.classes))
+    empty = [data.classes[i] for i in range(len(data.classes)) if counts[i] == 0]
+    if empty and limit is None:
+        raise DataError(f"{spec}: class(es) {', '.join(map(str, empty))} have no training images")
+    if len(data.test_x) == 0 or len(data.train_x) == 0:
+        raise DataError(f"{spec}: the train and test splits must both hold images")
+    return data
+
+
+def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of uint8 images, scaled to [0, 1] (notes: mu_j, sigma_j)."""
+    x = images.double().div(255.0)
+    mean = x.mean(dim=(0, 2, 3))
+    std = x.std(dim=(0, 2, 3), unbiased=False).clamp_min(1e-3)  # a constant channel stays finite
+    return mean.tolist(), std.tolist()
+
+
+def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-sample 1.0 where the top class is right (soft labels: their top class)."""
+    target = y.argmax(-1) if y.dim() == 2 else y
+    return (logits.argmax(-1) == target).float()
+
+
+# --- model from a checkpoint's model_config ------------------------------------------------------
+
+
+def build_classifier(model_config: dict[str, Any]) -> ImageClassifier:
+    """The model a run trained, rebuilt from its ``model_config`` (weights not loaded)."""
+    try:
+        net = build_model(
+            model_config["model"],
+            model_config["num_classes"],
+            model_config["in_channels"],
+            model_config["image_size"],
+            **model_config.get("options", {}),
+        )
+        return ImageClassifier(net, model_config["mean"], model_config["std"])
+    except (KeyError, TypeError) as exc:
+        raise CheckpointError(f"not a vision checkpoint: model_config lacks {exc}") from None
+
+
+def load_run(checkpoint: str | Path) -> tuple[ImageClassifier, dict[str, Any]]:
+    """The trained classifier of a run folder (or checkpoint folder) and its model_config."""
+    path = Path(checkpoint)
+    folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
+    if folder is None or not (folder / "meta.json").is_file():
+        raise CheckpointError(f"{checkpoint} is neither a vision run nor a checkpoint folder")
+    model_config = load_checkpoint(folder)[1].get("model_config")
+    if not isinstance(model_config, dict) or model_config.get("task") != "vision":
+        raise CheckpointError(f"{checkpoint} is not a `reti vision` checkpoint")
+    model = build_classifier(model_config)
+    load_weights(model, folder)
+    return model.eval(), model_config
+
+
+# --- train / evaluate / predict ------------------------------------------------------------------
+
+
+def train(cfg: VisionConfig) -> History:
+    """Fit the model on the training split (test split as validation); return the History."""
+    data = load_data(cfg.data, cfg.limit)
+    c, h, w = data.shape
+    if h != w:
+        raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
+    mean, std = channel_stats(data.train_x)
+    model_config = {
+        "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
+        "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
+        "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
+        "bn_stats": cfg.bn_stats,
+    }  # fmt: skip
+    model = build_classifier(model_config)
+    if cfg.augment:
+        transform = parse_spec(cfg.augment, num_classes=len(data.classes))
+        loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))
+    else:
+        transform = None
+        loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
+    train_set = (to_float(data.train_x), data.train_y)
+    history = fit(
+        model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
+        metrics={"accuracy": accuracy}, batch_transform=transform, run_dir=cfg.out,
+        model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
+    )  # fmt: skip
+    if cfg.bn_stats == "population":
+        _population_bn(history, train_set, cfg)
+    return history
+
+
+def _smoothed(soft_loss, smoothing: float, num_classes: int):
+    """Cross-entropy with label smoothing; ``soft_loss`` handles soft (mixup) targets."""
+
+    def loss_fn(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        if y.dim() == 2 and soft_loss is not None:
+            y = y * (1 - smoothing) + smoothing / num_classes
+            return soft_loss(logits, y)
+        return F.cross_entropy(logits, y, label_smoothing=smoothing)
+
+    return loss_fn
+
+
+def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
+    """Replace the moving averages by statistics over the whole training split (notes: BN
+    Inferenza, post-training stats) and save them in the run's checkpoint."""
+    model = history.model
+    x, _ = train_set
+    batches = (x[i : i + 512] for i in range(0, len(x), 512))
+    recompute_bn_stats(model, batches)
+    if history.run_dir is None:
+        return
+    folder = latest_checkpoint(history.run_dir)
+    tensors, meta = load_checkpoint(folder)
+    state = {f"model/{k}": v.detach().cpu() for k, v in model.state_dict().items()}
+    tensors = {k: v for k, v in tensors.items() if not k.startswith(("model/", "ema/"))}
+    write_checkpoint(history.run_dir, int(meta["step"]), {**tensors, **state}, meta, 2)
+
+
+def run(cfg: VisionConfig) -> dict[str, Any]:
+    """Train, then report the final and best epoch rows (the numbers the CLI prints)."""
+    history = train(cfg)
+    return {"final": history.final, "best": history.best, "run_dir": str(history.run_dir)}
+
+
+def evaluate(checkpoint: str | Path, data: str | None = None, batch_size: int = 256) -> dict:
+    """Loss, accuracy and the confusion matrix of a run on a data set's test split."""
+    model, mc = load_run(checkpoint)
+    images = load_images(data or mc["data"])
+    if images.shape != (mc["in_channels"], mc["image_size"], mc["image_size"]):
+        raise ShapeError(
+            f"{data or mc['data']} images are {images.shape}, the model wants "
+            f"({mc['in_channels']}, {mc['image_size']}, {mc['image_size']})"
+        )
+    if len(images.classes) != mc["num_classes"]:
+        raise ShapeError(
+            f"{data}: {len(images.classes)} classes, the model has {mc['num_classes']}"
+        )
+    x, y = to_float(images.test_x), images.test_y
+    scores = train_evaluate(
+        model, (x, y), loss_fn=F.cross_entropy, metrics={"accuracy": accuracy},
+        batch_size=batch_size, device="cpu",
+    )  # fmt: skip
+    with torch.no_grad():
+        pred = [model(x[i : i + batch_size]).argmax(-1) for i in range(0, len(x), batch_size)]
+        pred = torch.cat(pred)
+    k = mc["num_classes"]
+    confusion = torch.bincount(y * k + pred, minlength=k * k).view(k, k)
+    return {**scores, "confusion": confusion, "classes": mc["classes"], "n": len(y)}
+
+
+def read_images(paths: list[str], mc: dict[str, Any], resize: bool = False) -> torch.Tensor:
+    """Image files -> float (N, C, H, W) in [0, 1] for a model; wrong size or channel count is a
+    ShapeError unless ``resize`` (then resized bilinearly and converted to grey or RGB)."""
+    c, s = mc["in_channels"], mc["image_size"]
+    out = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise DataError(f"{path}: no such image file")
+        rgb = torch.tensor(read_image(path, None, "RGB"))  # (3, H, W)
+        grey = bool((rgb == rgb[:1]).all())
+        if resize:
+            image = torch.tensor(read_image(path, (s, s), "L" if c == 1 else "RGB"))
+        else:
+            if tuple(rgb.shape[1:]) != (s, s):
+                raise ShapeError(
+                    f"{path}: image is {rgb.shape[1]}x{rgb.shape[2]}, the model wants {s}x{s} "
+                    f"(pass --resize to resize it)"
+                )
+            if c == 1 and not grey:
+                raise ShapeError(f"{path}: a colour image, the model wants 1 channel (--resize)")
+            image = rgb[:1] if c == 1 else rgb
+        out.append(image)
+    return to_float(torch.stack(out))
+
+
+def predict(
+    checkpoint: str | Path, paths: list[str], top_k: int = 3, resize: bool = False
+) -> list[list[tuple[str, float]]]:
+    """For each image file, the ``top_k`` (class, probability) pairs (softmax of the logits)."""
+    model, mc = load_run(checkpoint)
+    if top_k < 1:
+        raise ConfigError(f"top_k must be >= 1, got {top_k}")
+    x = read_images(paths, mc, resize)
+    with torch.no_grad():
+        probs = model(x).softmax(-1)
+    values, indices = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
+    return [
+        [(mc["classes"][i], float(p)) for p, i in zip(v.tolist(), ix.tolist())]
+        for v, ix in zip(values, indices)
+    ]
+
+
+def show(checkpoint: str | Path, out_dir: str | Path, image: str | None = None) -> list[Path]:
+    """PNGs of a run: first-layer filters, low/mid/high feature maps of one image (a test image
+    unless ``image``), and the test confusion matrix. Returns the paths written."""
+    model, mc = load_run(checkpoint)
+    out_dir = Path(out_dir)
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    if not convs:
+        raise ConfigError(f"{checkpoint}: the model has no conv layer to draw")
+    scores = evaluate(checkpoint)
+    x = (
+        read_images([image], mc, resize=True)
+        if image
+        else to_float(load_images(mc["data"]).test_x[:1])
+    )
+    written = [
+        save_filters(convs[0].weight, out_dir / "filters.png", title="first-layer filters"),
+        save_feature_maps(conv_feature_maps(model, x), out_dir / "feature_maps.png", x[0]),
+        save_confusion_matrix(
+            scores["confusion"],
+            mc["classes"],
+            out_dir / "confusion.png",
+            f"test accuracy {scores['accuracy']:.4f}",
+        ),  # fmt: skip
+    ]
+    return written
+
+
+def demo_section(out_dir: str | Path, quick: bool = True) -> str:
+    """Markdown for ``reti demo``: a CNN from a pattern trained on MNIST, its accuracy, filters
+    and feature maps (quick: 6000 training images, one epoch)."""
+    out_dir = Path(out_dir)
+    cfg = VisionConfig(
+        data="mnist", model=DEMO_PATTERN, out=str(out_dir / "vision-run"),
+        limit=6000 if quick else None,
+        train=TrainConfig(
+            epochs=1 if quick else 3, batch_size=128, lr=3e-3, schedule="onecycle", quiet=True,
+            device="cpu",
+        ),
+    )  # fmt: skip
+    history = train(cfg)
+    pictures = show(cfg.out, out_dir / "vision")
+    acc = history.final["val_accuracy"]
+    seconds = sum(row["seconds"] for row in history.rows)
+    images = "\n".join(f"![{p.stem}](vision/{p.name})" for p in pictures)
+    return (
+        f"## Vision: a CNN from a pattern\n\n`{DEMO_PATTERN}` trained on MNIST "
+        f"({len(history.rows)} epoch(s), {cfg.limit or 'all'} training images): "
+        f"**test accuracy {acc:.4f}** in {seconds:.0f} s.\n\n{images}\n"
+    )
+
+
+def config_dict(cfg: VisionConfig) -> dict[str, Any]:
+    """The resolved config as JSON-able data (saved next to the run by the CLI)."""
+    return asdict(cfg)
