@@ -195,7 +195,7 @@ def test_unreachable_registry_is_one_clear_line(monkeypatch, tmp_path):
         fetch_mod._download(WHEEL, tmp_path)
     message = str(info.value)
     assert "\n" not in message
-    assert "cannot download toy-pkg==1.0 from PyPI" in message
+    assert "cannot download toy-pkg==1.0 from PyPI (pip: ERROR: No matching" in message
     assert "No matching distribution found for toy-pkg==1.0" in message and "network" in message
     cmd = seen[0]
     assert (

@@ -183,11 +183,11 @@ def _download(source: Source, dest: Path) -> Path:
     proc = subprocess.run(cmd, cwd=dest, capture_output=True, text=True)
     files = [p for p in dest.iterdir() if p.is_file()] if proc.returncode == 0 else []
     if not files:
-        raise DataError(_download_failure(source, cmd, proc))
+        raise DataError(_download_failure(source, proc))
     return files[0]
 
 
-def _download_failure(source: Source, cmd: list[str], proc: subprocess.CompletedProcess) -> str:
+def _download_failure(source: Source, proc: subprocess.CompletedProcess) -> str:
     """pip's / apt's reason for failing, summarized in one line, with what to do."""
     lines = [line.strip() for line in (proc.stderr or proc.stdout or "").splitlines()]
     errors = [line for line in lines if line.startswith(("ERROR", "E:"))]
@@ -196,7 +196,8 @@ def _download_failure(source: Source, cmd: list[str], proc: subprocess.Completed
     hint = "check the network, a proxy, or PIP_INDEX_URL"
     if source.registry == "debian":
         hint = "run `apt-get update` first (apt needs its package lists)"
-    return f"cannot download {source.pin} from {registry} ({cmd[0]}: {reason[:200]}); {hint}"
+    tool = "apt-get" if source.registry == "debian" else "pip"
+    return f"cannot download {source.pin} from {registry} ({tool}: {reason[:200]}); {hint}"
 
 
 # ----------------------------------------------------------------------------- archives
