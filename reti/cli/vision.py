@@ -1,9 +1,142 @@
-"""`reti vision`: placeholder until its issue lands."""
+"""`reti vision`: list models, train a CNN, evaluate it, predict image files, draw what it learnt.
+
+reti vision models --num-classes 10 --image-size 32
+reti vision train --data mnist --model cnn --epochs 2 --out runs/vision/cnn
+reti vision train --data digits --model "[(CONV3@16-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
+reti vision eval --checkpoint runs/vision/cnn
+reti vision predict --checkpoint runs/vision/cnn digit.png --top-k 3
+reti vision show --checkpoint runs/vision/cnn --image digit.png
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
+
+from reti.cli.args import add_config_args, config_from_args
+from reti.errors import ConfigError
+from reti.models.registry import MODELS, parameter_count
+from reti.tasks import vision
+from reti.train import TrainConfig
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add the `vision` subcommand (nothing yet)."""
+    """Add ``reti vision models|train|eval|predict|show``."""
+    parser = sub.add_parser("vision", help="CNNs on images: models, train, eval, predict, show")
+    actions = parser.add_subparsers(dest="vision_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: _usage(parser))
+
+    models = actions.add_parser("models", help="the named models and their parameter counts")
+    models.add_argument("--num-classes", type=int, default=10)
+    models.add_argument("--in-channels", type=int, default=3)
+    models.add_argument("--image-size", type=int, default=32)
+    models.set_defaults(func=_models)
+
+    train = actions.add_parser("train", help="train a model (a name or a CNN pattern)")
+    train.add_argument("--data", default="mnist", help="mnist, fashion-mnist, digits, "
+                       "mnist:PATH, cifar10:PATH, cifar100:PATH, folder:PATH")  # fmt: skip
+    train.add_argument("--model", default="cnn", help="a name (reti vision models) or a pattern")
+    train.add_argument("--out", default=None, help="run folder (default runs/vision/<model>)")
+    train.add_argument("--augment", default=None, help='augmentation spec, e.g. "crop(2)"')
+    train.add_argument("--label-smoothing", type=float, default=0.0)
+    train.add_argument("--bn-stats", choices=vision.BN_STATS, default="moving",
+                       help="BN at inference: moving averages or population stats")  # fmt: skip
+    train.add_argument("--limit", type=int, default=None, help="use the first N training images")
+    train.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                       help="a model option, e.g. shortcut=B or dropout_mode=standard")  # fmt: skip
+    add_config_args(train, TrainConfig, group="training")
+    train.set_defaults(func=_train)
+
+    ev = actions.add_parser("eval", help="test loss and accuracy of a trained run")
+    ev.add_argument("--checkpoint", required=True, help="a run folder or a checkpoint folder")
+    ev.add_argument("--data", default=None, help="another data set with the same shape")
+    ev.set_defaults(func=_eval)
+
+    pred = actions.add_parser("predict", help="top-k classes of image files")
+    pred.add_argument("--checkpoint", required=True)
+    pred.add_argument("images", nargs="+", metavar="IMAGE")
+    pred.add_argument("--top-k", type=int, default=3)
+    pred.add_argument("--resize", action="store_true", help="resize / convert to the model's input")
+    pred.set_defaults(func=_predict)
+
+    show = actions.add_parser("show", help="PNGs: filters, feature maps, confusion matrix")
+    show.add_argument("--checkpoint", required=True)
+    show.add_argument("--image", default=None, help="the image for the feature maps")
+    show.add_argument("--out", default=None, help="folder for the PNGs (default RUN/show)")
+    show.set_defaults(func=_show)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help()
+    return 2
+
+
+def _models(args: argparse.Namespace) -> int:
+    for value, name in ((args.num_classes, "num-classes"), (args.in_channels, "in-channels"),
+                        (args.image_size, "image-size")):  # fmt: skip
+        if value < 1:
+            raise ConfigError(f"--{name} must be >= 1, got {value}")
+    print(f"{'model':<12} {'parameters':>13}   ({args.num_classes} classes, "
+          f"{args.in_channels}x{args.image_size}x{args.image_size} input)")  # fmt: skip
+    for name in MODELS:
+        count = parameter_count(name, args.num_classes, args.in_channels, args.image_size)
+        print(f"{name:<12} {count:>13,}")
+    return 0
+
+
+def _value(text: str) -> int | float | bool | str:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def _options(items: list[str]) -> dict:
+    options = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--option must be KEY=VALUE, got {item!r}")
+        options[key.strip()] = _value(value.strip())
+    return options
+
+
+def _train(args: argparse.Namespace) -> int:
+    train_cfg = config_from_args(TrainConfig, args)
+    name = args.model if args.model in MODELS else "pattern"
+    cfg = vision.VisionConfig(
+        data=args.data, model=args.model, out=args.out or f"runs/vision/{name}",
+        augment=args.augment, label_smoothing=args.label_smoothing, bn_stats=args.bn_stats,
+        limit=args.limit, options=_options(args.option), train=train_cfg,
+    )  # fmt: skip
+    result = vision.run(cfg)
+    final = result["final"] or {}
+    print(f"run: {result['run_dir']}")
+    print(f"test accuracy {final.get('val_accuracy', float('nan')):.4f}  "
+          f"test loss {final.get('val_loss', float('nan')):.4f}  "
+          f"({final.get('epoch', 0)} epochs, {final.get('step', 0)} steps)")  # fmt: skip
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    scores = vision.evaluate(args.checkpoint, args.data)
+    shown = {k: scores[k] for k in ("loss", "accuracy", "n")}
+    print(json.dumps(shown))
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    results = vision.predict(args.checkpoint, args.images, args.top_k, args.resize)
+    for path, top in zip(args.images, results):
+        print(path + "  " + "  ".join(f"{label}: {p:.3f}" for label, p in top))
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    out = args.out or str(Path(args.checkpoint) / "show")
+    for path in vision.show(args.checkpoint, out, args.image):
+        print(path)
+    return 0
