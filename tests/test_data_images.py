@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import os
 import pickle
+import tarfile
 
 import numpy as np
 import pytest
@@ -51,7 +52,7 @@ def test_fashion_mnist_class_names_and_errors(tmp_path):
     data = load_images(f"fashion-mnist:{tmp_path / 'f'}")
     assert data.classes[0] == "T-shirt/top" and data.classes[9] == "Ankle boot"
     os.remove(tmp_path / "f" / "t10k-labels-idx1-ubyte.gz")
-    with pytest.raises(DataNotFoundError, match="no t10k-labels-idx1-ubyte or t10k-labels"):
+    with pytest.raises(DataNotFoundError, match="no file named t10k-labels-idx1-ubyte or t10k"):
         load_images(f"fashion-mnist:{tmp_path / 'f'}")
     with pytest.raises(DataNotFoundError, match="no such folder"):
         load_images(f"mnist:{tmp_path / 'absent'}")
@@ -90,6 +91,23 @@ def test_cifar10_folder(tmp_path):
     assert data.train_y.tolist() == [1, 2, 2, 3, 3, 4, 4, 5, 5, 6]  # batches 1..5 in order
     assert np.array_equal(data.train_x[9].numpy().reshape(-1), rows[4][1])
     assert data.classes[1] == "automobile" and data.name == "cifar10"
+
+
+def test_cifar10_official_tarball(tmp_path):
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for i in range(1, 6):
+        batch = {b"data": np.full((1, 3072), i, np.uint8), b"labels": [i]}
+        _pickle(folder / f"data_batch_{i}", batch)
+    _pickle(folder / "test_batch", {b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 9]})
+    with tarfile.open(tmp_path / "cifar-10-python.tar.gz", "w:gz") as tf:
+        tf.add(folder, arcname="cifar-10-batches-py")
+    data = load_images(f"cifar10:{tmp_path / 'cifar-10-python.tar.gz'}")
+    assert data.train_y.tolist() == [1, 2, 3, 4, 5] and (data.train_x[4] == 5).all()
+    assert data.test_y.tolist() == [0, 9] and data.classes == [str(i) for i in range(10)]
+    (tmp_path / "junk.tar.gz").write_bytes(b"not a tarball")
+    with pytest.raises(DataError, match="junk.tar.gz: not a readable CIFAR .tar.gz"):
+        load_images(f"cifar10:{tmp_path / 'junk.tar.gz'}")
 
 
 def test_cifar100_fine_and_coarse(tmp_path):

@@ -10,7 +10,8 @@
   rounded to the nearest integer); a fixed random split (seed 0): 1497 train, 300 test.
 * ``"mnist:PATH"`` / ``"fashion-mnist:PATH"``: a folder with the four IDX files (gz or not).
 * ``"cifar10:PATH"``, ``"cifar100:PATH"`` (fine labels), ``"cifar100-coarse:PATH"``: the
-  python-batch folder (``cifar-10-batches-py`` / ``cifar-100-python``, or its parent).
+  python-batch folder (``cifar-10-batches-py`` / ``cifar-100-python``), its parent, or the
+  official ``.tar.gz`` itself.
 * ``"folder:PATH"``: one subfolder per class; ``PATH/train`` and ``PATH/test`` when both exist,
   else a seeded 80/20 split.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import functools
 import io
+import tarfile
+import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -186,7 +189,7 @@ def _find(folder: Path, stem: str) -> Path:
     for candidate in (folder / stem, folder / f"{stem}.gz"):
         if candidate.is_file():
             return candidate
-    raise DataNotFoundError(f"{folder}: no {stem} or {stem}.gz (the standard IDX file names)")
+    raise DataNotFoundError(f"{folder}: no file named {stem} or {stem}.gz")
 
 
 def _idx_folder(name: str, folder: Path, classes: list[str]) -> ImageData:
@@ -206,7 +209,23 @@ def _idx_folder(name: str, folder: Path, classes: list[str]) -> ImageData:
     return _build(name, splits[0], splits[1], classes)
 
 
+CIFAR_FILES = {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
+               "test_batch", "batches.meta", "train", "test", "meta"}  # fmt: skip
+
+
 def _cifar(folder: Path, hundred: bool, coarse: bool) -> ImageData:
+    """CIFAR python batches from their folder, its parent, or the official .tar.gz itself."""
+    if folder.is_file():  # cifar-10-python.tar.gz: unpack only the batch files, by basename
+        with tempfile.TemporaryDirectory(prefix="reti-cifar-") as tmp:
+            try:
+                with tarfile.open(folder) as tf:
+                    for member in tf.getmembers():
+                        base = member.name.rsplit("/", 1)[-1]
+                        if member.isfile() and base in CIFAR_FILES:
+                            (Path(tmp) / base).write_bytes(tf.extractfile(member).read())
+            except (tarfile.TarError, OSError, EOFError) as exc:
+                raise DataError(f"{folder}: not a readable CIFAR .tar.gz ({exc})") from exc
+            return _cifar(Path(tmp), hundred, coarse)
     name = "cifar100" if hundred else "cifar10"
     inner = folder / ("cifar-100-python" if hundred else "cifar-10-batches-py")
     folder = inner if inner.is_dir() else folder
