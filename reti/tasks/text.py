@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from reti.data.fetch import fetch
 from reti.data.text import DECODE_ERRORS, load_text
-from reti.errors import CheckpointError, ConfigError, DataError, ParseError
+from reti.errors import CheckpointError, ConfigError, DataError, DataNotFoundError, ParseError
 from reti.generate import SamplingConfig, generate
 from reti.io import META_FILE
 from reti.layers.position import check_pos
@@ -147,9 +147,9 @@ def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> Histo
     tok.save(run_dir / TOKENIZER_FILE)
     gpt_cfg = cfg.gpt_config(tok.vocab_size)
     train_xy = windows(encode_text(tok, train_text), cfg.n_ctx, 1)
-    val_xy = None
-    if len(val_text) > 0 and len(encode_text(tok, val_text)) > cfg.n_ctx:
-        x, y = windows(encode_text(tok, val_text), cfg.n_ctx, cfg.n_ctx)
+    val_ids, val_xy = encode_text(tok, val_text), None
+    if len(val_ids) > cfg.n_ctx:
+        x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
     torch.manual_seed(train_cfg.seed)
     model = GPT(gpt_cfg)
@@ -181,6 +181,8 @@ def load_run(path: str | Path) -> tuple[GPT, Any, dict[str, Any]]:
         checkpoint, or a tokenizer whose vocabulary size is not the model's.
     """
     path = Path(path)
+    if not path.exists():
+        raise DataNotFoundError(f"checkpoint {path} does not exist")
     folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
     if folder is None:
         raise CheckpointError(f"{path} holds no checkpoint yet")
@@ -212,7 +214,7 @@ def evaluate_text(
     Raises:
         ConfigError: a context past n_ctx with learned positions. DataError: too little text.
     """
-    n = context or model.config.n_ctx
+    n = model.config.n_ctx if context is None else context
     if n < 1 or (max_windows is not None and max_windows < 1):
         raise ConfigError(f"context and max_windows must be >= 1, got {n} and {max_windows}")
     if n > model.config.n_ctx and not model.config.extrapolates:
