@@ -91,10 +91,8 @@ def test_single_member_gives_the_file_and_siblings_come_along(cache, monkeypatch
     assert path == root / "toy-a" / "a.csv" and path.read_bytes() == FILES["toy/data/a.csv"]
     assert fetch_mod.is_cached("toy-bc")  # same archive: cached along the way
     folder = fetch_mod.fetch("toy-bc")
-    assert folder == root / "toy-bc" and sorted(p.name for p in folder.iterdir()) == [
-        "b.txt",
-        "c.bin",
-    ]
+    assert folder == root / "toy-bc"
+    assert sorted(p.name for p in folder.iterdir()) == ["b.txt", "c.bin"]
     assert len(calls) == 1  # one download for both
     assert fetch_mod.verify("toy-a") == [] and fetch_mod.verify("toy-bc") == []
     assert not [p for p in root.iterdir() if p.name.endswith(".tmp")]  # no temp folder left
@@ -104,9 +102,8 @@ def test_single_member_gives_the_file_and_siblings_come_along(cache, monkeypatch
 def test_sdist_and_deb_archives(cache, monkeypatch, source):
     monkeypatch.setitem(BUILTIN, "toy", _entry(source, ["toy/data/b.txt", "toy/other/c.bin"]))
     folder = fetch_mod.fetch("toy")
-    assert (folder / "b.txt").read_bytes() == b"hello" and (
-        folder / "c.bin"
-    ).read_bytes() == b"\x00\x01"
+    assert (folder / "b.txt").read_bytes() == b"hello"
+    assert (folder / "c.bin").read_bytes() == b"\x00\x01"
 
 
 def test_wrong_hash_is_an_error_and_nothing_is_cached(cache, monkeypatch):
