@@ -147,6 +147,13 @@ def test_cache_dir_precedence(monkeypatch, tmp_path):
     assert fetch_mod.cache_dir() == tmp_path / "home" / ".cache" / "reti"
 
 
+def test_unwritable_cache_is_a_data_error(monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("a file where the cache folder should go")
+    monkeypatch.setenv("RETI_DATA", str(tmp_path / "file" / "cache"))
+    with pytest.raises(DataError, match="cannot create the data cache .*set RETI_DATA"):
+        fetch_mod.fetch("digits")
+
+
 def test_unknown_name_lists_close_matches():
     with pytest.raises(DataError, match=r"unknown data set 'mnits'; did you mean mnist"):
         fetch_mod.fetch("mnits")

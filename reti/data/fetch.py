@@ -110,7 +110,13 @@ def fetch(name: str) -> Path:
     key, entry = lookup(name)
     if is_cached(key):
         return _target(key, entry)
-    cache_dir().mkdir(parents=True, exist_ok=True)
+    try:
+        cache_dir().mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(
+            f"cannot create the data cache {cache_dir()} ({exc.strerror}); set RETI_DATA to a "
+            "writable folder"
+        ) from exc
     with _lock(), tempfile.TemporaryDirectory(prefix="reti-fetch-") as tmp:
         if is_cached(key):  # another process finished it while we waited for the lock
             return _target(key, entry)
