@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from reti.data.images import ImageData, load_images
+from reti.errors import ConfigError
 from reti.io import atomic_write_text
 from reti.layers.params import compare_connectivity, count_parameters, format_params_table
 from reti.models.mlp import MLP, MLPConfig
@@ -90,13 +91,30 @@ def _train_one(
 
 def _plot(histories: dict[str, History], path: Path) -> Path:
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.4))
-    for name, history in histories.items():
+    for i, (name, history) in enumerate(histories.items()):
+        color = f"C{i}"  # one colour per model in both panels
         epochs = [row["epoch"] for row in history.rows]
         ax_loss.plot(
-            epochs, [row["train_loss"] for row in history.rows], "-o", label=f"{name} train"
+            epochs,
+            [row["train_loss"] for row in history.rows],
+            "-o",
+            color=color,
+            label=f"{name} train",
         )
-        ax_loss.plot(epochs, [row["val_loss"] for row in history.rows], "--", label=f"{name} val")
-        ax_acc.plot(epochs, [100 * row["val_accuracy"] for row in history.rows], "-o", label=name)
+        ax_loss.plot(
+            epochs,
+            [row["val_loss"] for row in history.rows],
+            "--",
+            color=color,
+            label=f"{name} val",
+        )
+        ax_acc.plot(
+            epochs,
+            [100 * row["val_accuracy"] for row in history.rows],
+            "-o",
+            color=color,
+            label=name,
+        )
     ax_loss.set(xlabel="epoch", ylabel="cross-entropy", title="loss")
     ax_acc.set(xlabel="epoch", ylabel="validation accuracy (%)", title="accuracy")
     ax_loss.legend(fontsize=8)
@@ -115,7 +133,7 @@ def foundations_section(out_dir: Path, quick: bool) -> str:
         "linear": ("f = Wx", MLPConfig(in_features, classes)),
         "2-layer": ("f = W2 max(0, W1 x)", MLPConfig(in_features, classes, hidden=(hidden,))),
     }
-    epochs = {"linear": 2 if quick else 4, "2-layer": 3 if quick else 8}
+    epochs = {"linear": 5 if quick else 4, "2-layer": 5 if quick else 8}
     histories, accuracies, lines = {}, {}, []
     for name, (formula, config) in models.items():
         cfg = TrainConfig(
@@ -171,8 +189,14 @@ def run_demo(
     quick: bool = False,
     sections: Sequence[tuple[str, Section]] | None = None,
 ) -> Path:
-    """Run every section in order, writing ``out_dir/report.md`` after each; returns its path."""
+    """Run every section in order, writing ``out_dir/report.md`` after each; returns its path.
+
+    Raises:
+        ConfigError: ``out_dir`` exists and is not a folder.
+    """
     out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out must be a folder, got the file {str(out)!r}")
     out.mkdir(parents=True, exist_ok=True)
     report = out / "report.md"
     parts = [
