@@ -171,6 +171,11 @@ def test_folder_errors(tmp_path):
         load_images(f"folder:{tmp_path / 'two'}")
 
 
+def test_size_only_for_folders(tmp_path):
+    with pytest.raises(DataError, match="size=8 applies to folder:PATH images only, not to 'mn"):
+        load_images(f"mnist:{tmp_path}", size=8)
+
+
 @pytest.mark.parametrize("spec", ["svhn", "svhn:/x", "mnist:", "", "cifar:/tmp"])
 def test_unknown_spec(spec):
     with pytest.raises(DataError, match="unknown image data set .* use one of: mnist"):

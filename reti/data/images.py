@@ -287,6 +287,8 @@ def load_images(spec: str, size: int | tuple[int, int] | None = None) -> ImageDa
     """
     kind, sep, path = str(spec).partition(":")
     kind = kind.strip().lower()
+    if size is not None and kind != "folder":
+        raise DataError(f"size={size} applies to folder:PATH images only, not to {spec!r}")
     if not sep and kind in _BUILTIN_LOADERS:
         return _builtin(kind).clone()
     if sep and path:
