@@ -73,11 +73,11 @@ MIXES = (Mixup, CutMix)
 
 @dataclass
 class Call:
-    """``name(args)`` as written: each arg is (keyword or None, value, column)."""
+    """``name(args)`` as written: each arg is (keyword or None, value, its column, arg column)."""
 
     name: str
     pos: int
-    args: list[tuple[str | None, object, int]] = field(default_factory=list)
+    args: list[tuple[str | None, object, int, int]] = field(default_factory=list)
 
 
 @dataclass
@@ -155,7 +155,7 @@ class _Parser:
                     raise self.error(f"expected ',' or ')', got {sep[1]!r}", sep[2])
         return call
 
-    def arg(self) -> tuple[str | None, object, int]:
+    def arg(self) -> tuple[str | None, object, int, int]:
         tok = self.peek()
         if tok is None:
             raise self.error("expected an argument, got the end of the spec")
@@ -166,9 +166,9 @@ class _Parser:
             if after is not None and after[1] == "=":
                 self.take("=")
                 value_pos = self.peek()[2] if self.peek() else self.i
-                return tok[1], self.value(), value_pos
+                return tok[1], self.value(), value_pos, tok[2]
             self.i = save
-        return None, self.value(), tok[2]
+        return None, self.value(), tok[2], tok[2]
 
     def value(self) -> object:
         kind, text, pos = self.peek() or (None, "", self.i)
@@ -265,14 +265,16 @@ def _build(call: Call, text: str, num_classes: int | None) -> Transform:
             text,
             pos,
         )
-    named = [(prm.name, v, p) for prm, (_, v, p) in zip(cls.params, positional)]
-    named += [(k, v, p) for k, v, p in call.args if k is not None]
-    for key, value, pos in named:
+    named = [(prm.name, v, p, p) for prm, (_, v, p, _) in zip(cls.params, positional)]
+    named += [arg for arg in call.args if arg[0] is not None]
+    for key, value, pos, key_pos in named:
         if key not in by_name:
             allowed = ", ".join(by_name) or "none"
-            raise ParseError(f"{call.name} has no argument {key!r} (allowed: {allowed})", text, pos)
+            raise ParseError(
+                f"{call.name} has no argument {key!r} (allowed: {allowed})", text, key_pos
+            )
         if key in kwargs:
-            raise ParseError(f"{call.name} got {key!r} twice", text, pos)
+            raise ParseError(f"{call.name} got {key!r} twice", text, key_pos)
         kwargs[key] = _convert(by_name[key], value, call.name, pos, text)
         where[key] = pos
     if cls in MIXES:
@@ -287,7 +289,7 @@ def _build(call: Call, text: str, num_classes: int | None) -> Transform:
 def _build_container(call: Call, text: str, num_classes: int | None) -> Transform:
     inner: list[Transform] = []
     p: float | None = None
-    for key, value, pos in call.args:
+    for key, value, pos, key_pos in call.args:
         if key is None:
             if not isinstance(value, (Call, Word)) or (isinstance(value, Word) and value.quoted):
                 raise ParseError(f"{call.name} takes transforms, got {value!r}", text, pos)
@@ -296,7 +298,7 @@ def _build_container(call: Call, text: str, num_classes: int | None) -> Transfor
         elif key == "p":
             p = _convert(Param("p", "prob"), value, call.name, pos, text)
         else:
-            raise ParseError(f"{call.name} has no argument {key!r} (allowed: p)", text, pos)
+            raise ParseError(f"{call.name} has no argument {key!r} (allowed: p)", text, key_pos)
     if not inner:
         raise ParseError(f"{call.name} needs at least one transform", text, call.pos)
     cls = CONTAINERS[call.name]
