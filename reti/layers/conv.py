@@ -140,7 +140,8 @@ class Conv2d(nn.Conv2d):
                 f"got shape {tuple(x.shape)}"
             )
         if not isinstance(self.padding, str):
-            conv_output_size(
-                tuple(x.shape[-2:]), self.kernel_size, self.stride, self.padding, self.dilation
-            )
+            (kh, kw), (ph, pw), (dh, dw) = self.kernel_size, self.padding, self.dilation
+            H, W = x.shape[-2:]
+            if dh * (kh - 1) >= H + 2 * ph or dw * (kw - 1) >= W + 2 * pw:  # cheap test first
+                conv_output_size((H, W), self.kernel_size, self.stride, self.padding, self.dilation)
         return super().forward(x)
