@@ -77,3 +77,14 @@ def test_out_that_is_a_file_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--out must be a folder" in err[0]
     assert target.read_text() == "not a folder"
+
+
+def test_plain_reti_demo_runs_the_full_budget_into_runs_demo(monkeypatch, capsys):
+    # `reti demo` (what `make demo` runs): no flags means the full budget and runs/demo.
+    # The training itself is stubbed here; the quick test above trains for real.
+    calls = []
+    monkeypatch.setattr(
+        "reti.cli.demo.run_demo", lambda out, quick: calls.append((out, quick)) or "report.md"
+    )
+    assert main(["demo"]) == 0
+    assert calls == [("runs/demo", False)]
