@@ -38,19 +38,28 @@ from reti.tokenize.pretokenize import (
 ENDOFTEXT = "<|endoftext|>"
 
 
+_SINGLE_BYTES = [bytes([b]) for b in range(256)]
+_NOT_A_TOKEN = 1 << 62
+
+
 def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
-    """The ids of one chunk: merge the lowest-rank adjacent pair until none is a token."""
-    parts = [piece[i : i + 1] for i in range(len(piece))]
+    """The ids of one chunk: merge the lowest-rank adjacent pair (leftmost on ties) until no
+    adjacent pair is a token. ``pair_ranks[k]`` is the rank of ``parts[k] + parts[k + 1]``; a merge
+    changes only its two neighbours, and ``min``/``index`` scan the list in C."""
     get = ranks.get
-    while len(parts) > 1:
-        best_rank, best = None, -1
-        for i in range(len(parts) - 1):
-            rank = get(parts[i] + parts[i + 1])
-            if rank is not None and (best_rank is None or rank < best_rank):
-                best_rank, best = rank, i
-        if best < 0:
+    parts = [_SINGLE_BYTES[b] for b in piece]
+    pair_ranks = [get(a + b, _NOT_A_TOKEN) for a, b in zip(parts, parts[1:])]
+    while pair_ranks:
+        best = min(pair_ranks)
+        if best == _NOT_A_TOKEN:
             break
-        parts[best : best + 2] = [parts[best] + parts[best + 1]]
+        i = pair_ranks.index(best)
+        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        del pair_ranks[i]
+        if i < len(pair_ranks):
+            pair_ranks[i] = get(parts[i] + parts[i + 1], _NOT_A_TOKEN)
+        if i > 0:
+            pair_ranks[i - 1] = get(parts[i - 1] + parts[i], _NOT_A_TOKEN)
     return [ranks[p] for p in parts]
 
 

