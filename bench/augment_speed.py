@@ -131,10 +131,10 @@ def loop_pipeline(channels: int):
     return run
 
 
-def measure(rounds: int, channels: int) -> dict[str, float]:
+def measure(rounds: int, channels: int, batch: int = B) -> dict[str, float]:
     size = x_size(channels)
-    x = torch.rand(B, channels, size, size, generator=torch.Generator().manual_seed(0))
-    y = torch.randint(0, K, (B,), generator=torch.Generator().manual_seed(1))
+    x = torch.rand(batch, channels, size, size, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, K, (batch,), generator=torch.Generator().manual_seed(1))
     contenders = {
         "reti": reti_pipeline(channels),
         "kornia": kornia_pipeline(channels),
@@ -151,23 +151,24 @@ def measure(rounds: int, channels: int) -> dict[str, float]:
             for _ in range(reps):
                 fn(x, y, g)
             times[name].append((time.perf_counter() - start) / reps)
-    return {name: B / statistics.median(ts) for name, ts in times.items()}
+    return {name: batch / statistics.median(ts) for name, ts in times.items()}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds instead of 10")
-    args = parser.parse_args()
+    parser.add_argument("--batch", type=int, default=B, help=f"images per batch (default {B})")
+    args = parser.parse_args(argv)
     rounds = 3 if args.quick else 10
     threads = torch.get_num_threads()
-    print(f"batch {B}, {rounds} rounds, torch {torch.__version__}, threads {threads}")
+    print(f"batch {args.batch}, {rounds} rounds, torch {torch.__version__}, threads {threads}")
     print(
         f"{'images':<10}{'reti img/s':>12}{'kornia img/s':>14}{'loop img/s':>12}"
         f"{'x kornia':>10}{'x loop':>8}"
     )
     results = {}
     for channels in (3, 1):
-        r = measure(rounds, channels)
+        r = measure(rounds, channels, args.batch)
         results[channels] = r
         label = f"{channels}x{x_size(channels)}x{x_size(channels)}"
         print(
@@ -179,12 +180,13 @@ def main() -> None:
         "bench": "augment_speed",
         "reti": round(rgb["reti"], 1),
         "peer": round(rgb["kornia"], 1),
-        "unit": "images/s (3x32x32, batch 256)",
+        "unit": f"images/s (3x32x32, batch {args.batch})",
         "ratio": round(rgb["reti"] / rgb["kornia"], 2),
         "loop": round(rgb["loop"], 1),
         "gray_ratio": round(results[1]["reti"] / results[1]["kornia"], 2),
     }
     print(json.dumps(summary))
+    return summary
 
 
 if __name__ == "__main__":

@@ -83,3 +83,19 @@ def test_show_on_the_real_photos(tmp_path):
     spec = "jitter(0.4,0.4,0.4,0.1),hflip"
     assert main(["augment", "show", "--data", "photos", "--spec", spec, "--out", str(out)]) == 0
     assert out.read_bytes().startswith(PNG)
+
+
+def test_speed_bench_runs_quick(capsys):
+    """`python bench/augment_speed.py --quick`, on tiny batches (the numbers are not checked)."""
+    pytest.importorskip("kornia")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "augment_speed.py"
+    spec = importlib.util.spec_from_file_location("augment_speed", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    summary = bench.main(["--quick", "--batch", "8"])
+    assert summary["bench"] == "augment_speed" and summary["reti"] > 0 and summary["peer"] > 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith('{"bench": "augment_speed"')
