@@ -29,7 +29,10 @@ def _tiny_images(name: str) -> ImageData:
 
 @pytest.fixture
 def tiny(monkeypatch):
+    """Section 1 alone (other pipelines' sections are tested with their pipelines), tiny data."""
     monkeypatch.setattr(demo, "load_images", _tiny_images)
+    only_first = [s for s in demo.SECTIONS if s[1] is demo.foundations_section]
+    monkeypatch.setattr(demo, "SECTIONS", only_first)
 
 
 def test_quick_demo_writes_report_and_curves(tiny, tmp_path, capsys):
