@@ -1,5 +1,10 @@
 """The notes' formulas written plainly, for readers; tests prove each equals the fast path."""
 
+from reti.reference.attention import alibi_bias as alibi_bias
+from reti.reference.attention import alibi_slopes as alibi_slopes
+from reti.reference.attention import masked_attention as masked_attention
+from reti.reference.attention import multi_head_attention as multi_head_attention
+from reti.reference.attention import sinusoidal_positions as sinusoidal_positions
 from reti.reference.basics import avg_pool2d as avg_pool2d
 from reti.reference.basics import batch_norm as batch_norm
 from reti.reference.basics import batch_stats as batch_stats
@@ -14,8 +19,3 @@ from reti.reference.basics import softmax as softmax
 from reti.reference.basics import standard_scale as standard_scale
 from reti.reference.series import causal_conv1d as causal_conv1d
 from reti.reference.series import conv1d as conv1d
-from reti.reference.attention import alibi_bias as alibi_bias
-from reti.reference.attention import alibi_slopes as alibi_slopes
-from reti.reference.attention import masked_attention as masked_attention
-from reti.reference.attention import multi_head_attention as multi_head_attention
-from reti.reference.attention import sinusoidal_positions as sinusoidal_positions
