@@ -91,3 +91,13 @@ def test_plain_reti_demo_runs_the_full_budget_into_runs_demo(monkeypatch, capsys
     )
     assert main(["demo"]) == 0
     assert calls == [("runs/demo", False)]
+
+
+@pytest.mark.network
+def test_quick_demo_on_the_real_digits_set(monkeypatch, tmp_path):
+    # the real loader and fetcher, on the smallest built-in image set (1797 8x8 digits)
+    monkeypatch.setattr(demo, "FOUNDATIONS_DATA", "digits")
+    body = demo.foundations_section(tmp_path, quick=True)
+    assert "Data: `digits`" in body and "8x8 pixels, 10 classes" in body
+    row = next(line for line in body.splitlines() if line.startswith("| 2-layer"))
+    assert float(row.split("|")[5].strip().rstrip("%")) > 80
