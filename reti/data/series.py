@@ -348,14 +348,15 @@ def load_series(
     return data
 
 
-def load_anomaly(spec: str, train_fraction: float = 0.3) -> tuple[SeriesData, SeriesData]:
+def load_anomaly(
+    spec: str, train_fraction: float = 0.3, columns: list[str] | None = None
+) -> tuple[SeriesData, SeriesData]:
     """(train, test) of a labelled anomaly set by name, or ``csv:PATH`` (value..., label columns).
-
     Sets shipped as one file (mitdb, yahoo, csv:) are split in time order: the first
     ``train_fraction`` is the training part (its labels are never used to fit).
     """
     if spec.startswith("csv:"):
-        whole = _anomaly_csv(Path(spec[4:]))
+        whole = _anomaly_csv(Path(spec[4:]), None, columns)
     elif spec not in ANOMALY_SETS:
         raise ConfigError(f"unknown anomaly set {spec!r}; use {sorted(ANOMALY_SETS)} or csv:PATH")
     elif ANOMALY_SETS[spec][1] is not None:
@@ -363,13 +364,11 @@ def load_anomaly(spec: str, train_fraction: float = 0.3) -> tuple[SeriesData, Se
     else:
         whole = _anomaly_csv(_member(spec, ANOMALY_SETS[spec][0]), spec)
     cut = split_time(whole.values.shape[0], 0.0, 1 - train_fraction)[0].stop
-    v, lab = whole.values, whole.labels
-    return SeriesData(v[:cut], whole.columns, spec, None, lab[:cut]), SeriesData(
-        v[cut:], whole.columns, spec, None, lab[cut:]
-    )
+    v, lab, parts = whole.values, whole.labels, (slice(0, cut), slice(cut, None))
+    return tuple(SeriesData(v[p], whole.columns, spec, None, lab[p]) for p in parts)
 
 
-def _anomaly_csv(path: Path, name: str | None = None) -> SeriesData:
+def _anomaly_csv(path: Path, name: str | None = None, cols: list[str] | None = None) -> SeriesData:
     if not path.is_file():
         raise DataNotFoundError(f"CSV file {path} does not exist")
     with open(path, encoding="utf-8-sig") as fh:
@@ -377,7 +376,7 @@ def _anomaly_csv(path: Path, name: str | None = None) -> SeriesData:
     label = next((h for h in ("is_anomaly", "label", "anomaly") if h in header), None)
     if label is None:
         raise DataError(f"{path}: anomaly CSVs need a column is_anomaly or label, got {header}")
-    data = read_csv(path, None, "timestamp" if "timestamp" in header else None, label)
+    data = read_csv(path, cols, "timestamp" if "timestamp" in header else None, label)
     data.name = name or path.stem
     return data
 
