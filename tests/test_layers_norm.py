@@ -71,7 +71,8 @@ def _bn_net() -> nn.Sequential:
 def test_recompute_bn_stats_equals_the_population_statistics():
     model = _bn_net()
     data = torch.randn(70, 2, 4, 4) * 2 + 1
-    batches = [data[:32], data[32:64], (data[64:], torch.zeros(6))]  # uneven, with a tuple
+    # uneven, a tuple, and single samples (BN in training refuses those alone)
+    batches = [data[:1], data[1:32], data[32:64], (data[64:69], torch.zeros(5)), data[69:]]
     model.train()
     seen = recompute_bn_stats(model, batches)
     assert seen == 70 and model.training and model[4].training  # modes restored
@@ -86,7 +87,8 @@ def test_recompute_bn_stats_equals_the_population_statistics():
     model.eval()
     model[1].train()
     with torch.no_grad():
-        h2 = torch.cat([model[:6](b if torch.is_tensor(b) else b[0]) for b in batches])
+        merged = [data[:32], data[32:64], data[64:]]  # the single samples joined their neighbours
+        h2 = torch.cat([model[:6](b) for b in merged])
     torch.testing.assert_close(model[6].running_mean, h2.mean(0), rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(model[6].running_var, h2.var(0), rtol=1e-5, atol=1e-5)
 
@@ -110,3 +112,5 @@ def test_recompute_bn_stats_errors():
         recompute_bn_stats(nn.Linear(2, 2), [torch.zeros(1, 2)])
     with pytest.raises(DataError, match="at least one batch"):
         recompute_bn_stats(nn.BatchNorm1d(2), [])
+    with pytest.raises(DataError, match="at least 2 samples, got 1"):
+        recompute_bn_stats(nn.BatchNorm1d(2), [torch.zeros(1, 2)])

@@ -12,7 +12,7 @@ What PyTorch lacks is here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import torch
@@ -119,6 +119,28 @@ class StandardScaler(nn.Module):
 _BN = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
+def _without_singletons(batches: Iterable[Any]) -> Iterator[torch.Tensor]:
+    """The inputs of ``batches``, with a one-sample batch joined to the one before it.
+
+    BN in training mode refuses a batch of one sample (no variance to compute), and a data set
+    cut into fixed-size batches easily ends with one. (Joining it leaves the first BN layer's
+    statistics exact; a later layer sees the first normalize that sample with its neighbours'.)
+    """
+    held = None
+    for batch in batches:
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if held is not None and (len(x) == 1 or len(held) == 1):
+            held = torch.cat([held, x.to(held.device)])
+            continue
+        if held is not None:
+            yield held
+        held = x
+    if held is not None:
+        if len(held) < 2:
+            raise DataError("recompute_bn_stats needs at least 2 samples, got 1")
+        yield held
+
+
 @torch.no_grad()
 def recompute_bn_stats(model: nn.Module, batches: Iterable[Any]) -> int:
     """Post-training statistics for every batch norm in ``model`` (notes: BN Inferenza).
@@ -157,8 +179,7 @@ def recompute_bn_stats(model: nn.Module, batches: Iterable[Any]) -> int:
         model.eval()
         for m in layers:
             m.train()
-        for batch in batches:
-            x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        for x in _without_singletons(batches):
             model(x.to(device))
             seen += x.shape[0]
     finally:
