@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,119 @@ def write_checkpoint(
         if old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return path
+
+
+# ----------------------------------------------------------------------------- training state
+@dataclass
+class Progress:
+    """Where the run is; all of it goes into the checkpoint meta."""
+
+    epoch: int = 0
+    micro: int = 0  # micro-batches of the current epoch already consumed
+    step: int = 0  # optimizer steps so far
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    best_value: float | None = None
+    best_row: dict[str, Any] | None = None
+    bad_epochs: int = 0
+    loss_sum: float = 0.0  # this epoch's sum of loss x samples (this rank)
+    seen: int = 0  # this epoch's samples (this rank)
+    tokens: int = 0  # this epoch's tokens when x is integer (B, T) (this rank)
+    seconds: float = 0.0  # this epoch's training time before the last checkpoint
+
+    def record(self, row: dict[str, Any], monitor: str, mode: str) -> None:
+        """Append an epoch's row; track the best ``monitor`` value and epochs since it improved."""
+        self.rows.append(row)
+        value = row.get(monitor)
+        better = value is not None and (
+            self.best_value is None
+            or (value < self.best_value if mode == "min" else value > self.best_value)
+        )
+        if better:
+            self.best_value, self.best_row, self.bad_epochs = value, row, 0
+        else:
+            self.bad_epochs += 1
+
+
+@dataclass
+class LiveState:
+    """The live objects a checkpoint saves and a resume restores."""
+
+    model: nn.Module  # unwrapped
+    optimizer: torch.optim.Optimizer
+    generators: dict[str, torch.Generator]
+    ema: Any  # reti.train.optim.WeightEMA or None
+    scaler: torch.amp.GradScaler | None
+
+
+TRAINING_STATE = "reti-training-state"
+
+
+def save_training_state(
+    run_dir: str | os.PathLike,
+    step: int,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generators: dict[str, torch.Generator],
+    ema=None,
+    scaler=None,
+    tensors: dict[str, torch.Tensor] | None = None,
+    meta: dict[str, Any] | None = None,
+    keep_last: int = 2,
+) -> Path:
+    """Everything a run needs to go on exactly: weights, EMA, optimizer, scaler, RNG, ``meta``."""
+    out = {f"model/{k}": v for k, v in clean_state_dict(model).items()}
+    if ema is not None:
+        out.update({f"ema/{k}": v for k, v in ema.state_dict().items()})
+    opt_tensors, opt_meta = optimizer_tensors(optimizer)
+    rng_tensors, rng_meta = rng_state(generators)
+    out.update({**opt_tensors, **rng_tensors, **(tensors or {})})
+    full = {
+        **(meta or {}),
+        "kind": TRAINING_STATE,
+        "optimizer": opt_meta,
+        "rng": rng_meta,
+        "scaler": scaler.state_dict() if scaler is not None else None,
+    }
+    return write_checkpoint(run_dir, step, out, full, keep_last)
+
+
+def load_training_state(
+    run_dir: str | os.PathLike,
+    model_config: Any,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    generators: dict[str, torch.Generator],
+    ema=None,
+    scaler=None,
+) -> tuple[dict[str, torch.Tensor], dict[str, Any]] | None:
+    """Restore the latest checkpoint of ``run_dir`` into the live objects; None if it has none.
+
+    Raises:
+        CheckpointError: not a training checkpoint, or one made for another ``model_config``.
+    """
+    folder = latest_checkpoint(run_dir)
+    if folder is None:
+        return None
+    tensors, meta = load_checkpoint(folder)
+    if meta.get("kind") != TRAINING_STATE:
+        raise CheckpointError(f"{folder} is not a reti training checkpoint; cannot resume from it")
+    if meta.get("model_config") != model_config:
+        raise CheckpointError(
+            f"{folder} was made for model config {meta.get('model_config')!r}, "
+            f"not {model_config!r}; resume needs the same model"
+        )
+    weights = {k[6:]: v for k, v in tensors.items() if k.startswith("model/")}
+    load_state_into(model, weights, str(folder))
+    load_optimizer(optimizer, tensors, meta["optimizer"])
+    if ema is not None:  # a run that had no EMA before starts averaging from its weights now
+        averaged = {k[4:]: v for k, v in tensors.items() if k.startswith("ema/")}
+        ema.load_state_dict(averaged or weights)
+    if scaler is not None and meta.get("scaler"):
+        scaler.load_state_dict(meta["scaler"])
+    restore_rng(tensors, meta["rng"], generators)
+    return tensors, meta
 
 
 def _resolve(path: str | os.PathLike) -> Path:

@@ -6,7 +6,8 @@ the same shuffled order from the same seed; ``shard`` cuts it into global batche
 ``batch_size * world_size`` and hands rank r the r-th slice of each, which is what
 ``DistributedSampler`` does, with the trailing partial global batch dropped so that every rank
 takes the same number of steps (an unequal count would hang the gradient all-reduce).
-Alone (WORLD_SIZE 1) every function here is a no-op.
+Alone (WORLD_SIZE 1) every function here is a no-op. ``Source`` turns those index batches
+into ``(x, y)`` batches on the device.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 from torch import nn
+from torch.utils.data import DataLoader, Dataset
 
+from reti.errors import DataError, ShapeError
 from reti.runtime import resolve_device, world
 
 
@@ -100,3 +103,44 @@ def all_reduce_sum(values: torch.Tensor, info: Dist) -> torch.Tensor:
 def barrier(info: Dist) -> None:
     if info.active:
         dist.barrier()
+
+
+class Source:
+    """Training or validation data: an ``(X, y)`` tensor pair indexed directly (no DataLoader
+    overhead), or a ``Dataset`` read through a ``DataLoader`` over the same index batches."""
+
+    def __init__(self, data: Dataset | tuple[torch.Tensor, torch.Tensor], name: str):
+        self.name = name
+        if isinstance(data, tuple | list):
+            if len(data) != 2 or not all(isinstance(t, torch.Tensor) for t in data):
+                raise ShapeError(f"{name} must be a Dataset or a tuple (X, y) of two tensors")
+            if data[0].dim() == 0 or data[1].dim() == 0 or len(data[0]) != len(data[1]):
+                raise ShapeError(
+                    f"{name} X and y must have the same length, got {tuple(data[0].shape)} "
+                    f"and {tuple(data[1].shape)}"
+                )
+            self.tensors, self.dataset, self.n = (data[0], data[1]), None, len(data[0])
+        elif hasattr(data, "__getitem__") and hasattr(data, "__len__"):
+            self.tensors, self.dataset, self.n = None, data, len(data)
+        else:
+            raise ShapeError(f"{name} must be a Dataset or a tuple (X, y), got {type(data)}")
+        if self.n == 0:
+            raise DataError(f"{name} data is empty")
+
+    def batches(self, index_batches: list[torch.Tensor], device: torch.device):
+        """Yield ``(x, y)`` on ``device`` for each tensor of indices."""
+        blocking = device.type != "cuda"
+        if self.tensors is not None:
+            X, y = self.tensors
+            for idx in index_batches:
+                idx = idx.to(X.device)
+                x_b, y_b = X[idx], y[idx]
+                yield x_b.to(device, non_blocking=not blocking), y_b.to(device, non_blocking=True)
+            return
+        loader = DataLoader(
+            self.dataset,
+            batch_sampler=[i.tolist() for i in index_batches],
+            pin_memory=device.type == "cuda",
+        )
+        for x_b, y_b in loader:
+            yield x_b.to(device, non_blocking=not blocking), y_b.to(device, non_blocking=True)

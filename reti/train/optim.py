@@ -3,7 +3,8 @@
 * Parameter groups: weight decay only on matrices (Linear/Conv weights); never on biases,
   normalisation scales or embedding tables (decaying those pulls them to zero for no gain --
   the AdamW paper's and nanoGPT's choice).
-* AdamW (fused kernel where this torch has one) and SGD with momentum / Nesterov.
+* AdamW (fused kernel where this torch has one) and SGD with momentum / Nesterov; one
+  accumulated forward/backward over micro-batches, and one update (clip, step, zero).
 * Schedules as a multiplier ``lr(step) = base_lr * factor(step)`` (LambdaLR style, but a plain
   function of the optimizer step, so a checkpoint only needs the step to restore it).
 * ``WeightEMA``: ``ema = decay * ema + (1 - decay) * w`` after every optimizer step.
@@ -11,13 +12,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from reti.errors import ConfigError
+from reti.errors import ConfigError, ShapeError
+from reti.runtime import autocast
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
@@ -119,10 +122,82 @@ def schedule_factor(name: str, total_steps: int, warmup_steps: int = 0) -> Calla
     return onecycle
 
 
+def forward_loss(net, x, y, loss_fn, device: torch.device, dtype: torch.dtype | None):
+    """``out = net(x)`` and ``loss_fn(out, y)`` under autocast; the loss must be a scalar."""
+    with autocast(device, dtype):
+        out = net(x)
+        loss = loss_fn(out, y)
+    if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+        raise ShapeError("loss_fn must return a scalar tensor (the batch mean)")
+    return out, loss
+
+
+def accumulate_gradients(
+    net: nn.Module,
+    batches,
+    group_size: int,
+    loss_fn: Callable,
+    *,
+    device: torch.device,
+    dtype: torch.dtype | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+    ddp_net: nn.Module | None = None,
+    transform: Callable | None = None,
+    generator: torch.Generator | None = None,
+    channels_last: bool = False,
+) -> tuple[torch.Tensor, int]:
+    """Forward + backward over one group of micro-batches ``(x, y, is_last)``.
+
+    Each loss is weighted by its batch's share of the ``group_size`` samples, so the summed
+    gradient is the gradient of the group's mean loss: two batches of 8 make one batch of 16
+    (notes: mini-batch gradient descent). Returns the group's mean loss (a tensor: no sync)
+    and how many tokens it held (integer ``(B, T)`` inputs), for the throughput columns.
+    """
+    group_loss = torch.zeros((), dtype=torch.float32, device=device)
+    tokens = 0
+    for x, y, last in batches:
+        if channels_last and x.dim() == 4:
+            x = x.contiguous(memory_format=torch.channels_last)
+        if transform is not None:
+            x, y = transform(x, y, generator)
+        if not x.is_floating_point() and x.dim() == 2:
+            tokens += x.numel()
+        # DDP all-reduces gradients on every backward; only the group's last one needs it.
+        quiet = ddp_net is not None and not last
+        with ddp_net.no_sync() if quiet else contextlib.nullcontext():
+            _, loss = forward_loss(net, x, y, loss_fn, device, dtype)
+            share = loss * (len(y) / group_size)
+            (scaler.scale(share) if scaler is not None else share).backward()
+        group_loss += share.detach().float()
+    return group_loss, tokens
+
+
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     """Put ``lr`` into every parameter group (as a float, so fused kernels keep working)."""
     for group in optimizer.param_groups:
         group["lr"] = lr
+
+
+def optimizer_step(
+    optimizer: torch.optim.Optimizer,
+    lr: float,
+    grad_clip: float | None = None,
+    scaler: torch.amp.GradScaler | None = None,
+) -> None:
+    """One update at learning rate ``lr``: unscale (fp16), clip the global norm, step, zero the
+    gradients (notes: gradient descent, ``w <- w - lr * g``)."""
+    set_lr(optimizer, lr)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    if grad_clip is not None:
+        if scaler is not None:
+            scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(params, grad_clip)
+    if scaler is not None:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
 
 
 class WeightEMA:
