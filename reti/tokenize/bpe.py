@@ -105,6 +105,7 @@ class BPETokenizer:
         self._decoder.update({i: s.encode("utf-8") for s, i in self.special_tokens.items()})
         if len(self._decoder) != len(self._ranks) + len(self.special_tokens):
             raise ConfigError("BPE ids must be unique across ranks and special tokens")
+        self._vocab_size = max(self._decoder) + 1
         self._split = splitter(pattern)
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
@@ -113,7 +114,7 @@ class BPETokenizer:
     @property
     def vocab_size(self) -> int:
         """One more than the largest id (ids may have gaps, as in GPT-2's specials)."""
-        return max(self._decoder) + 1
+        return self._vocab_size
 
     def _encode_chunk(self, chunk: str) -> tuple[int, ...]:
         piece = chunk.encode("utf-8")
@@ -178,8 +179,13 @@ class BPETokenizer:
             ) from None
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
-        """The concatenated bytes of ``ids`` (may be invalid UTF-8 mid-character)."""
-        return b"".join([self.token_bytes(int(i)) for i in ids])
+        """The concatenated bytes of ``ids`` (may be invalid UTF-8 mid-character); ``ids`` may be
+        a list or a tensor."""
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids
+        try:
+            return b"".join(map(self._decoder.__getitem__, ids))
+        except (KeyError, TypeError):  # find the bad id and name it
+            return b"".join([self.token_bytes(i) for i in ids])
 
     def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
         """Text of ``ids``; bytes that are not valid UTF-8 follow Python's ``errors=``."""

@@ -13,6 +13,7 @@ punctuation, a run of white space), so a word-level round trip loses no spacing.
 
 from __future__ import annotations
 
+import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -90,7 +91,13 @@ class _TableTokenizer:
         return ids
 
     def token_text(self, token: int) -> str:
+        """The string a token stands for.
+
+        Raises:
+            ConfigError: an id outside the vocabulary.
+        """
         try:
+            token = operator.index(token)
             if token < 0:
                 raise IndexError
             return self._itos[token]
@@ -104,8 +111,9 @@ class _TableTokenizer:
 
     def decode(self, ids: Iterable[int], errors: str = "replace") -> str:
         """The text of ``ids``; ``errors`` is accepted for a common interface (a table of strings
-        cannot hold invalid UTF-8)."""
-        return "".join([self.token_text(int(i)) for i in ids])
+        cannot hold invalid UTF-8). ``ids`` may be a list or a tensor."""
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids
+        return "".join([self.token_text(i) for i in ids])
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         return self.decode(ids).encode("utf-8", "surrogatepass")
