@@ -93,7 +93,7 @@ def save_filters(
         raise ShapeError(f"filters must be (out, in, kh, kw), got {tuple(weight.shape)}")
     w = weight.detach().float().cpu()[:max_filters]
     w = w if w.shape[1] == 3 else w.mean(1, keepdim=True)
-    w = _unit(w).permute(0, 2, 3, 1)  # (O, C, kh, kw) -> (O, kh, kw, C)
+    w = _unit(w).permute(0, 2, 3, 1).numpy()  # (O, C, kh, kw) -> (O, kh, kw, C)
     cols = min(8, len(w))
     rows = -(-len(w) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(1.0 * cols, 1.0 * rows + 0.3), squeeze=False)
@@ -157,12 +157,12 @@ def save_feature_maps(
         ax.axis("off")
     r = 0
     if image is not None:
-        shown = _to_display(image[None])[0]
+        shown = _to_display(image[None])[0].numpy()
         axes[0][0].imshow(shown[..., 0] if shown.shape[-1] == 1 else shown, cmap="gray")
         axes[0][0].set_title("input", fontsize=8)
         r = 1
     for title, fmap in maps:
-        channels = _unit(fmap[:per_row])
+        channels = _unit(fmap[:per_row]).numpy()
         for j, channel in enumerate(channels):
             axes[r][j].imshow(channel, cmap="viridis", vmin=0, vmax=1)
         axes[r][0].set_title(title, fontsize=8, loc="left")
@@ -179,7 +179,7 @@ def save_confusion_matrix(
             f"confusion matrix must be (K, K) with K = {len(classes)} classes, "
             f"got {tuple(matrix.shape)}"
         )
-    m = matrix.detach().cpu().long()
+    m = matrix.detach().cpu().long().numpy()
     k = len(classes)
     size = max(3.0, 0.45 * k + 1.5)
     fig, ax = plt.subplots(figsize=(size, size))

@@ -204,7 +204,10 @@ def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
     tensors, meta = load_checkpoint(folder)
     state = {f"model/{k}": v.detach().cpu() for k, v in model.state_dict().items()}
     tensors = {k: v for k, v in tensors.items() if not k.startswith(("model/", "ema/"))}
-    write_checkpoint(history.run_dir, int(meta["step"]), {**tensors, **state}, meta, 2)
+    step = int(meta["step"])
+    meta = {k: v for k, v in meta.items() if k not in ("format", "version", "sha256", "step")}
+    meta["model_config"] = {**meta["model_config"], "bn_stats": "population"}
+    write_checkpoint(history.run_dir, step, {**tensors, **state}, meta, cfg.train.keep_last)
 
 
 def run(cfg: VisionConfig) -> dict[str, Any]:
