@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 import tiktoken
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tokenizers import Tokenizer
@@ -220,3 +221,19 @@ def test_missing_files(tmp_path):
     (tmp_path / "bad.tiktoken").write_text("QQ== 0\nnot-a-line\n")
     with pytest.raises(DataError, match="line 2"):
         load_tiktoken_ranks(tmp_path / "bad.tiktoken")
+
+
+def test_small_chunk_cache_is_emptied_and_stays_correct():
+    big = BPETokenizer.train(CORPUS, 400)
+    small = BPETokenizer(
+        {big.token_bytes(i): i for i in range(400 - 1)}, big.special_tokens, cache_size=8
+    )
+    assert small.encode(CORPUS) == big.encode(CORPUS)
+    assert len(small._cache) <= len(set(pretokenize(CORPUS)))
+    small.encode("a b c d e f g h i j")
+    assert len(small._cache) <= 10  # emptied before the new chunks went in
+
+
+def test_decode_accepts_tensors(tok):
+    ids = tok.encode("resolved to die")
+    assert tok.decode(torch.tensor(ids)) == "resolved to die"
