@@ -123,7 +123,9 @@ def _fit(model, x, y, tc: TrainConfig, loss_fn, run_dir, meta, val=None, metrics
 
 
 def _window(cfg: SeriesConfig, season: int) -> int:
-    return cfg.window or max(2 * season, 24)
+    """The given window, or two seasons, at least 24 steps and the TCN's receptive field."""
+    rf = 1 + 2 * (cfg.kernel_size - 1) * (2**cfg.levels - 1) if cfg.model == "tcn" else 0
+    return cfg.window or max(2 * season, 24, rf)
 
 
 def _base(x: torch.Tensor, relative: bool) -> torch.Tensor:

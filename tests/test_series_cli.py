@@ -1,0 +1,130 @@
+"""`reti series` from the command line: the commands of docs/series.md, and bad input -> exit 2."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from reti.cli.main import main
+
+SMALL = ["--epochs", "1", "--max-steps", "2", "--quiet", "--device", "cpu"]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _csv(tmp_path, text, name="s.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _sine_csv(tmp_path, n=200):
+    rows = "".join(f"d{i},{5 + math.sin(i / 3):.4f},{i % 7}\n" for i in range(n))
+    return _csv(tmp_path, "date,load,other\n" + rows, "my.csv")
+
+
+def test_data_lists_the_builtin_sets(capsys):
+    assert main(["series", "data"]) == 0
+    out = capsys.readouterr().out
+    assert "co2 (52)" in out and "GunPoint" in out and "kdd-tsad-135" in out
+
+
+def test_train_csv_then_forecast_writes_csv_and_png(tmp_path, capsys):
+    path = _sine_csv(tmp_path)
+    run = tmp_path / "run"
+    cmd = ["series", "train", "--data", f"csv:{path}", "--columns", "load", "--time-column",
+           "date", "--horizon", "24", "--out", str(run)]  # fmt: skip
+    assert main(cmd + SMALL) == 0
+    out = capsys.readouterr().out
+    assert "tcn (direct head)" in out and "seasonal naive" not in out  # no season for csv
+    results = json.loads((run / "results.json").read_text())
+    assert "naive" in results["baselines"]
+    assert main(["series", "forecast", "--checkpoint", str(run), "--steps", "30"]) == 0
+    lines = (run / "forecast.csv").read_text().splitlines()
+    assert lines[0] == "step,forecast,truth,seasonal_naive" and len(lines) == 31
+    assert (run / "forecast.png").stat().st_size > 1000
+
+
+@pytest.mark.network
+def test_docs_commands_on_builtin_sets(tmp_path, capsys):
+    co2 = str(tmp_path / "co2")
+    cmd = ["series", "train", "--data", "co2", "--missing", "interpolate", "--task", "forecast",
+           "--model", "tcn", "--horizon", "12", "--out", co2]  # fmt: skip
+    assert main(cmd + SMALL) == 0
+    assert "seasonal naive (m=52)" in capsys.readouterr().out
+    assert main(["series", "forecast", "--checkpoint", co2, "--steps", "52"]) == 0
+    air = ["series", "train", "--data", "airline", "--horizon", "12", "--window", "24",
+           "--levels", "2", "--compare", "--out", str(tmp_path / "air")]  # fmt: skip
+    assert main(air + SMALL) == 0
+    assert "autoregressive rollout" in capsys.readouterr().out
+    gun = ["series", "classify", "--data", "GunPoint", "--model", "fcn", "--channels", "8",
+           "--batch-size", "16", "--out", str(tmp_path / "gun")]  # fmt: skip
+    assert main(gun + SMALL) == 0
+    assert "majority class (baseline)" in capsys.readouterr().out
+    kdd = ["series", "anomalies", "--data", "kdd-tsad-135", "--window", "64",
+           "--out", str(tmp_path / "kdd")]  # fmt: skip
+    assert main(kdd + SMALL) == 0
+    assert (tmp_path / "kdd" / "anomalies.png").is_file()
+    assert "point-adjusted f1" in capsys.readouterr().out
+    filt = ["series", "filter", "--data", "airline", "--noise", "0.5", "--out", str(tmp_path / "f")]
+    assert main(filt + SMALL) == 0
+    assert "moving average (baseline)" in capsys.readouterr().out
+
+
+def test_constant_series_trains_without_dividing_by_zero(tmp_path, capsys):
+    path = _csv(tmp_path, "v\n" + "3.0\n" * 120)
+    args = ["series", "train", "--data", f"csv:{path}", "--horizon", "2", "--levels", "2"]
+    assert main(args + ["--out", str(tmp_path / "c")] + SMALL) == 0
+    assert "n/a" in capsys.readouterr().out  # MASE is undefined for a constant training part
+
+
+def _fails(capsys, argv, match):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reti: error:") and match in err, err
+    assert "Traceback" not in err
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    good = _sine_csv(tmp_path)
+    train = ["series", "train", "--out", str(tmp_path / "bad")]
+    ragged = _csv(tmp_path, "a,b\n1,2\n3\n", "ragged.csv")
+    _fails(capsys, train + ["--data", f"csv:{ragged}"], "row 3 has 1 fields")
+    short = _csv(tmp_path, "v\n" + "".join(f"{i}\n" for i in range(20)), "short.csv")
+    _fails(capsys, train + ["--data", f"csv:{short}", "--window", "16"], "shorter than window")
+    _fails(capsys, train + ["--data", f"csv:{good}", "--columns", "load", "--window", "10"],
+           "shorter than the model's receptive field 61")  # fmt: skip
+    nan = _csv(tmp_path, "a,b\n" + "1,\n" * 50, "nan.csv")
+    _fails(capsys, train + ["--data", f"csv:{nan}", "--missing", "interpolate"], "all NaN")
+    _fails(capsys, train + ["--data", f"csv:{good}", "--horizon", "0"], "horizon must be >= 1")
+    _fails(capsys, train + ["--data", f"csv:{good}", "--columns", "nope"], "unknown column 'nope'")
+    _fails(capsys, train + ["--data", f"csv:{tmp_path / 'none.csv'}"], "does not exist")
+    fcn_b = ["--data", f"csv:{good}", "--columns", "load", "--model", "fcn", "--method", "rollout"]
+    _fails(capsys, train + fcn_b, "needs a causal model")
+    _fails(capsys, train + ["--data", f"csv:{good}"], "'d0' is not a number")
+    _fails(capsys, train + ["--task", "dance"], "task must be one of")
+    _fails(capsys, train + ["--data", f"csv:{good}", "--lr", "-1"], "lr must be")
+
+
+def test_bad_ts_header_and_bad_checkpoint(tmp_path, capsys):
+    folder = tmp_path / "Toy"
+    folder.mkdir()
+    (folder / "Toy_TRAIN.ts").write_text("@problemName Toy\n@bogus x\n@data\n1,2:a\n")
+    (folder / "Toy_TEST.ts").write_text("@problemName Toy\n@data\n1,2:a\n")
+    _fails(capsys, ["series", "classify", "--data", f"ts:{folder}"], "line 2: unknown header tag")
+    broken = tmp_path / "ckpt"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{not json")
+    (broken / "model.safetensors").write_bytes(b"garbage")
+    _fails(capsys, ["series", "forecast", "--checkpoint", str(broken)], "")
+    _fails(capsys, ["series", "forecast", "--checkpoint", str(tmp_path / "none")], "does not exist")
+    _fails(capsys, ["series", "forecast", "--checkpoint", str(broken), "--steps", "0"], "--steps")
