@@ -176,6 +176,9 @@ def test_cl100k_pattern_option(tmp_path):
     tok = BPETokenizer.train(CORPUS, 300, pattern="cl100k")
     assert tok.decode(tok.encode("1600123 x")) == "1600123 x"
     assert load_tokenizer(tok.save(tmp_path / "c.json")).pattern == "cl100k"
+    hf = Tokenizer.from_file(str(tok.save_hf(tmp_path / "tokenizer.json")))
+    text = CORPUS + " 1600123 I'LL We'Ve\n\n\n  x"
+    assert hf.encode(text).ids == tok.encode(text, disallowed_special=())
 
 
 @pytest.mark.parametrize("size", [255, 256, "4096", None])
