@@ -8,7 +8,9 @@ cutmix (alpha 1, soft labels for 10 classes) — on batches of 256 float images 
 How: each contender runs the same batch in turn (reti, kornia, loop, reti, kornia, loop, ...),
 after one warm-up call each; the median seconds per batch over the rounds gives images/s. The
 loop draws its parameters from a torch.Generator one image at a time, as a straightforward
-Dataset-style transform would. Threads: torch's default (2 on the reference machine).
+Dataset-style transform would. Threads: 1 by default (``--threads N``), the way augmentation
+runs inside one data-loader worker; on a loaded machine, two intra-op threads that wait on each
+other make every contender 10-30x slower and the ratios meaningless.
 Results depend on the machine load: the numbers in docs/augment.md were measured while seven
 other engineers were using the same 2 cores, so they are noisy; rerun on a quiet machine.
 
@@ -158,7 +160,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds instead of 10")
     parser.add_argument("--batch", type=int, default=B, help=f"images per batch (default {B})")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     rounds = 3 if args.quick else 10
     threads = torch.get_num_threads()
     print(f"batch {args.batch}, {rounds} rounds, torch {torch.__version__}, threads {threads}")

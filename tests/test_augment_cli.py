@@ -95,7 +95,11 @@ def test_speed_bench_runs_quick(capsys):
     spec = importlib.util.spec_from_file_location("augment_speed", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    summary = bench.main(["--quick", "--batch", "8"])
+    threads = torch.get_num_threads()
+    try:
+        summary = bench.main(["--quick", "--batch", "8"])
+    finally:
+        torch.set_num_threads(threads)
     assert summary["bench"] == "augment_speed" and summary["reti"] > 0 and summary["peer"] > 0
     last = capsys.readouterr().out.strip().splitlines()[-1]
     assert last.startswith('{"bench": "augment_speed"')

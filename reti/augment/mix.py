@@ -26,21 +26,24 @@ from reti.errors import ConfigError, ShapeError
 def sample_gamma(alpha: float, n: int, generator: torch.Generator) -> torch.Tensor:
     """n draws of Gamma(alpha, 1) from ``generator`` (Marsaglia & Tsang 2000, vectorized).
 
-    For alpha < 1: Gamma(alpha) = Gamma(alpha + 1) * U^(1 / alpha).
+    For alpha < 1: Gamma(alpha) = Gamma(alpha + 1) * U^(1 / alpha). Candidates are drawn in
+    bulk and the first n accepted kept, so the draws depend only on the generator's state.
     """
     g, dev = generator, generator.device
     a = alpha + 1.0 if alpha < 1 else alpha
     d = a - 1.0 / 3.0
     c = 1.0 / (9.0 * d) ** 0.5
-    out = torch.empty(n, device=dev)
-    todo = torch.arange(n, device=dev)
-    while todo.numel():  # rounds of rejection; each round accepts > 95% of what is left
-        z = torch.randn(todo.numel(), generator=g, device=dev)
-        u = torch.rand(todo.numel(), generator=g, device=dev)
+    accepted: list[torch.Tensor] = []
+    have = 0
+    while have < n:  # over-draw so that one round almost always suffices (acceptance > 95%)
+        m = int((n - have) * 1.1) + 16
+        z = torch.randn(m, generator=g, device=dev)
+        u = torch.rand(m, generator=g, device=dev)
         v = (1 + c * z) ** 3
         ok = (v > 0) & (torch.log(u) < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp(min=1e-30)))
-        out[todo[ok]] = (d * v)[ok]
-        todo = todo[~ok]
+        accepted.append((d * v)[ok])
+        have += accepted[-1].numel()
+    out = torch.cat(accepted)[:n]
     if alpha < 1:
         out = out * torch.rand(n, generator=g, device=dev) ** (1.0 / alpha)
     return out
@@ -48,7 +51,7 @@ def sample_gamma(alpha: float, n: int, generator: torch.Generator) -> torch.Tens
 
 def sample_beta(alpha: float, n: int, generator: torch.Generator) -> torch.Tensor:
     """n draws of Beta(alpha, alpha) = G1 / (G1 + G2) with G ~ Gamma(alpha)."""
-    g1, g2 = sample_gamma(alpha, n, generator), sample_gamma(alpha, n, generator)
+    g1, g2 = sample_gamma(alpha, 2 * n, generator).view(2, n)
     return g1 / (g1 + g2).clamp(min=1e-30)
 
 
