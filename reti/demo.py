@@ -27,6 +27,7 @@ from reti.errors import ConfigError
 from reti.io import atomic_write_text
 from reti.layers.params import compare_connectivity, count_parameters, format_params_table
 from reti.models.mlp import MLP, MLPConfig
+from reti.tasks import series, text, vision
 from reti.train import History, TrainConfig, evaluate, fit
 from reti.viz import save_figure
 
@@ -181,6 +182,9 @@ def foundations_section(out_dir: Path, quick: bool) -> str:
 
 SECTIONS: list[tuple[str, Section]] = [
     ("1. Linear score and 2-layer net on MNIST", foundations_section),
+    ("2. A CNN from the notes' pattern on MNIST", vision.demo_section),
+    ("3. Forecasting a real series with a causal TCN", series.demo_section),
+    ("4. A small GPT on Shakespeare, sampled at three temperatures", text.demo_section),
 ]
 
 
