@@ -14,13 +14,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from reti.augment.compose import (
-    Param,
-    Transform,
-    check_probability,
-    draw_mask,
-    uniform,
-)
+from reti.augment.compose import Param, Transform, check_probability, draw_mask, uniform
 from reti.errors import ConfigError, ShapeError
 
 
@@ -102,27 +96,22 @@ def _range(name: str, value, symmetric: bool = True) -> tuple[float, float]:
     return lo, hi
 
 
+def _matrices(*top_rows: torch.Tensor | float) -> torch.Tensor:
+    """Entries a..f, each (B,) or a number -> (B, 3, 3) [[a b c] [d e f] [0 0 1]]."""
+    ref = next(v for v in top_rows if isinstance(v, torch.Tensor))
+    rows = [v if isinstance(v, torch.Tensor) else torch.full_like(ref, v) for v in top_rows]
+    z, o = torch.zeros_like(ref), torch.ones_like(ref)
+    return torch.stack([*rows, z, z, o], -1).view(-1, 3, 3)
+
+
 def _rotation(theta: torch.Tensor) -> torch.Tensor:
-    """(B,) radians -> (B, 3, 3) rotations (counter-clockwise on screen, y pointing down)."""
+    """(B,) radians -> rotations, counter-clockwise on screen (y points down)."""
     c, s = torch.cos(theta), torch.sin(theta)
-    z, o = torch.zeros_like(c), torch.ones_like(c)
-    return torch.stack([c, s, z, -s, c, z, z, z, o], -1).view(-1, 3, 3)
+    return _matrices(c, s, 0.0, -s, c, 0.0)
 
 
 def _translation(tx: torch.Tensor, ty: torch.Tensor) -> torch.Tensor:
-    o, z = torch.ones_like(tx), torch.zeros_like(tx)
-    return torch.stack([o, z, tx, z, o, ty, z, z, o], -1).view(-1, 3, 3)
-
-
-def _scaling(sx: torch.Tensor, sy: torch.Tensor) -> torch.Tensor:
-    z, o = torch.zeros_like(sx), torch.ones_like(sx)
-    return torch.stack([sx, z, z, z, sy, z, z, z, o], -1).view(-1, 3, 3)
-
-
-def _shearing(phi: torch.Tensor) -> torch.Tensor:
-    """x' = x + tan(phi) y."""
-    o, z = torch.ones_like(phi), torch.zeros_like(phi)
-    return torch.stack([o, torch.tan(phi), z, z, o, z, z, z, o], -1).view(-1, 3, 3)
+    return _matrices(1.0, 0.0, tx, 0.0, 1.0, ty)
 
 
 def warp(x: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
@@ -236,7 +225,7 @@ class Scale(AffineTransform):
 
     def matrix(self, B, H, W, generator):
         s = _u(self.lo, self.hi, B, generator)
-        return _scaling(s, s)
+        return _matrices(s, 0.0, 0.0, 0.0, s, 0.0)
 
 
 class Shear(AffineTransform):
@@ -252,7 +241,8 @@ class Shear(AffineTransform):
             raise ConfigError(f"shear degrees must be within (-90, 90), got {degrees!r}")
 
     def matrix(self, B, H, W, generator):
-        return _shearing(torch.deg2rad(_u(self._lo, self._hi, B, generator)))
+        phi = torch.deg2rad(_u(self._lo, self._hi, B, generator))
+        return _matrices(1.0, torch.tan(phi), 0.0, 0.0, 1.0, 0.0)  # x' = x + tan(phi) y
 
 
 class Zoom(AffineTransform):
@@ -276,7 +266,7 @@ class Zoom(AffineTransform):
         room = (1 - 1 / z).clamp(min=0) / 2
         cx = _u(-1, 1, B, generator) * room * (W - 1)  # pixel centres span W - 1
         cy = _u(-1, 1, B, generator) * room * (H - 1)
-        return _scaling(z, z) @ _translation(-cx, -cy)
+        return _matrices(z, 0.0, 0.0, 0.0, z, 0.0) @ _translation(-cx, -cy)
 
 
 class Affine(AffineTransform):
