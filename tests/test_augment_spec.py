@@ -190,3 +190,16 @@ def test_bad_inputs():
     ints = u8.to(torch.int32)
     out, _ = parse_spec("vflip(p=1)")(ints, None, gen())
     assert out.dtype == torch.int32 and torch.equal(out, ints.flip(2))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_same_seed_same_batch_on_cpu_and_cuda():
+    spec = "hflip,crop(2),rotate(10),scale(0.9,1.1),jitter(0.4,0.4,0.4,0.1),noise(0.02),"
+    spec += "elastic(10,3),erase(p=0.5),cutmix(1.0)"
+    aug = parse_spec(spec, num_classes=4)
+    x = torch.rand(8, 3, 16, 16, generator=gen(1))
+    y = torch.arange(8) % 4
+    a, ya = aug(x, y, gen(3))
+    b, yb = aug(x.cuda(), y.cuda(), gen(3))  # parameters drawn on the CPU, applied on the GPU
+    torch.testing.assert_close(b.cpu(), a, atol=1e-4, rtol=0)
+    torch.testing.assert_close(yb.cpu(), ya)

@@ -123,7 +123,7 @@ def warp(x: torch.Tensor, forward: torch.Tensor) -> torch.Tensor:
     B, _, H, W = x.shape
     n = torch.tensor([2.0 / W, 2.0 / H, 1.0], dtype=forward.dtype, device=forward.device)
     theta = n[:, None] * torch.linalg.inv(forward) / n[None, :]  # N A N^-1 for diagonal N
-    theta = theta.to(x.dtype)
+    theta = theta.to(x.device, x.dtype)  # float64 stays on the generator's device (MPS has none)
     grid = F.affine_grid(theta[:, :2], [B, 1, H, W], align_corners=False)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
 
@@ -144,7 +144,7 @@ class AffineTransform(Transform):
 
     def apply(self, x, y, generator):
         B, _, H, W = x.shape
-        return warp(x, self.sample(B, H, W, generator).to(x.device)), y
+        return warp(x, self.sample(B, H, W, generator)), y
 
     @staticmethod
     def fuse_affine(run: list[AffineTransform]) -> Transform:
@@ -161,10 +161,10 @@ class FusedAffine(Transform):
 
     def apply(self, x, y, generator):
         B, _, H, W = x.shape
-        total = torch.eye(3, dtype=torch.float64).expand(B, 3, 3)
+        total = torch.eye(3, dtype=torch.float64, device=generator.device).expand(B, 3, 3)
         for op in self.ops:
-            total = op.sample(B, H, W, generator).to(torch.float64) @ total
-        return warp(x, total.to(x.device)), y
+            total = op.sample(B, H, W, generator) @ total
+        return warp(x, total), y
 
     def spec(self) -> str:
         return ",".join(op.spec() for op in self.ops)
