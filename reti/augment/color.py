@@ -124,20 +124,20 @@ class ColorJitter(Transform):
             order = torch.tensor(active, device=x.device)[keys.argsort(1).to(x.device)]
         else:
             order = torch.tensor(active, device=x.device, dtype=torch.long).expand(B, -1)
-        means = x.mean((2, 3))  # (B, C) channel means, for the contrast offset
+        means = x.mean((2, 3), dtype=torch.float32)  # (B, C), for the contrast offset
         eye = torch.eye(C, device=x.device).expand(B, C, C)
-        A, c = eye.clone(), torch.zeros(B, C, device=x.device)
         sat = f[2][:, None, None] * eye + (1 - f[2])[:, None, None] * w.expand(C, C)
-        hue = _hue_rotation(f[3], C)
+        M = torch.stack([f[0][:, None, None] * eye, f[1][:, None, None] * eye, sat])
+        M = torch.cat([M, _hue_rotation(f[3], C)[None]])  # (4, B, C, C): the op matrices
+        rows = torch.arange(B, device=x.device)
+        A, c = eye.clone(), torch.zeros(B, C, device=x.device)
         for step in range(order.shape[1]):
+            pick = order[:, step]  # each sample's op at this step
             mu = ((A @ means[:, :, None]).squeeze(-1) + c) @ w  # (B,) gray mean right now
-            M = torch.stack([f[0][:, None, None] * eye, f[1][:, None, None] * eye, sat, hue])
-            d = torch.zeros(4, B, C, device=x.device)
-            d[1] = ((1 - f[1]) * mu)[:, None]
-            pick = order[:, step]
-            M_step, d_step = M[pick, torch.arange(B)], d[pick, torch.arange(B)]
+            offset = torch.where(pick == 1, (1 - f[1]) * mu, 0.0)[:, None]  # contrast only
+            M_step = M[pick, rows]
             A = M_step @ A
-            c = (M_step @ c[:, :, None]).squeeze(-1) + d_step
+            c = (M_step @ c[:, :, None]).squeeze(-1) + offset
         return A, c
 
     def _strengths(self) -> tuple[float, float, float, float]:
