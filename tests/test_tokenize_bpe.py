@@ -64,10 +64,13 @@ def test_first_merge_is_the_most_frequent_pair():
     assert tok.vocab_size == 257
 
 
-@pytest.mark.parametrize("size", [300, 420])
-def test_incremental_training_equals_full_rescan(size):
-    tok = BPETokenizer.train(CORPUS, size, special_tokens=())
-    reference = naive_train(CORPUS, size)
+REPEATS = "aaaaaaa abababab aaab baaab abba " * 7 + "ééééé eéeé\n\n\n" * 3
+
+
+@pytest.mark.parametrize("text,size", [(CORPUS, 300), (CORPUS, 420), (REPEATS, 290)])
+def test_incremental_training_equals_full_rescan(text, size):
+    tok = BPETokenizer.train(text, size, special_tokens=())
+    reference = naive_train(text, size)
     assert [tok.token_bytes(i) for i in range(len(reference))] == reference
 
 
