@@ -92,7 +92,16 @@ def test_soft_cross_entropy_matches_the_formulas():
         soft_cross_entropy(torch.rand(6), y)
 
 
-def test_training_on_mixed_batches_learns():
+@pytest.fixture
+def one_thread():
+    """Tiny matmuls on a loaded 2-core machine wait tens of ms for a second thread: use one."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_training_on_mixed_batches_learns(one_thread):
     """A linear classifier on two blob classes of 1x4x4 images learns through mixup + cutmix."""
     g = gen(0)
     N = 256
