@@ -1,0 +1,130 @@
+"""TCN training-step throughput: reti's TemporalConvNet vs a plain PyTorch TCN of the same shape.
+
+What: samples/s of one full training step (forward, MSE loss, backward, AdamW step) of a TCN with
+4 levels of 64 channels, kernel 3, dilations 1, 2, 4, 8, on a batch of 64 series of length 512
+(1 input channel, a 1x1 conv head predicting the next value at every step).
+
+The peer is the usual PyTorch TCN (Bai et al.'s reference code, written here from its
+description): Conv1d padded (k-1)d on BOTH sides, then the extra right part chopped off
+(``Chomp1d``, a strided copy), weight normalisation on every conv. reti's CausalConv1d pads on
+the left only (one F.pad per conv, no chop, no re-parametrisation per step).
+
+How: both models built with the same seed, warmed up, then timed alternately in rounds of
+``--steps`` steps (reti, peer, reti, peer ...), median over rounds; on the CPU unless CUDA is
+there. Other processes share this machine's CPU: numbers are disturbed, rerun on a quiet machine.
+
+    python bench/tcn_speed.py [--quick] [--threads N] [--compile]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+from reti.layers.causal import TemporalConvNet
+
+LEVELS, CHANNELS, KERNEL, BATCH, LENGTH = 4, 64, 3, 64, 512
+
+
+class Chomp1d(nn.Module):
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def forward(self, x):
+        return x[:, :, : -self.size].contiguous()
+
+
+class PlainBlock(nn.Module):
+    def __init__(self, c_in, c_out, k, d):
+        super().__init__()
+        pad = (k - 1) * d
+        self.net = nn.Sequential(
+            weight_norm(nn.Conv1d(c_in, c_out, k, padding=pad, dilation=d)), Chomp1d(pad),
+            nn.ReLU(), nn.Dropout(0.0),
+            weight_norm(nn.Conv1d(c_out, c_out, k, padding=pad, dilation=d)), Chomp1d(pad),
+            nn.ReLU(), nn.Dropout(0.0),
+        )  # fmt: skip
+        self.down = nn.Conv1d(c_in, c_out, 1) if c_in != c_out else None
+
+    def forward(self, x):
+        res = x if self.down is None else self.down(x)
+        return F.relu(self.net(x) + res)
+
+
+def plain_tcn() -> nn.Module:
+    sizes = [1] + [CHANNELS] * LEVELS
+    blocks = [PlainBlock(sizes[i], sizes[i + 1], KERNEL, 2**i) for i in range(LEVELS)]
+    return nn.Sequential(*blocks, nn.Conv1d(CHANNELS, 1, 1))
+
+
+def reti_tcn() -> nn.Module:
+    return nn.Sequential(TemporalConvNet(1, [CHANNELS] * LEVELS, KERNEL), nn.Conv1d(CHANNELS, 1, 1))
+
+
+def make_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor):
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+    def step() -> None:
+        loss = F.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+
+    return step
+
+
+def time_steps(step, n: int, device: torch.device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(n):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return BATCH * n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer rounds (about 30 s)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--compile", action="store_true", help="torch.compile both models")
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    rounds, steps = (3, 3) if args.quick else (7, 5)
+    g = torch.Generator().manual_seed(0)
+    series = torch.randn(BATCH, 1, LENGTH + 1, generator=g).cumsum(-1).to(device)
+    x, y = series[..., :-1], series[..., 1:]
+    models = {}
+    for name, build in (("reti", reti_tcn), ("peer", plain_tcn)):
+        torch.manual_seed(0)
+        model = build().to(device)
+        models[name] = make_step(torch.compile(model) if args.compile else model, x, y)
+        for _ in range(2):  # warm-up (and compilation)
+            models[name]()
+    rates: dict[str, list[float]] = {"reti": [], "peer": []}
+    print(f"TCN {LEVELS}x{CHANNELS} k={KERNEL}, batch {BATCH} x length {LENGTH}, {device}, "
+          f"{torch.get_num_threads()} threads")  # fmt: skip
+    print(f"{'round':>5} {'reti samples/s':>15} {'peer samples/s':>15}")
+    for r in range(rounds):
+        for name in ("reti", "peer"):
+            rates[name].append(time_steps(models[name], steps, device))
+        print(f"{r + 1:>5} {rates['reti'][-1]:>15.1f} {rates['peer'][-1]:>15.1f}")
+    reti, peer = statistics.median(rates["reti"]), statistics.median(rates["peer"])
+    print(f"median {reti:>14.1f} {peer:>15.1f}   ratio {reti / peer:.2f}x")
+    print(json.dumps({"bench": "tcn_speed", "reti": round(reti, 1), "peer": round(peer, 1),
+                      "unit": "samples/s", "ratio": round(reti / peer, 3)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
