@@ -110,6 +110,13 @@ class BPETokenizer:
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
 
+    def __repr__(self) -> str:
+        specials = list(self.special_tokens)
+        return (
+            f"{type(self).__name__}(vocab_size={self.vocab_size}, pattern={self.pattern!r}, "
+            f"special_tokens={specials})"
+        )
+
     # ------------------------------------------------------------------ encode / decode
     @property
     def vocab_size(self) -> int:

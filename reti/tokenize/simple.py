@@ -44,6 +44,12 @@ class _TableTokenizer:
         self._stoi = {s: i for i, s in enumerate(table)}
         self.special_tokens = {s: self._stoi[s] for s in special_tokens}
 
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(vocab_size={self.vocab_size}, unk_token="
+            f"{self.unk_token!r}, special_tokens={list(self.special_tokens)})"
+        )
+
     @property
     def vocab_size(self) -> int:
         return len(self._itos)
