@@ -122,3 +122,13 @@ def test_training_on_mixed_batches_learns(one_thread):
         losses.append(loss.item())
     accuracy = (model(x.flatten(1)).argmax(1) == y).float().mean()
     assert sum(losses[-10:]) < sum(losses[:10]) and float(accuracy) > 0.9
+
+
+def test_mixup_gradients_reach_both_images():
+    B = 8
+    x = torch.rand(B, 3, 5, 5, generator=gen(1), requires_grad=True)
+    out, _ = Mixup(alpha=0.5, num_classes=4)(x, torch.arange(B) % 4, gen(2))
+    out.sum().backward()
+    # every output pixel is lam x_i + (1 - lam) x_j: its weights sum to 1, so the total is B*C*H*W
+    torch.testing.assert_close(x.grad.sum(), torch.tensor(float(x.numel())))
+    assert float(x.grad.min()) >= 0 and float(x.grad.std()) > 0

@@ -203,3 +203,18 @@ def test_same_seed_same_batch_on_cpu_and_cuda():
     b, yb = aug(x.cuda(), y.cuda(), gen(3))  # parameters drawn on the CPU, applied on the GPU
     torch.testing.assert_close(b.cpu(), a, atol=1e-4, rtol=0)
     torch.testing.assert_close(yb.cpu(), ya)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_every_op_on_uint8_and_float_one_and_three_channels(name, channels):
+    t = parse_spec("ccrop(6)" if name == "ccrop" else name, num_classes=3).transforms[0]
+    u8 = torch.randint(0, 256, (4, channels, 8, 8), dtype=torch.uint8, generator=gen())
+    y = torch.arange(4) % 3
+    out8, y8 = t(u8, y, gen(1))
+    outf, yf = t(u8.float() / 255, y, gen(1))
+    assert out8.dtype == torch.uint8 and outf.dtype == torch.float32
+    assert out8.shape == outf.shape and out8.shape[:2] == (4, channels)
+    assert 0.0 <= float(outf.min()) and float(outf.max()) <= 1.0
+    assert int((out8.int() - (outf * 255).round().int()).abs().max()) <= 1  # same draws
+    torch.testing.assert_close(y8, yf)
