@@ -97,3 +97,19 @@ def test_a_pipeline_command_turns_a_bad_training_flag_into_one_line(capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2
     assert err == ["reti: error: lr must be a finite number > 0, got -1.0"]
+
+
+@pytest.mark.network
+def test_docs_commands_flags_then_a_config_file_replay(tmp_path, capsys):
+    """docs/training.md: train with flags, then replay the run's config.json with one change."""
+    first, second = tmp_path / "digits", tmp_path / "digits-again"
+    small = ["--data", "digits", "--limit", "200", "--quiet"]
+    flags = ["--epochs", "1", "--lr", "0.003", "--schedule", "cosine", "--warmup-steps", "5"]
+    assert main(["vision", "train", *small, *flags, "--out", str(first)]) == 0
+    saved = json.loads((first / "config.json").read_text())["train_config"]
+    assert (saved["lr"], saved["schedule"], saved["warmup_steps"]) == (0.003, "cosine", 5)
+    replay = ["--config", str(first / "config.json"), "--batch-size", "32"]
+    assert main(["vision", "train", *small, *replay, "--out", str(second)]) == 0
+    again = json.loads((second / "config.json").read_text())["train_config"]
+    assert again == {**saved, "batch_size": 32}
+    assert "test accuracy" in capsys.readouterr().out
