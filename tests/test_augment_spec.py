@@ -24,7 +24,7 @@ EXAMPLES = [
     "rotate(15),translate(0.1),scale(0.9,1.1),affine(deg=10,translate=0.1,scale=(0.9,1.1),shear=5),"
     "gray(p=0.2),noise(0.05),saltpepper(0.02),elastic(alpha=30,sigma=4),cutout(8),mixup(0.2),"
     "oneof(hflip,vflip),apply(p=0.5,rotate(30))",
-    "vflip(p=0.1), rot90 , zoom((1.1,1.4)), shear(-5), ccrop(6, padding=1), crop(2,size=(6,7))",
+    "vflip(p=0.1), rot90 , zoom((1.1,1.4)), shear(5), ccrop(6, padding=1), crop(2,size=(6,7))",
     "brightness(0.2),contrast(0.3),saturation(0.1),hue(0.05),erase(value=noise,scale=(0.1,0.2))",
     "",
 ]
@@ -116,6 +116,8 @@ def test_random_specs_round_trip(parts):
         ("apply(p=2,hflip)", 9, "probability"),
         ("rotate(1;2)", 9, "unexpected character ';'"),
         ("scale((1,2))", 7, "must be a number"),
+        ("rotate(-5)", 8, "rotate degrees as one number must be >= 0"),
+        ("affine(shear=(10,-10))", 14, "affine shear"),
         ("noise(std=hflip(p=1))", 11, "got the transform 'hflip'"),
     ],
 )

@@ -33,27 +33,21 @@ class HFlip(Transform):
 
     op = "hflip"
     params = (Param("p", "prob", 0.5),)
+    dim = 3  # the axis that is reversed
 
     def __init__(self, p: float = 0.5):
-        self.p = check_probability("hflip p", p)
+        self.p = check_probability(f"{self.op} p", p)
 
     def apply(self, x, y, generator):
         mask = draw_mask(self.p, x.shape[0], generator, x.device)
-        return _where_subset(x, mask, lambda t: t.flip(3)), y
+        return _where_subset(x, mask, lambda t: t.flip(self.dim)), y
 
 
-class VFlip(Transform):
+class VFlip(HFlip):
     """Mirror top-bottom with probability p: x'[..., i, :] = x[..., H-1-i, :]."""
 
     op = "vflip"
-    params = (Param("p", "prob", 0.5),)
-
-    def __init__(self, p: float = 0.5):
-        self.p = check_probability("vflip p", p)
-
-    def apply(self, x, y, generator):
-        mask = draw_mask(self.p, x.shape[0], generator, x.device)
-        return _where_subset(x, mask, lambda t: t.flip(2)), y
+    dim = 2
 
 
 class Rot90(Transform):
@@ -88,7 +82,9 @@ def _range(name: str, value, symmetric: bool = True) -> tuple[float, float]:
     if isinstance(value, (tuple, list)) and len(value) == 2:
         lo, hi = (float(v) for v in value)
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
-        lo, hi = (-abs(float(value)), abs(float(value))) if symmetric else (value, value)
+        if symmetric and value < 0:
+            raise ConfigError(f"{name} as one number must be >= 0 (or a pair lo, hi), got {value}")
+        lo, hi = (-float(value), float(value)) if symmetric else (value, value)
     else:
         raise ConfigError(f"{name} must be a number or a pair (lo, hi), got {value!r}")
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
@@ -291,10 +287,20 @@ class Affine(AffineTransform):
     ):
         self.deg, self.translate, self.scale, self.shear = deg, translate, tuple(scale), shear
         self.p = check_probability("affine p", p)
-        self._rot = Rotate(deg)
-        self._shift = Translate(translate)
-        self._scale = Scale(*self.scale)
-        self._shear = Shear(shear)
+        if len(self.scale) != 2:
+            raise ConfigError(f"affine scale must be a pair (lo, hi), got {scale!r}")
+        built = []
+        for name, cls, args in (
+            ("deg", Rotate, (deg,)),
+            ("translate", Translate, (translate,)),
+            ("scale", Scale, self.scale),
+            ("shear", Shear, (shear,)),
+        ):  # the parts check their own ranges; the message names the affine argument
+            try:
+                built.append(cls(*args))
+            except ConfigError as exc:
+                raise ConfigError(f"affine {name}: {exc}") from None
+        self._rot, self._shift, self._scale, self._shear = built
 
     def matrix(self, B, H, W, generator):
         parts = [op.matrix(B, H, W, generator) for op in (self._rot, self._shear, self._scale)]
