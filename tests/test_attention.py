@@ -39,8 +39,8 @@ def _reference_input(model: GPT, pos: str, idx: torch.Tensor) -> torch.Tensor:
     n, width = idx.shape[1], model.config.d_model
     if pos == "learned":
         x = x + model.wpe.table.weight[:n]
-    if pos == "sinusoidal":
-        x = x + reference.sinusoidal_positions(n, width)
+    if pos == "sinusoidal":  # token vectors scaled by sqrt(C) as in Vaswani et al.
+        x = x * math.sqrt(width) + reference.sinusoidal_positions(n, width)
     return x
 
 

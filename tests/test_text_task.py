@@ -224,3 +224,24 @@ def test_demo_section_quick(tmp_path):
     assert (tmp_path / "text-run" / "tokenizer.json").is_file()
     with pytest.raises(DataError):
         task.windows(torch.arange(3), 8, 1)
+
+
+@pytest.mark.network
+def test_docs_commands_on_shakespeare(tmp_path, capsys):
+    """The commands of docs/text.md, with small settings."""
+    run_dir = str(tmp_path / "text")
+    train = ["text", "train", "--data", "shakespeare", "--tokenizer", "char", "--pos", "alibi"]
+    small = ["--n-layer", "1", "--n-head", "2", "--d-model", "32", "--batch-size", "4"]
+    assert (
+        main(train + small + ["--max-steps", "3", "--val-windows", "4", "--run-dir", run_dir]) == 0
+    )
+    gen = ["text", "generate", "--checkpoint", run_dir, "--prompt", "ROMEO:", "--max-tokens", "20"]
+    assert main(gen + ["--temperature", "0.8", "--top-p", "0.95"]) == 0
+    assert main(gen + ["--greedy", "--stop", "."]) == 0
+    assert main(["text", "eval", "--checkpoint", run_dir, "--context", "128",
+                 "--max-windows", "4"]) == 0  # fmt: skip
+    out = str(tmp_path / "attn.png")
+    assert (
+        main(["text", "attention", "--checkpoint", run_dir, "--prompt", "To be", "--out", out]) == 0
+    )
+    assert "bits/byte" in capsys.readouterr().out

@@ -3,7 +3,8 @@
 notes: Self-Attention (Transformer Block, "il blocco si ripete Nx volte"), Text Embeddings,
 Positional Encoding (Output del Transformer: one logit per vocabulary entry).
 
-    h = wte[idx] (+ positions)    # learned / sinusoidal at the input; none for alibi, relative
+    h = wte[idx] (+ positions)    # learned / sinusoidal (wte x sqrt(C)) at the input; none for
+                                  # alibi, relative
     h = block_n(... block_1(h))   # each: h = h + attn(ln1(h)); h = h + mlp(ln2(h))
     logits = ln_f(h) W_vocab^T    # W_vocab may be tied to wte (GPT-2 does)
 
@@ -113,6 +114,10 @@ class GPT(nn.Module):
         n_new = idx.shape[1]
         positions = torch.arange(start, start + n_new, device=idx.device)
         x = self.wte(idx)
+        if self.config.pos == "sinusoidal":
+            # Vaswani et al. 2017, 3.4: embeddings times sqrt(C), else the unit-size sinusoids
+            # drown the 0.02-sized token vectors (measured: no learning in 150 steps without it)
+            x = x * math.sqrt(self.config.d_model)
         if self.wpe is not None:
             x = x + self.wpe(positions).to(x.dtype)  # (B, T, C) + (T, C)
         bias = None
