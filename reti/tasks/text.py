@@ -30,6 +30,7 @@ from reti.generate import SamplingConfig, generate
 from reti.io import META_FILE
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
+from reti.runtime import make_generator
 from reti.tokenize import BPETokenizer, CharTokenizer, WordTokenizer, load_gpt2, load_tokenizer
 from reti.train import History, TrainConfig, fit, load_weights
 from reti.train.checkpoint import latest_checkpoint
@@ -129,6 +130,18 @@ def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
 
+def _step_budget(xy: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig):
+    """With ``max_steps``, only as many random windows as the steps will use (every window of
+    a 5 MB corpus is millions of samples; the trainer would shuffle them all each epoch)."""
+    if cfg.max_steps is None:
+        return xy
+    need = cfg.max_steps * cfg.batch_size * cfg.accumulate
+    if need >= len(xy[0]):
+        return xy
+    pick = torch.randperm(len(xy[0]), generator=make_generator(cfg.seed))[:need]
+    return xy[0][pick], xy[1][pick]
+
+
 def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> History:
     """Load the corpus, make the tokenizer, train a GPT; everything lands in ``run_dir``.
 
@@ -146,7 +159,7 @@ def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> Histo
     run_dir.mkdir(parents=True, exist_ok=True)
     tok.save(run_dir / TOKENIZER_FILE)
     gpt_cfg = cfg.gpt_config(tok.vocab_size)
-    train_xy = windows(encode_text(tok, train_text), cfg.n_ctx, 1)
+    train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), train_cfg)
     val_ids, val_xy = encode_text(tok, val_text), None
     if len(val_ids) > cfg.n_ctx:
         x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
