@@ -1,5 +1,9 @@
 """Layers from the notes that PyTorch lacks or that reti checks more carefully (level 1)."""
 
+from reti.layers.attention import CausalSelfAttention as CausalSelfAttention
+from reti.layers.attention import KVCache as KVCache
+from reti.layers.blocks import FeedForward as FeedForward
+from reti.layers.blocks import TransformerBlock as TransformerBlock
 from reti.layers.conv import Conv2d as Conv2d
 from reti.layers.conv import conv_output_size as conv_output_size
 from reti.layers.dropout import Dropout as Dropout
@@ -23,3 +27,8 @@ from reti.layers.pool import avg_pool as avg_pool
 from reti.layers.pool import global_avg_pool as global_avg_pool
 from reti.layers.pool import global_max_pool as global_max_pool
 from reti.layers.pool import max_pool as max_pool
+from reti.layers.position import ALiBi as ALiBi
+from reti.layers.position import LearnedPosition as LearnedPosition
+from reti.layers.position import RelativeBias as RelativeBias
+from reti.layers.position import SinusoidalPosition as SinusoidalPosition
+from reti.layers.position import alibi_slopes as alibi_slopes

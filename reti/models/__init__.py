@@ -5,6 +5,8 @@ from reti.models.cnn import PatternCNN as PatternCNN
 from reti.models.cnn import pattern_of as pattern_of
 from reti.models.fcn import FCN as FCN
 from reti.models.fcn import FCNConfig as FCNConfig
+from reti.models.gpt import GPT as GPT
+from reti.models.gpt import GPTConfig as GPTConfig
 from reti.models.mlp import MLP as MLP
 from reti.models.mlp import MLPConfig as MLPConfig
 from reti.models.mlp import linear_classifier as linear_classifier
