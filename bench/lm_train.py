@@ -233,8 +233,9 @@ def main() -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(out / "lm_train.png", dpi=110)
+    last = curve[-1]
     print(
-        f"\nvalidation loss after {args.iters}: reti {curve[-1][1]:.3f}, plain {curve[-1][2]:.3f}"
+        f"\nvalidation loss after {args.iters} iterations: reti {last[1]:.3f}, plain {last[2]:.3f}"
     )
     print(f"tokens/s: reti {tps['reti']:.0f}, plain {tps['plain']:.0f}, "
           f"ratio {tps['reti'] / tps['plain']:.2f}x")  # fmt: skip
