@@ -315,7 +315,7 @@ def plot_attention(model: GPT, tok, prompt: str, out: str | Path) -> Path:
     for layer, weights in enumerate(maps):
         for head in range(n_head):
             ax = axes[layer][head]
-            ax.imshow(weights[0, head].float().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+            ax.imshow(weights[0, head].float().cpu().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
             ax.set_title(f"layer {layer + 1} head {head + 1}", fontsize=8)
             ticks = range(len(ids)) if show_labels else []
             ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
