@@ -245,3 +245,21 @@ def test_docs_commands_on_shakespeare(tmp_path, capsys):
         main(["text", "attention", "--checkpoint", run_dir, "--prompt", "To be", "--out", out]) == 0
     )
     assert "bits/byte" in capsys.readouterr().out
+
+
+def test_resume_goes_on_from_the_latest_checkpoint(tmp_path, corpus):
+    run_dir = tmp_path / "r"
+    cmd = ["text", "train", "--data", str(corpus), *SMALL, "--max-steps", "4", "--batch-size", "4"]
+    cmd += ["--checkpoint-every", "2", "--keep-last", "3", "--run-dir", str(run_dir)]
+    assert main(cmd) == 0
+    tok_bytes = (run_dir / "tokenizer.json").read_bytes()
+    ckpts = run_dir / "checkpoints"
+    # an interruption after step 2: the last checkpoint is gone
+    for folder in ckpts.glob("step-000000[34]"):
+        for f in folder.iterdir():
+            f.unlink()
+        folder.rmdir()
+    (ckpts / "latest").write_text("step-0000002\n", encoding="utf-8")
+    assert main(cmd + ["--resume"]) == 0
+    assert (ckpts / "latest").read_text(encoding="utf-8").strip() == "step-0000004"
+    assert (run_dir / "tokenizer.json").read_bytes() == tok_bytes

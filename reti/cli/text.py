@@ -53,7 +53,7 @@ def _text_config(args: argparse.Namespace) -> task.TextConfig:
 
 def _train(args: argparse.Namespace) -> int:
     cfg, train_cfg = _text_config(args), _train_config(args)
-    history = task.train(cfg, train_cfg, args.run_dir)
+    history = task.train(cfg, train_cfg, args.run_dir, resume=args.resume)
     row = history.final or {}
     shown = ", ".join(
         f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "tokens_per_s") if k in row
@@ -112,6 +112,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     train = text_sub.add_parser("train", help="train a GPT on a text corpus")
     train.add_argument("--run-dir", default="runs/text", help="where the run is written")
+    train.add_argument(
+        "--resume", action="store_true", help="after an interruption: the same command goes on"
+    )
     add_config_args(train, task.TextConfig, group="data, tokenizer and model")
     add_config_args(train, TrainConfig, group="training")
     train.set_defaults(func=_train)

@@ -31,7 +31,14 @@ from reti.io import META_FILE
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator
-from reti.tokenize import BPETokenizer, CharTokenizer, WordTokenizer, load_gpt2, load_tokenizer
+from reti.tokenize import (
+    BPETokenizer,
+    CharTokenizer,
+    Tokenizer,
+    WordTokenizer,
+    load_gpt2,
+    load_tokenizer,
+)
 from reti.train import History, TrainConfig, fit, load_weights
 from reti.train.checkpoint import latest_checkpoint
 
@@ -92,7 +99,7 @@ class TextConfig:
         return GPTConfig(vocab_size=vocab_size, **{n: getattr(self, n) for n in names})
 
 
-def build_tokenizer(spec: str, text: str):
+def build_tokenizer(spec: str, text: str) -> Tokenizer:
     """Train (char, word, bpe:N) on ``text``, or load (gpt2, a saved .json)."""
     kind, size = parse_tokenizer(spec)
     if kind == "char":
@@ -106,7 +113,7 @@ def build_tokenizer(spec: str, text: str):
     return load_tokenizer(kind, gpt2_files=lambda: fetch("gpt2"))
 
 
-def encode_text(tok, text: str) -> torch.Tensor:
+def encode_text(tok: Tokenizer, text: str) -> torch.Tensor:
     """Token ids of a corpus; special-token strings in it are read as ordinary text."""
     return torch.tensor(
         tok.encode(text, allowed_special=(), disallowed_special=()), dtype=torch.long
@@ -142,8 +149,12 @@ def _step_budget(xy: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig):
     return xy[0][pick], xy[1][pick]
 
 
-def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> History:
+def train(
+    cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path, resume: bool = False
+) -> History:
     """Load the corpus, make the tokenizer, train a GPT; everything lands in ``run_dir``.
+    With ``resume`` the run's own tokenizer is reused and ``fit`` goes on from its latest
+    checkpoint.
 
     Raises:
         DataError: an empty corpus or one shorter than the context.
@@ -154,10 +165,14 @@ def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> Histo
     train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
     if not train_text.strip():
         raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
-    tok = build_tokenizer(cfg.tokenizer, train_text)
     run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    tok.save(run_dir / TOKENIZER_FILE)
+    saved = run_dir / TOKENIZER_FILE
+    if resume and saved.is_file():
+        tok = load_tokenizer(saved, gpt2_files=lambda: fetch("gpt2"))
+    else:
+        tok = build_tokenizer(cfg.tokenizer, train_text)
+        run_dir.mkdir(parents=True, exist_ok=True)
+        tok.save(saved)
     gpt_cfg = cfg.gpt_config(tok.vocab_size)
     train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), train_cfg)
     val_ids, val_xy = encode_text(tok, val_text), None
@@ -173,6 +188,7 @@ def train(cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path) -> Histo
         loss_fn=lm_loss,
         val=val_xy,
         run_dir=run_dir,
+        resume=resume,
         model_config={"gpt": asdict(gpt_cfg), "text": asdict(cfg)},
         progress_desc=f"text {cfg.tokenizer} {cfg.pos}",
     )
@@ -186,7 +202,7 @@ def _run_root(path: Path) -> Path:
     raise CheckpointError(f"{path} has no {TOKENIZER_FILE} beside it: not a `reti text` run")
 
 
-def load_run(path: str | Path) -> tuple[GPT, Any, dict[str, Any]]:
+def load_run(path: str | Path) -> tuple[GPT, Tokenizer, dict[str, Any]]:
     """(model in eval mode, tokenizer, text config dict) from a run or checkpoint folder.
 
     Raises:
@@ -219,7 +235,11 @@ def load_run(path: str | Path) -> tuple[GPT, Any, dict[str, Any]]:
 
 @torch.no_grad()
 def evaluate_text(
-    model: GPT, tok, text: str, context: int | None = None, max_windows: int | None = None
+    model: GPT,
+    tok: Tokenizer,
+    text: str,
+    context: int | None = None,
+    max_windows: int | None = None,
 ) -> dict[str, float]:
     """Loss (nats/token), perplexity and bits per byte over non-overlapping windows of
     ``context`` tokens (default: the model's n_ctx).
@@ -257,7 +277,7 @@ def evaluate_text(
     }
 
 
-def stop_ids(tok, stops: list[str]) -> tuple[int, ...]:
+def stop_ids(tok: Tokenizer, stops: list[str]) -> tuple[int, ...]:
     """Token ids of stop strings; each must be one token (a special token, or one piece).
 
     Raises:
@@ -279,20 +299,20 @@ def stop_ids(tok, stops: list[str]) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def encode_prompt(tok, prompt: str) -> list[int]:
+def encode_prompt(tok: Tokenizer, prompt: str) -> list[int]:
     """The prompt's ids; known special tokens are allowed, unknown ``<|...|>`` are an error."""
     if not prompt:
         raise ConfigError("prompt must not be empty")
     return tok.encode(prompt, allowed_special="all", disallowed_special=())
 
 
-def sample(model: GPT, tok, prompt: str, cfg: SamplingConfig) -> str:
+def sample(model: GPT, tok: Tokenizer, prompt: str, cfg: SamplingConfig) -> str:
     """The prompt followed by the generated text."""
     new = generate(model, encode_prompt(tok, prompt), cfg)
     return prompt + tok.decode(new)
 
 
-def plot_attention(model: GPT, tok, prompt: str, out: str | Path) -> Path:
+def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> Path:
     """One panel per (layer, head): who attends to whom for the prompt's tokens."""
     import matplotlib
 
