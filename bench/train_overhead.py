@@ -131,12 +131,15 @@ def main() -> None:
         t = reti_fit(fresh(name), X, y, 2, **settings)
         if settings.get("compile"):
             compile_s[name] = t
+            print(f"warm-up {name}: {t:.0f} s (compile included)", flush=True)
 
     seconds: dict[str, list[float]] = {"plain": [], **{name: [] for name in variants}}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, settings in variants.items():  # plain and each reti path alternate
             seconds["plain"].append(plain_loop(fresh("plain"), X, y, steps))
             seconds[name].append(reti_fit(fresh(name), X, y, steps, **settings))
+            plain, own = (steps * BATCH / seconds[k][-1] for k in ("plain", name))
+            print(f"round {r + 1}: plain {plain:7.1f}  reti {name} {own:7.1f} img/s", flush=True)
     rate = {name: steps * BATCH / statistics.median(ts) for name, ts in seconds.items()}
 
     print(f"threads {torch.get_num_threads()}, steps {steps}, rounds {rounds}, batch {BATCH}")
