@@ -12,7 +12,8 @@ settings that might help on this CPU are measured the same way against the plain
 ``channels_last``, ``precision="bf16"``, ``compile`` (torch.compile; its one-off compile time is
 paid in a warm-up call and reported apart) and their combination.
 
-Run: ``python bench/train_overhead.py`` (about 3 minutes on 2 cores) or ``--quick``.
+Run: ``python bench/train_overhead.py`` (about 3 minutes on 2 quiet cores), ``--quick``, or
+``--settings bf16,compile`` for some paths only.
 The last line is one JSON object: reti = fit's default path, peer = the plain loop.
 """
 
@@ -30,6 +31,12 @@ from torch import nn
 from reti.train import TrainConfig, fit
 
 BATCH = 128
+SETTINGS = {
+    "channels_last": {"channels_last": True},
+    "bf16": {"precision": "bf16"},
+    "compile": {"compile": True},
+    "compile+channels_last": {"compile": True, "channels_last": True},
+}
 LR, MOMENTUM, WEIGHT_DECAY = 0.05, 0.9, 5e-4
 
 
@@ -104,13 +111,20 @@ def reti_fit(model: nn.Module, X, y, steps: int, **settings) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, rounds and settings")
+    parser.add_argument(
+        "--settings",
+        default=None,
+        help=f"comma list of reti paths to measure besides default: {', '.join(SETTINGS)} "
+        "(default: all; --quick: channels_last)",
+    )
     args = parser.parse_args()
     steps, rounds = (3, 1) if args.quick else (8, 2)
-    variants = {"default": {}, "channels_last": {"channels_last": True}}
-    if not args.quick:
-        variants["bf16"] = {"precision": "bf16"}
-        variants["compile"] = {"compile": True}
-        variants["compile+channels_last"] = {"compile": True, "channels_last": True}
+    chosen = args.settings.split(",") if args.settings else None
+    chosen = chosen or (["channels_last"] if args.quick else list(SETTINGS))
+    unknown = sorted(set(chosen) - set(SETTINGS))
+    if unknown:
+        parser.error(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}")
+    variants = {"default": {}, **{name: SETTINGS[name] for name in chosen}}
 
     g = torch.Generator().manual_seed(0)
     X = torch.randn(steps * BATCH, 3, 32, 32, generator=g)
