@@ -219,7 +219,7 @@ def test_empty_prompt_and_bad_context(run, capsys):
 @pytest.mark.network
 def test_demo_section_quick(tmp_path):
     markdown = task.demo_section(tmp_path, quick=True)
-    assert markdown.startswith("## Text")
+    assert markdown.startswith("A character-level GPT on Shakespeare")
     assert markdown.count("Temperature") == 3
     assert (tmp_path / "text-run" / "tokenizer.json").is_file()
     with pytest.raises(DataError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -359,15 +359,12 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
     model, tok, _ = load_run(out_dir / "text-run")
     val_loss = history.final.get("val_loss", float("nan")) if history.final else float("nan")
     lines = [
-        "## Text: a character-level GPT on Shakespeare", "",
-        f"{cfg.n_layer} layers, {cfg.n_head} heads, width {cfg.d_model}, context {cfg.n_ctx}, "
-        f"ALiBi positions, {steps} steps of batch {train_cfg.batch_size}: validation loss "
-        f"{val_loss:.3f} nats/char (a uniform guess: {math.log(tok.vocab_size):.3f}).", "",
+        f"A character-level GPT on Shakespeare: {cfg.n_layer} layers, {cfg.n_head} heads, "
+        f"width {cfg.d_model}, context {cfg.n_ctx}, ALiBi positions, {steps} steps of batch "
+        f"{train_cfg.batch_size}: validation loss {val_loss:.3f} nats/char (a uniform guess: "
+        f"{math.log(tok.vocab_size):.3f}).", "",
     ]  # fmt: skip
     for temperature in (0.5, 1.0, 1.5):
         text = sample(model, tok, "ROMEO:", SamplingConfig(max_tokens=120, temperature=temperature))
         lines += [f"Temperature {temperature}:", "", "```", text.strip(), "```", ""]
     return "\n".join(lines)
-
-
-TEXT_FIELDS = tuple(f.name for f in fields(TextConfig))
