@@ -263,3 +263,18 @@ def test_resume_goes_on_from_the_latest_checkpoint(tmp_path, corpus):
     assert main(cmd + ["--resume"]) == 0
     assert (ckpts / "latest").read_text(encoding="utf-8").strip() == "step-0000004"
     assert (run_dir / "tokenizer.json").read_bytes() == tok_bytes
+
+
+def test_text_training_defaults_yield_to_flags_and_config_file(tmp_path):
+    from reti.cli.main import build_parser
+    from reti.cli.text import _train_config
+
+    parser = build_parser()
+    cfg = _train_config(parser.parse_args(["text", "train"]))
+    assert (cfg.max_steps, cfg.batch_size, cfg.schedule) == (500, 32, "cosine")
+    cfg = _train_config(parser.parse_args(["text", "train", "--max-steps", "7"]))
+    assert cfg.max_steps == 7 and cfg.lr == 3e-3
+    config = tmp_path / "train.json"
+    config.write_text('{"train_config": {"batch_size": 5, "lr": 0.1}}', encoding="utf-8")
+    cfg = _train_config(parser.parse_args(["text", "train", "--config", str(config)]))
+    assert (cfg.batch_size, cfg.lr, cfg.max_steps) == (5, 0.1, 500)

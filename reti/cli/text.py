@@ -38,9 +38,10 @@ TEXT_TRAIN_DEFAULTS = {
 
 def _train_config(args: argparse.Namespace) -> TrainConfig:
     cfg = config_from_args(TrainConfig, args)
-    in_file = set()
-    if getattr(args, "config", None):
-        in_file = set(json.loads(Path(args.config).read_text(encoding="utf-8")))
+    in_file: dict = {}
+    if getattr(args, "config", None):  # config_from_args has checked the file already
+        in_file = json.loads(Path(args.config).read_text(encoding="utf-8"))
+        in_file = in_file.get("train_config", in_file)  # a run's config.json works too
     given = vars(args)
     defaults = {k: v for k, v in TEXT_TRAIN_DEFAULTS.items() if k not in given and k not in in_file}
     return replace(cfg, **defaults)
