@@ -328,7 +328,7 @@ def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> 
             "cannot extrapolate"
         )
     maps = model.attention_maps(torch.tensor([ids]))  # n_layer x (1, nh, T, T)
-    labels = [tok.decode([i]).replace("\n", "\\n") for i in ids]
+    labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
     n_layer, n_head = len(maps), maps[0].shape[1]
     fig, axes = plt.subplots(n_layer, n_head, figsize=(2.6 * n_head, 2.6 * n_layer), squeeze=False)
     show_labels = len(ids) <= 24
