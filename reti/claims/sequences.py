@@ -44,6 +44,8 @@ from reti.viz import save_figure  # noqa: E402
 
 OPTION_A = "tcn (direct head)"  # pooled H (last position) + a linear regressor
 OPTION_B = "tcn (autoregressive rollout)"  # shifted targets, every position trained at once
+QUICK_FORECAST = ("airline", 20)  # (series, epochs); airline: 144 months, season 12
+FULL_FORECAST = ("co2", 10)  # weekly Mauna Loa CO2, 2284 weeks, season 52
 
 
 @contextmanager
@@ -155,7 +157,7 @@ def _figure(path: Path, causal: dict[str, dict], mase: dict[str, list[float]], t
 def causal_run(budget: Budget, out: Path) -> Finding:
     """Claim 10: the perturbation test, then options A and B against the baselines."""
     length = 48
-    data, epochs = budget.pick(("airline", 20), ("co2", 10))
+    data, epochs = budget.pick(QUICK_FORECAST, FULL_FORECAST)
     with fewer_threads():
         causal = causality_check(budget.seeds, length)
         mase = forecast_options(budget, data, epochs)
