@@ -13,7 +13,8 @@ the same architecture and parameter count; they differ in how they compute it:
   of the upper triangle with -inf, ``softmax``, ``@ v``; heads concatenated and projected;
   ``nn.LayerNorm``; a separate (untied) output projection.
 
-How: the same batches (one seeded generator) go to both; the models train alternately in
+How: after 3 warm-up steps on a copy of each model (first-call costs stay out), the same
+batches (one seeded generator) go to both; the models train alternately in
 chunks of ``--chunk`` iterations (reti, plain, reti, plain, ...) until each has done ``--iters``;
 tokens/s is the total tokens over the total wall time of each model's chunks (validation is
 outside the timing). Every ``--eval-every`` iterations both are evaluated on 32 validation
@@ -35,6 +36,7 @@ Ends with one JSON line: {"bench": "lm_train", "reti": ..., "peer": ..., "unit":
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import math
@@ -178,10 +180,16 @@ def main() -> None:
     n_reti = sum(p.numel() for p in reti_model.parameters())
     n_plain = sum(p.numel() for p in plain.parameters())
     models = {"reti": reti_model, "plain": plain}
-    opts = {  # reti: what reti.train.fit builds (fused AdamW); plain: the textbook call
-        "reti": build_optimizer(reti_model, "adamw", lr=1e-3),
-        "plain": torch.optim.AdamW(plain.parameters(), lr=1e-3),
+    make_opt = {  # reti: what reti.train.fit builds (fused AdamW); plain: the textbook call
+        "reti": lambda m: build_optimizer(m, "adamw", lr=1e-3),
+        "plain": lambda m: torch.optim.AdamW(m.parameters(), lr=1e-3),
     }
+    opts = {k: make_opt[k](m) for k, m in models.items()}
+    for name, model in models.items():  # warm-up on a copy: first-call costs stay out
+        twin = copy.deepcopy(model)
+        twin_opt = make_opt[name](twin)
+        for _ in range(3):
+            step(twin, twin_opt, val_x[:BATCH], val_y[:BATCH])
     seconds = {k: 0.0 for k in models}
     done = {k: 0 for k in models}
     curve = [(0, val_loss(reti_model, val_x, val_y), val_loss(plain, val_x, val_y))]
