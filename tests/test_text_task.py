@@ -166,6 +166,7 @@ def _err(capsys) -> str:
         (["--top-p", "0"], "top_p"),
         (["--top-k", "0"], "top_k"),
         (["--stop", "<|nope|>"], "unknown special token"),
+        (["--device", "tpu"], "device must be one of"),
     ],
 )
 def test_bad_generation_options_exit_2(run, capsys, extra, needle):

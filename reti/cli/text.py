@@ -21,6 +21,7 @@ from reti.cli import tokenizer as tokenizer_cli
 from reti.cli.args import add_config_args, config_from_args
 from reti.data.text import load_text
 from reti.generate import SamplingConfig
+from reti.runtime import resolve_device
 from reti.tasks import text as task
 from reti.train import TrainConfig
 
@@ -64,6 +65,11 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load(args: argparse.Namespace):
+    model, tok, text_cfg = task.load_run(args.checkpoint)
+    return model.to(resolve_device(args.device)), tok, text_cfg
+
+
 def _sampling(args: argparse.Namespace, tok) -> SamplingConfig:
     return SamplingConfig(
         max_tokens=args.max_tokens,
@@ -78,13 +84,13 @@ def _sampling(args: argparse.Namespace, tok) -> SamplingConfig:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    model, tok, _ = task.load_run(args.checkpoint)
+    model, tok, _ = _load(args)
     print(task.sample(model, tok, args.prompt, _sampling(args, tok)))
     return 0
 
 
 def _eval(args: argparse.Namespace) -> int:
-    model, tok, text_cfg = task.load_run(args.checkpoint)
+    model, tok, text_cfg = _load(args)
     if args.data is not None:
         text = load_text(args.data, val_fraction=0.0).train
     else:
@@ -100,7 +106,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _attention(args: argparse.Namespace) -> int:
-    model, tok, _ = task.load_run(args.checkpoint)
+    model, tok, _ = _load(args)
     path = task.plot_attention(model, tok, args.prompt, args.out)
     print(f"wrote {path}")
     return 0
@@ -122,6 +128,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     gen = text_sub.add_parser("generate", help="sample text from a trained run")
     gen.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    gen.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     gen.add_argument("--prompt", required=True)
     gen.add_argument("--max-tokens", type=int, default=200)
     gen.add_argument("--greedy", action="store_true", help="always the most likely token")
@@ -135,6 +142,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     ev = text_sub.add_parser("eval", help="loss, perplexity and bits per byte")
     ev.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    ev.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     ev.add_argument("--context", type=int, default=None, help="default: the model's n_ctx")
     ev.add_argument("--data", default=None, help="another text (default: the run's validation)")
     ev.add_argument("--max-windows", type=int, default=None)
@@ -142,6 +150,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     att = text_sub.add_parser("attention", help="PNG of the attention maps of a prompt")
     att.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
+    att.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
     att.add_argument("--prompt", required=True)
     att.add_argument("--out", default="attention.png")
     att.set_defaults(func=_attention)

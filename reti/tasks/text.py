@@ -327,7 +327,8 @@ def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> 
             f"prompt is {len(ids)} tokens, n_ctx={model.config.n_ctx}: learned positions "
             "cannot extrapolate"
         )
-    maps = model.attention_maps(torch.tensor([ids]))  # n_layer x (1, nh, T, T)
+    device = next(model.parameters()).device
+    maps = model.attention_maps(torch.tensor([ids], device=device))  # n_layer x (1, nh, T, T)
     labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
     n_layer, n_head = len(maps), maps[0].shape[1]
     fig, axes = plt.subplots(n_layer, n_head, figsize=(2.6 * n_head, 2.6 * n_layer), squeeze=False)
