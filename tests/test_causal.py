@@ -110,3 +110,13 @@ def test_bad_hyper_parameters_name_the_parameter(kwargs, match):
         CausalConv1d(**args)
     with pytest.raises(ConfigError, match="dropout"):
         TemporalBlock(1, 1, dropout=1.0)
+
+
+def test_channels_last_2d_path_equals_plain_conv1d_path():
+    torch.manual_seed(0)
+    net = TemporalConvNet(2, [6, 6, 6], kernel_size=3).double()
+    x = torch.randn(3, 2, 40, dtype=torch.float64)
+    h = x
+    for block in net.blocks:  # each block on (B, C, T) goes through F.conv1d
+        h = block(h)
+    torch.testing.assert_close(net(x), h)  # the stack runs 2D convs on (B, C, 1, T)
