@@ -4,6 +4,10 @@ from reti.layers.attention import CausalSelfAttention as CausalSelfAttention
 from reti.layers.attention import KVCache as KVCache
 from reti.layers.blocks import FeedForward as FeedForward
 from reti.layers.blocks import TransformerBlock as TransformerBlock
+from reti.layers.causal import CausalConv1d as CausalConv1d
+from reti.layers.causal import TemporalBlock as TemporalBlock
+from reti.layers.causal import TemporalConvNet as TemporalConvNet
+from reti.layers.causal import receptive_field as receptive_field
 from reti.layers.conv import Conv2d as Conv2d
 from reti.layers.conv import conv_output_size as conv_output_size
 from reti.layers.dropout import Dropout as Dropout
