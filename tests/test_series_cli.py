@@ -129,3 +129,19 @@ def test_bad_ts_header_and_bad_checkpoint(tmp_path, capsys):
     _fails(capsys, ["series", "forecast", "--checkpoint", str(broken)], "")
     _fails(capsys, ["series", "forecast", "--checkpoint", str(tmp_path / "none")], "does not exist")
     _fails(capsys, ["series", "forecast", "--checkpoint", str(broken), "--steps", "0"], "--steps")
+
+
+def test_transformer_rollout_and_forecast_from_a_non_forecast_run(tmp_path, capsys):
+    path = _sine_csv(tmp_path)
+    data = ["--data", f"csv:{path}", "--columns", "load", "--horizon", "4", "--window", "16"]
+    run = str(tmp_path / "tr")
+    cmd = ["series", "train", *data, "--model", "transformer", "--method", "rollout", "--levels",
+           "1", "--channels", "16", "--out", run]  # fmt: skip
+    assert main(cmd + SMALL) == 0
+    assert "transformer (autoregressive rollout)" in capsys.readouterr().out
+    assert main(["series", "forecast", "--checkpoint", run, "--steps", "5"]) == 0
+    filt = str(tmp_path / "filt")
+    assert main(["series", "filter", *data[:4], "--out", filt] + SMALL) == 0
+    _fails(capsys, ["series", "forecast", "--checkpoint", filt], "holds a 'filter' model")
+    _fails(capsys, ["series", "anomalies", "--data", f"csv:{path}", "--model", "fcn"], "causal")
+    _fails(capsys, ["series", "anomalies", "--data", f"csv:{path}"], "need a column is_anomaly")

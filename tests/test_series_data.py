@@ -152,5 +152,7 @@ def test_builtin_sets_parse_with_the_documented_sizes():
     assert load_series("elnino").values.shape == (732, 1)
     italy = load_ucr("ItalyPowerDemand")
     assert italy.train_x.shape == (67, 24, 1) and italy.test_x.shape == (1029, 24, 1)
+    vowels = load_ucr("JapaneseVowels")  # 12 channels, unequal lengths 7..29
+    assert vowels.train_x.shape == (270, 29, 12) and vowels.train_lengths.min() < 29
     train, test = load_anomaly("kdd-tsad-135")
     assert train.values.shape == (1200, 1) and test.labels.sum() == 12

@@ -61,10 +61,10 @@ def next_step_errors(net: nn.Module, z: torch.Tensor, window: int, relative: boo
 
 
 def anomaly(cfg: SeriesConfig, tc: TrainConfig, run_dir: Path | None) -> dict[str, Any]:
-    train, test = load_anomaly(cfg.data, columns=_columns(cfg))
     if cfg.model == "fcn":
         raise ConfigError("anomaly detection scores next-step errors, which needs a causal model "
                           "(tcn or transformer); fcn sees the step it would predict")  # fmt: skip
+    train, test = load_anomaly(cfg.data, columns=_columns(cfg))
     scaler = StandardScaler().fit(train.values)
     z_tr, z_te = scaler.transform(train.values), scaler.transform(test.values)
     window = cfg.window or 64
