@@ -113,8 +113,8 @@ def build_net(cfg: SeriesConfig, in_ch: int, out: int, head: str, horizon: int, 
 
 def _fit(model, x, y, tc: TrainConfig, loss_fn, run_dir, meta, val=None, metrics=None):
     tc = replace(tc, batch_size=min(tc.batch_size, len(x)))
-    monitor = {} if val is not None else {"monitor": "train_loss"}
-    tc = replace(tc, **monitor) if tc.monitor.startswith("val_") and val is None else tc
+    if val is None and tc.monitor.startswith("val_"):  # nothing to validate on: watch training
+        tc = replace(tc, monitor="train_loss")
     return fit(model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=run_dir,
                model_config=meta, progress_desc=meta["series"]["task"])  # fmt: skip
 
@@ -167,7 +167,7 @@ def _forecast_metrics(truth, pred, train_values, m) -> dict[str, float]:
             "mase": mae / scale if scale > 0 else math.nan}  # fmt: skip
 
 
-def _train_forecaster(cfg, tc, z, tr, va, window, method, run_dir, meta):
+def _train_forecaster(cfg, tc, z, scaler, tr, va, window, method, run_dir, meta):
     head, horizon = ("forecast", cfg.horizon) if method == "direct" else ("sequence", 1)
     c = z.shape[1]
     net = build_net(cfg, c, c, head, horizon, window)
@@ -190,7 +190,7 @@ def _train_forecaster(cfg, tc, z, tr, va, window, method, run_dir, meta):
         if va.stop - va.start >= cfg.horizon and len(val_part) > window + cfg.horizon
         else None
     )
-    model = SeriesModel(net, meta.pop("_scaler"))
+    model = SeriesModel(net, scaler)
     hist = _fit(model, x, y, tc, F.mse_loss, run_dir, meta, val)
     return hist.model
 
@@ -213,12 +213,13 @@ def _forecast(cfg: SeriesConfig, tc: TrainConfig, run_dir: Path | None) -> dict[
     z = scaler.transform(values)
     origins = torch.arange(te.start, te.stop - cfg.horizon + 1)
     hist_z = torch.stack([z[o - window : o] for o in origins])  # (N, W, C)
-    hist_v = torch.stack([values[o - window : o] for o in origins])
+    reach = max(window, m if te.start >= m else 1)  # baselines look back one season
+    hist_v = torch.stack([values[o - reach : o] for o in origins])
     truth = torch.stack([values[o : o + cfg.horizon] for o in origins])  # (N, H, C)
     result: dict[str, Any] = {"task": "forecast", "data": cfg.data, "season": m, "window": window,
                               "test_origins": len(origins), "models": {}}  # fmt: skip
     baselines = {"naive": seasonal_naive(hist_v, cfg.horizon, 1)}
-    if m > 1 and window >= m:
+    if m > 1 and te.start >= m:
         baselines[f"seasonal naive (m={m})"] = seasonal_naive(hist_v, cfg.horizon, m)
     methods = list(METHODS) if cfg.compare else [cfg.method]
     if cfg.compare:
@@ -226,9 +227,8 @@ def _forecast(cfg: SeriesConfig, tc: TrainConfig, run_dir: Path | None) -> dict[
         methods.insert(0, cfg.method)
     for i, method in enumerate(methods):
         meta = _meta(cfg, values.shape[1], method=method, window=window, season=m)
-        meta["_scaler"] = scaler
         rd = None if run_dir is None else (run_dir if i == 0 else run_dir / f"compare-{method}")
-        model = _train_forecaster(cfg, tc, z, tr, va, window, method, rd, meta)
+        model = _train_forecaster(cfg, tc, z, scaler, tr, va, window, method, rd, meta)
         pred = scaler.inverse_transform(
             predict(model.net, hist_z, cfg.horizon, method, cfg.relative)
         )
