@@ -88,6 +88,13 @@ def test_keep_last_n_and_latest_pointer(tmp_path):
     assert meta["model_config"] == {"hidden": 16} and meta["train_config"]["keep_last"] == 3
 
 
+def test_a_fresh_run_into_an_old_run_folder_replaces_its_checkpoints(tmp_path):
+    train(tmp_path, 4, checkpoint_every=2, keep_last=3)  # steps up to 24
+    h = train(tmp_path, 4, max_steps=4)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").glob("step-*")) == ["step-0000004"]
+    assert load_weights(net(seed=2), tmp_path)["step"] == 4 and len(h.rows) == 1
+
+
 def test_a_crash_while_writing_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     train(tmp_path, 4, max_steps=6)
     before = latest_checkpoint(tmp_path)

@@ -139,6 +139,14 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     return path
 
 
+def clear_checkpoints(run_dir: str | os.PathLike) -> None:
+    """Remove a previous run's ``step-*`` folders and ``latest`` (a fresh run into the folder)."""
+    root = checkpoint_dir(run_dir)
+    (root / LATEST).unlink(missing_ok=True)
+    for old in root.glob(f"{STEP_PREFIX}*"):
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_checkpoint(
     run_dir: str | os.PathLike,
     step: int,

@@ -252,6 +252,8 @@ def fit(
         restored = ckpt.load_training_state(run_dir, model_config, **vars(parts))
     if restored is not None:
         prog, order_state = ckpt.Progress(**restored[1]["progress"]), restored[0]["rng/order_epoch"]
+    elif run_dir is not None and info.is_main:  # a fresh run replaces the folder's old run
+        ckpt.clear_checkpoints(run_dir)
     net = ddp.wrap(raw, info)
     ddp_net = net if info.active else None
     eval_net = raw
