@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reti.claims import foundations, normalization, vision
+from reti.claims import foundations, normalization, sequences, text, tokens, vision
 from reti.claims.base import Claim
 
 CLAIMS: list[Claim] = [
@@ -12,4 +12,7 @@ CLAIMS: list[Claim] = [
     foundations.CLAIMS[3],  # standard scaling
     vision.CLAIMS[1],  # augmentation
     vision.CLAIMS[2],  # max pooling
+    *sequences.CLAIMS,  # causal convolution, forecasting options A and B
+    *text.CLAIMS,  # ALiBi extrapolates, temperature
+    *tokens.CLAIMS,  # BPE vs char vs word
 ]
