@@ -116,12 +116,12 @@ def main() -> None:
              "anomaly": lambda: anomaly(args.quick)}  # fmt: skip
     figures = {k: f() for k, f in parts.items() if args.only in (None, k)}
     accs = [v["accuracy"] for v in figures.get("ucr", {}).values()]
-    ucr_mean = statistics.mean(accs) if accs else float("nan")
-    paper = statistics.mean(PUBLISHED_FCN.values())
+    ucr_mean = round(statistics.mean(accs), 2) if accs else None  # None: UCR part not run
+    paper = round(statistics.mean(PUBLISHED_FCN.values()), 2)
     seconds = sum(v.get("seconds", 0) for part in figures.values() for v in part.values())
-    summary = {"bench": "series_figures", "reti": round(ucr_mean, 2), "peer": round(paper, 2),
+    summary = {"bench": "series_figures", "reti": ucr_mean, "peer": paper,
                "unit": "mean UCR test accuracy % (peer: published FCN)",
-               "ratio": round(ucr_mean / paper, 3), "accuracy": round(ucr_mean, 2),
+               "ratio": round(ucr_mean / paper, 3) if accs else None, "accuracy": ucr_mean,
                "seconds": round(seconds, 1), "figures": figures}  # fmt: skip
     print(json.dumps(summary))
 

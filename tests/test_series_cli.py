@@ -67,7 +67,7 @@ def test_docs_commands_on_builtin_sets(tmp_path, capsys):
     assert main(air + SMALL) == 0
     assert "autoregressive rollout" in capsys.readouterr().out
     gun = ["series", "classify", "--data", "GunPoint", "--model", "fcn", "--channels", "8",
-           "--batch-size", "16", "--schedule", "cosine",
+           "--batch-size", "16", "--lr", "0.003", "--schedule", "cosine", "--warmup-steps", "20",
            "--out", str(tmp_path / "gun")]  # fmt: skip
     assert main(gun + SMALL) == 0
     assert "majority class (baseline)" in capsys.readouterr().out
