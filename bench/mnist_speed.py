@@ -10,8 +10,8 @@ other, so both see the same machine load.
 
 The recipe (airbench-style, sized for a 2-core CPU): a stride-2 5x5 conv so nothing runs at
 28x28, three BN+ReLU conv stages (24/48/96 channels, ~4.2M multiply-adds per image), a
-linear head on the 3x3x96 features; batch 256, AdamW
-lr 4e-3, weight decay 5e-4, one-cycle (30% linear warm-up from lr/25, linear down to 0), label
+linear head on the 3x3x96 features; batch 128, AdamW
+lr 5e-3, weight decay 5e-4, one-cycle (30% linear warm-up from lr/25, linear down to 0), label
 smoothing 0.1, 2 epochs, channels_last, no augmentation.
 
     python bench/mnist_speed.py                  # seed 0: reti and the peer
@@ -41,7 +41,7 @@ from reti.train import evaluate as reti_evaluate
 
 NET = "CONV5@24(stride=2)-BN-RELU-CONV3@48-BN-RELU-POOL-CONV3@96-BN-RELU-POOL,SOFTMAX"
 RECIPE = dict(
-    epochs=2, batch_size=256, lr=4e-3, optimizer="adamw", weight_decay=5e-4,
+    epochs=2, batch_size=128, lr=5e-3, optimizer="adamw", weight_decay=5e-4,
     schedule="onecycle", channels_last=True, device="cpu", quiet=True,
 )  # fmt: skip
 SMOOTHING = 0.1

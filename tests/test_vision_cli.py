@@ -110,7 +110,7 @@ def test_models_lists_parameter_counts(monkeypatch, capsys):
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["--model", "[(CONV3@32-RELU)*2-POOL]*2-(FC-RELU)*1"], "FC needs '@size', e.g. FC@128 at column 31"),
+        (["--model", "[(CONV3@32-RELU)*2-POOL]*2-(FC-RELU)*1"], "FC@128 at column 31"),
         (["--model", "CONV-RELLU"], "unknown layer 'RELLU'"),
         (["--model", "(CONV-RELU*2"], "missing ')'"),
         (["--model", "[CONV-POOL]*4,SOFTMAX"], "layer 8 (POOL at column 7) shrinks the 1x1"),
@@ -175,3 +175,17 @@ def test_population_bn_statistics_are_saved(tmp_path):
     saved = model.net[1].running_mean.clone()
     recompute_bn_stats(model, [to_float(load_images("digits").train_x)])
     torch.testing.assert_close(model.net[1].running_mean, saved, rtol=1e-4, atol=1e-5)
+
+
+def test_train_named_model_with_option_and_augment(tmp_path, capsys):
+    from reti.tasks.vision import load_run
+
+    out = tmp_path / "res"
+    argv = ["vision", "train", "--data", "digits", "--model", "resnet20", "--option",
+            "shortcut=B", "--augment", "mixup(0.2)", "--max-steps", "4", "--quiet",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    assert "test accuracy" in capsys.readouterr().out
+    model, mc = load_run(out)
+    assert mc["options"] == {"shortcut": "B"} and mc["model"] == "resnet20"
+    assert model.net.config.shortcut == "B"
