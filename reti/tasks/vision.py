@@ -22,7 +22,7 @@ from reti.augment import parse_spec, soft_cross_entropy
 from reti.data.formats import read_image
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
-from reti.io import load_checkpoint
+from reti.io import atomic_write_json, load_checkpoint
 from reti.layers import recompute_bn_stats
 from reti.models.registry import build_model
 from reti.train import History, TrainConfig, fit, latest_checkpoint, load_weights
@@ -176,6 +176,8 @@ def train(cfg: VisionConfig) -> History:
     )  # fmt: skip
     if cfg.bn_stats == "population":
         _population_bn(history, train_set, cfg)
+    if history.run_dir is not None:  # the resolved vision config, next to the trainer's
+        atomic_write_json(Path(history.run_dir) / "vision.json", asdict(cfg))
     return history
 
 
@@ -333,8 +335,3 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
         f"({len(history.rows)} epoch(s), {cfg.limit or 'all'} training images): "
         f"**test accuracy {acc:.4f}** in {seconds:.0f} s.\n\n{images}\n"
     )
-
-
-def config_dict(cfg: VisionConfig) -> dict[str, Any]:
-    """The resolved config as JSON-able data (saved next to the run by the CLI)."""
-    return asdict(cfg)
