@@ -191,3 +191,13 @@ def test_train_named_model_with_option_and_augment(tmp_path, capsys):
     model, mc = load_run(out)
     assert mc["options"] == {"shortcut": "B"} and mc["model"] == "resnet20"
     assert model.net.config.shortcut == "B"
+
+
+def test_eval_on_data_of_another_shape(run, tmp_path, capsys):
+    for name in ("a", "b"):
+        (tmp_path / "pics" / name).mkdir(parents=True)
+        for i in range(3):
+            _png(tmp_path / "pics" / name / f"{i}.png", np.full((16, 16), 50 * i))
+    code = main(["vision", "eval", "--checkpoint", str(run), "--data", f"folder:{tmp_path}/pics"])
+    assert code == 2
+    assert "the model wants (1, 8, 8)" in capsys.readouterr().err

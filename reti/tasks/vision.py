@@ -208,7 +208,6 @@ def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
     tensors = {k: v for k, v in tensors.items() if not k.startswith(("model/", "ema/"))}
     step = int(meta["step"])
     meta = {k: v for k, v in meta.items() if k not in ("format", "version", "sha256", "step")}
-    meta["model_config"] = {**meta["model_config"], "bn_stats": "population"}
     write_checkpoint(history.run_dir, step, {**tensors, **state}, meta, cfg.train.keep_last)
 
 
@@ -221,10 +220,11 @@ def run(cfg: VisionConfig) -> dict[str, Any]:
 def evaluate(checkpoint: str | Path, data: str | None = None, batch_size: int = 256) -> dict:
     """Loss, accuracy and the confusion matrix of a run on a data set's test split."""
     model, mc = load_run(checkpoint)
-    images = load_images(data or mc["data"])
+    data = data or mc["data"]
+    images = load_images(data)
     if images.shape != (mc["in_channels"], mc["image_size"], mc["image_size"]):
         raise ShapeError(
-            f"{data or mc['data']} images are {images.shape}, the model wants "
+            f"{data} images are {images.shape}, the model wants "
             f"({mc['in_channels']}, {mc['image_size']}, {mc['image_size']})"
         )
     if len(images.classes) != mc["num_classes"]:
