@@ -90,7 +90,9 @@ class SeriesModel(nn.Module):
         return self.net(x)
 
 
-def build_net(cfg: SeriesConfig, in_ch: int, out: int, head: str, horizon: int, ctx: int):
+def build_net(
+    cfg: SeriesConfig, in_ch: int, out: int, head: str, horizon: int, ctx: int
+) -> nn.Module:
     """The network named by ``cfg.model`` with a ``head`` ("forecast" | "sequence" | "classify")."""
     c = cfg
     if c.model == "tcn":
@@ -133,7 +135,9 @@ def _base(x: torch.Tensor, relative: bool) -> torch.Tensor:
 
 
 @torch.no_grad()
-def predict(net: nn.Module, x: torch.Tensor, steps: int, method: str, relative: bool = True):
+def predict(
+    net: nn.Module, x: torch.Tensor, steps: int, method: str, relative: bool = True
+) -> torch.Tensor:
     """Forecast ``steps`` ahead of each window x (B, W, C) (scaled units) -> (B, steps, C).
 
     "rollout" feeds each next-step prediction back (notes: Autoregressive Generation);
