@@ -124,6 +124,12 @@ def test_each_error_kind_reports_its_column(text, column, words):
     assert isinstance(err, ValueError)
 
 
+def test_too_many_layers_is_refused_before_unrolling():
+    p = parse("[CONV*1000]*1000")
+    with pytest.raises(ConfigError, match="unrolls to 1000000 layers"):
+        expand(p)
+
+
 def test_parse_needs_a_string():
     with pytest.raises(TypeError, match="pattern must be a str"):
         parse(42)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reti.errors import ParseError
+from reti.errors import ConfigError, ParseError
 
 # Layer name -> names of its (arg=value) options, in positional order.
 LAYER_ARGS: dict[str, tuple[str, ...]] = {
@@ -344,8 +344,23 @@ def to_pattern(pattern: Pattern | list[Layer] | tuple[Layer, ...], softmax: bool
     return "-".join(_node_text(n) for n in body) + (",SOFTMAX" if softmax else "")
 
 
+MAX_LAYERS = 10_000
+
+
+def layer_count(nodes: tuple[Node, ...]) -> int:
+    """How many layers the nodes unroll to, without unrolling them."""
+    return sum(1 if isinstance(n, Layer) else n.count * layer_count(n.body) for n in nodes)
+
+
 def expand(pattern: Pattern) -> list[Layer]:
-    """Unroll every repeat into the flat list of layers, in order (notes: the ``*N`` counts)."""
+    """Unroll every repeat into the flat list of layers, in order (notes: the ``*N`` counts).
+
+    Raises:
+        ConfigError: more than ``MAX_LAYERS`` layers (``[CONV*1000]*1000`` is a typo, not a net).
+    """
+    total = layer_count(pattern.body)
+    if total > MAX_LAYERS:
+        raise ConfigError(f"pattern unrolls to {total} layers; at most {MAX_LAYERS} are allowed")
 
     def walk(nodes: tuple[Node, ...]) -> list[Layer]:
         flat: list[Layer] = []
