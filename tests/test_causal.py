@@ -120,3 +120,12 @@ def test_channels_last_2d_path_equals_plain_conv1d_path():
     for block in net.blocks:  # each block on (B, C, T) goes through F.conv1d
         h = block(h)
     torch.testing.assert_close(net(x), h)  # the stack runs 2D convs on (B, C, 1, T)
+
+
+def test_temporal_block_gradients_are_exact_despite_in_place_relus():
+    torch.manual_seed(0)
+    block = TemporalBlock(2, 3, kernel_size=2, dilation=2).double()
+    x = torch.randn(1, 2, 7, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(block, (x,))
+    stack = TemporalConvNet(2, [3, 3], kernel_size=2).double()
+    assert torch.autograd.gradcheck(stack, (x,))
