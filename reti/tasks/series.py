@@ -117,8 +117,10 @@ def _fit(model, x, y, tc: TrainConfig, loss_fn, run_dir, meta, val=None, metrics
     tc = replace(tc, batch_size=min(tc.batch_size, len(x)))
     if val is None and tc.monitor.startswith("val_"):  # nothing to validate on: watch training
         tc = replace(tc, monitor="train_loss")
-    return fit(model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=run_dir,
+    hist = fit(model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=run_dir,
                model_config=meta, progress_desc=meta["series"]["task"])  # fmt: skip
+    hist.model = hist.model.cpu()  # trained on any device; evaluated beside the CPU data
+    return hist
 
 
 # -- forecasting -----------------------------------------------------------------------------
