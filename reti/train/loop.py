@@ -202,7 +202,8 @@ def fit(
     model_config: dict[str, Any] | None = None,
     progress_desc: str | None = None,
 ) -> History:
-    """Train ``model`` on ``train`` as ``cfg`` says; return its ``History`` (notes: Training).
+    """Train ``model`` on ``train`` as ``cfg`` says; return its ``History``. Each step is the
+    notes' recipe (notes: Data Augmentation): sample a mini-batch, transform it, train on it.
 
     Raises:
         ConfigError: an impossible setting (checked before any work).
@@ -246,8 +247,7 @@ def fit(
         ema=WeightEMA(raw, cfg.ema_decay) if cfg.ema_decay else None,
         scaler=torch.amp.GradScaler(device.type) if dtype == torch.float16 else None,
     )
-    prog, order_state = ckpt.Progress(), None
-    restored = None
+    prog, order_state, restored = ckpt.Progress(), None, None
     if resume:
         restored = ckpt.load_training_state(run_dir, model_config, **vars(parts))
     if restored is not None:

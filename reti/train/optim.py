@@ -150,8 +150,8 @@ def accumulate_gradients(
 
     Each loss is weighted by its batch's share of the ``group_size`` samples, so the summed
     gradient is the gradient of the group's mean loss: two batches of 8 make one batch of 16
-    (notes: mini-batch gradient descent). Returns the group's mean loss (a tensor: no sync)
-    and how many tokens it held (integer ``(B, T)`` inputs), for the throughput columns.
+    (mini-batch gradient descent). Returns the group's mean loss (a tensor: no sync) and how
+    many tokens it held (integer ``(B, T)`` inputs), for the throughput columns.
     """
     group_loss = torch.zeros((), dtype=torch.float32, device=device)
     tokens = 0
@@ -185,7 +185,7 @@ def optimizer_step(
     scaler: torch.amp.GradScaler | None = None,
 ) -> None:
     """One update at learning rate ``lr``: unscale (fp16), clip the global norm, step, zero the
-    gradients (notes: gradient descent, ``w <- w - lr * g``)."""
+    gradients (gradient descent, ``w <- w - lr * g``, or the AdamW / momentum variant)."""
     set_lr(optimizer, lr)
     params = [p for g in optimizer.param_groups for p in g["params"]]
     if grad_clip is not None:
