@@ -12,6 +12,7 @@ into ``(x, y)`` batches on the device.
 
 from __future__ import annotations
 
+import atexit
 from dataclasses import dataclass
 
 import torch
@@ -31,7 +32,6 @@ class Dist:
     local_rank: int
     world_size: int
     device: torch.device
-    created_group: bool = False
 
     @property
     def active(self) -> bool:
@@ -43,23 +43,25 @@ class Dist:
 
 
 def setup(device: str = "auto") -> Dist:
-    """Read the torchrun environment; join the process group when there is more than one rank."""
+    """Read the torchrun environment; join the process group when there is more than one rank.
+
+    The group is joined once per process and left at exit, so a script may call ``fit``
+    several times (the demo trains two models) under one torchrun.
+    """
     rank, local_rank, world_size = world()
     dev = resolve_device(device)
     if world_size > 1 and dev.type == "cuda":
         dev = torch.device("cuda", local_rank)
         torch.cuda.set_device(dev)
-    created = False
     if world_size > 1 and not dist.is_initialized():
         backend = "nccl" if dev.type == "cuda" else "gloo"
         dist.init_process_group(backend=backend, rank=rank, world_size=world_size)
-        created = True
-    return Dist(rank, local_rank, world_size, dev, created)
+        atexit.register(_leave)
+    return Dist(rank, local_rank, world_size, dev)
 
 
-def teardown(info: Dist) -> None:
-    """Leave the process group if ``setup`` joined it."""
-    if info.created_group and dist.is_initialized():
+def _leave() -> None:
+    if dist.is_initialized():
         dist.destroy_process_group()
 
 

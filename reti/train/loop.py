@@ -9,6 +9,7 @@ checkpoint. Everything a resumed run needs to continue bit-identically is in the
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 from collections.abc import Callable
@@ -305,13 +306,12 @@ def fit(
         desc = progress_desc or f"epoch {prog.epoch + 1}/{cfg.epochs}"
         bar = log.progress(steps_per_epoch, desc, cfg.quiet, info.rank)
         bar.update(prog.micro // cfg.accumulate)
+        stream = train_src.batches(index_batches[prog.micro :], device)  # one loader per epoch
         for g in range(prog.micro, len(index_batches), cfg.accumulate):
             group = index_batches[g : g + cfg.accumulate]
             group_size = sum(len(i) for i in group)
-            batches = (
-                (x, y, j == len(group) - 1)
-                for j, (x, y) in enumerate(train_src.batches(group, device))
-            )
+            micro = itertools.islice(stream, len(group))
+            batches = ((x, y, j == len(group) - 1) for j, (x, y) in enumerate(micro))
             group_loss, tokens = accumulate_gradients(
                 net,
                 batches,
@@ -386,7 +386,6 @@ def fit(
     if parts.ema is not None:  # the returned model carries the averaged weights it was judged by
         parts.ema.swap(raw)
     ddp.barrier(info)
-    ddp.teardown(info)
     final = prog.rows[-1] if prog.rows else None
     return History(
         rows=prog.rows,
