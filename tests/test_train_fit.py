@@ -229,3 +229,35 @@ def test_bad_data_and_monitor_refused_before_work():
         fit(mlp(), (X, y), cfg(), loss_fn=F.cross_entropy, resume=True)
     with pytest.raises(ConfigError, match="device must be one of"):
         fit(mlp(), (X, y), cfg(device="tpu"), loss_fn=F.cross_entropy)
+
+
+def test_channels_last_trains_like_the_default_layout():
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(32, 3, 8, 8, generator=g), torch.randint(0, 2, (32,), generator=g)
+
+    def conv():
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 2))
+
+    plain = fit(conv(), (X, y), cfg(batch_size=8), loss_fn=F.cross_entropy).model
+    nhwc = fit(conv(), (X, y), cfg(batch_size=8, channels_last=True), loss_fn=F.cross_entropy)
+    assert nhwc.model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    for a, b in zip(plain.parameters(), nhwc.model.parameters()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_auto_precision_and_compile(tmp_path):
+    X, y = blobs(256)
+    h = fit(
+        mlp(),
+        (X, y),
+        cfg(device="cuda", epochs=3, compile=True),
+        loss_fn=F.cross_entropy,
+        val=(X, y),
+        run_dir=tmp_path,
+    )
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert saved["precision"] in ("torch.bfloat16", "torch.float16")
+    assert h.rows[-1]["val_loss"] < h.rows[0]["val_loss"]
+    load_weights(mlp(), tmp_path)  # no _orig_mod. prefixes
