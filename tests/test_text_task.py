@@ -50,7 +50,7 @@ def run(corpus, tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("run") / "alibi"
     args = ["text", "train", "--data", str(corpus), "--tokenizer", "char", "--pos", "alibi"]
     args += SMALL + ["--max-steps", "80", "--epochs", "10", "--batch-size", "16"]
-    code = main(args + ["--lr", "1e-2", "--val-fraction", "0.2", "--run-dir", str(run_dir)])
+    code = main(args + ["--lr", "1e-2", "--val-fraction", "0.2", "--out", str(run_dir)])
     torch.set_num_threads(threads)
     assert code == 0
     return run_dir
@@ -234,7 +234,7 @@ def test_docs_commands_on_shakespeare(tmp_path, capsys):
     train = ["text", "train", "--data", "shakespeare", "--tokenizer", "char", "--pos", "alibi"]
     small = ["--n-layer", "1", "--n-head", "2", "--d-model", "32", "--batch-size", "4"]
     assert (
-        main(train + small + ["--max-steps", "3", "--val-windows", "4", "--run-dir", run_dir]) == 0
+        main(train + small + ["--max-steps", "3", "--val-windows", "4", "--out", run_dir]) == 0
     )
     gen = ["text", "generate", "--checkpoint", run_dir, "--prompt", "ROMEO:", "--max-tokens", "20"]
     assert main(gen + ["--temperature", "0.8", "--top-p", "0.95"]) == 0

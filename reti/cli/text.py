@@ -118,7 +118,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     text_sub = parser.add_subparsers(dest="text_command", metavar="ACTION", required=True)
 
     train = text_sub.add_parser("train", help="train a GPT on a text corpus")
-    train.add_argument("--run-dir", default="runs/text", help="where the run is written")
+    train.add_argument(
+        "--out",
+        "--run-dir",
+        dest="run_dir",
+        default="runs/text",
+        help="run folder (default runs/text)",
+    )
     train.add_argument(
         "--resume", action="store_true", help="after an interruption: the same command goes on"
     )
