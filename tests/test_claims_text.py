@@ -130,3 +130,28 @@ def test_text_claims_end_to_end(tmp_path, monkeypatch):
     for finding in (alibi, temp, pieces):
         assert finding.verdict in VERDICTS and finding.numbers
         assert finding.figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.network
+def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
+    """`reti claims run 10 11 12 13 --out DIR` (docs/claims-sequences-text.md), tiny budgets."""
+    from reti.claims import sequences
+    from reti.claims.base import Budget as RunnerBudget
+    from reti.cli.main import main
+
+    monkeypatch.setattr(text, "lm_budget", lambda budget: TINY)
+    monkeypatch.setattr(tokens, "lm_budget", lambda budget: TINY)
+    monkeypatch.setattr(sequences, "QUICK_FORECAST", ("airline", 2))
+    monkeypatch.setattr(RunnerBudget, "seeds", property(lambda self: [self.seed]))
+    out = tmp_path / "claims-seq"
+    assert main(["claims", "run", "10", "11", "12", "13", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    for name in ("causal convolution", "ALiBi extrapolates", "temperature", "BPE vs char vs word"):
+        assert name in printed
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "| TCN (3 blocks, sequence head): largest change at steps <= t | 0 |" in report
+    assert "| learned | " in report and "| cannot | cannot | cannot |" in report
+    for png in ("causal.png", "alibi.png", "temperature.png", "tokenizers.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    assert main(["claims", "run", "14", "--out", str(out)]) == 2  # there is no claim 14
+    assert capsys.readouterr().err.startswith("reti: error: unknown claim '14'")
