@@ -60,7 +60,7 @@ def tokenizer_run(budget: Budget, out: Path) -> Finding:
     import matplotlib.pyplot as plt  # after reti.viz chose the Agg backend
 
     fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    panels = (("tokens per byte", stats), ("unknown rate", stats), ("bits per byte", None))
+    panels = (("tokens per byte", stats), ("unknown rate", stats), ("bits per byte (GPT)", None))
     for ax, (name, table) in zip(axes, panels):
         values = [table[s][name] if table else statistics.fmean(bpb[s]) for s in specs]
         ax.bar(range(3), values, color=["C0", "C1", "C2"], alpha=0.8)
