@@ -31,10 +31,12 @@ def test_causal_layers_never_move_and_the_centered_control_does():
     assert set(results) == {
         "CausalConv1d (k=3, d=2)",
         "TCN (3 blocks, sequence head)",
+        "causal transformer (ALiBi, 2 blocks)",
         "centered Conv1d (k=3, pad=1)",
     }
     assert results["CausalConv1d (k=3, d=2)"]["past_change"] == 0.0
     assert results["TCN (3 blocks, sequence head)"]["past_change"] == 0.0
+    assert results["causal transformer (ALiBi, 2 blocks)"]["past_change"] == 0.0
     assert results["centered Conv1d (k=3, pad=1)"]["past_change"] > 0.1
     profile = results["centered Conv1d (k=3, pad=1)"]["profile"]
     t = 10
@@ -63,6 +65,7 @@ def test_causal_claim_end_to_end(tmp_path, monkeypatch):
     rows = {r["check"]: r["value"] for r in finding.numbers}
     assert rows["TCN (3 blocks, sequence head): largest change at steps <= t"] == "0"
     assert rows["CausalConv1d (k=3, d=2): largest change at steps <= t"] == "0"
+    assert rows["causal transformer (ALiBi, 2 blocks): largest change at steps <= t"] == "0"
     assert "test MASE, naive" in rows and "test MASE, tcn (autoregressive rollout)" in rows
     assert rows["option A vs option B (compare rule, lower MASE)"] in VERDICTS
     assert "airline" in finding.experiment and "3 epochs" in finding.experiment

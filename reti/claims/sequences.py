@@ -36,7 +36,7 @@ from reti.claims.base import (  # noqa: E402
     mean_std,
 )
 from reti.layers.causal import CausalConv1d  # noqa: E402
-from reti.models import TCN, TCNConfig  # noqa: E402
+from reti.models import TCN, SeriesTransformer, SeriesTransformerConfig, TCNConfig  # noqa: E402
 from reti.tasks.series import SeriesConfig
 from reti.tasks.series import run as run_series  # noqa: E402
 from reti.train import TrainConfig  # noqa: E402
@@ -87,12 +87,14 @@ def _channels_first(conv: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def causal_models(seed: int, channels: int = 3) -> dict[str, Callable]:
-    """The three functions the test perturbs: two causal ones and the centered control."""
+    """The functions the test perturbs: three causal ones and the centered control."""
     torch.manual_seed(seed)
     tcn = TCN(TCNConfig(channels, channels, task="sequence", channels=16, levels=3)).eval()
+    attn = SeriesTransformerConfig(channels, channels, "sequence", d_model=32, pos="alibi")
     return {
         "CausalConv1d (k=3, d=2)": _channels_first(CausalConv1d(channels, 8, 3, dilation=2)),
         "TCN (3 blocks, sequence head)": tcn,
+        "causal transformer (ALiBi, 2 blocks)": SeriesTransformer(attn).eval(),
         "centered Conv1d (k=3, pad=1)": _channels_first(nn.Conv1d(channels, 8, 3, padding=1)),
     }
 
@@ -178,7 +180,8 @@ def causal_run(budget: Budget, out: Path) -> Finding:
     numbers.append({"check": "option A vs option B (compare rule, lower MASE)", "value": a_vs_b})
     return Finding(
         verdict,
-        "holds if the outputs at steps <= t of CausalConv1d and of a whole TCN change by exactly "
+        "holds if the outputs at steps <= t of CausalConv1d, a whole TCN and a causal "
+        "transformer change by exactly "
         "0 when every input after t changes (while a centered conv's do change), and option B "
         "(shifted targets) forecasts with a test MASE below the naive forecast's by the compare "
         f"rule ({COMPARE_RULE}); option A vs B is reported, not judged",
@@ -190,7 +193,8 @@ def causal_run(budget: Budget, out: Path) -> Finding:
         _figure(out / "causal.png", causal, mase, length // 2),
         f"Perturbation: random series (4, {length}, 3), every step after t in {{0, 16, 24, 46}} "
         "replaced by noise, outputs compared exactly (float32, no tolerance) for a "
-        "CausalConv1d, a 3-block TCN and a centered Conv1d (the control), "
+        "CausalConv1d, a 3-block TCN, a 2-block causal series transformer (masked attention, "
+        "ALiBi) and a centered Conv1d (the control), "
         f"{len(budget.seeds)} seeds. Forecasting: reti.tasks.series on '{data}' (train/val/test "
         "70/15/15 in time order, scaled on the training part), a TCN (3 levels, 32 channels) "
         "with option A (last-position features -> linear regressor for 12 steps) and option B "
