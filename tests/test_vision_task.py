@@ -80,13 +80,13 @@ def test_training_with_augmentation_learns(monkeypatch, tmp_path):
         vision, "load_images", lambda spec: ImageData(x, y, x, y, list("abcd"), "fake")
     )
     cfg = vision.VisionConfig(
-        data="fake", model="CONV3@8-RELU-GAP-FC@16-RELU,SOFTMAX", augment="mixup(0.4)",
+        data="fake", model="CONV3@8-RELU-POOL-FC@16-RELU,SOFTMAX", augment="mixup(0.4)",
         label_smoothing=0.05, out=str(tmp_path / "run"),
-        train=TrainConfig(epochs=25, batch_size=16, lr=1e-2, quiet=True, device="cpu"),
+        train=TrainConfig(epochs=15, batch_size=16, lr=1e-2, quiet=True, device="cpu"),
     )  # fmt: skip
     history = vision.train(cfg)
     assert history.rows[-1]["train_loss"] < history.rows[0]["train_loss"]
-    assert history.final["val_accuracy"] > 0.5  # 4 classes: chance 0.25
+    assert history.final["val_accuracy"] > 0.8  # 4 classes: chance 0.25
     model, mc = vision.load_run(tmp_path / "run")
     assert mc["mean"] == pytest.approx(vision.channel_stats(x)[0])
     assert mc["classes"] == list("abcd") and mc["options"] == {}
