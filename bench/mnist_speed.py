@@ -113,6 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="mnist", choices=["mnist", "fashion-mnist"])
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="10k images, 1 epoch, reti only")
     parser.add_argument("--no-peer", action="store_true", help="time reti only")
     args = parser.parse_args()
@@ -120,7 +121,7 @@ def main() -> None:
     load_images(args.data)  # fetch / cache outside the timing
     print(f"{args.data}: {NET}\n{'seed':>4} {'impl':<5} {'test acc':>9} {'seconds':>8}")
     rows = {"reti": [], "peer": []}
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         impls = ["reti"] if args.quick or args.no_peer else ["reti", "peer"]
         for impl in impls:
             runner = run_reti if impl == "reti" else run_peer
