@@ -88,3 +88,22 @@ def test_cli_list_and_run(tmp_path, capsys):
 
 def test_budget_seeds():
     assert len(Budget(quick=True).seeds) == 3 and len(Budget(quick=False).seeds) == 5
+
+
+def _tiny(quick, full):
+    """A smoke budget: integers shrunk to a tenth (at least 1), anything else as in quick."""
+    if isinstance(quick, int) and not isinstance(quick, bool):
+        return max(1, quick // 10)
+    return quick
+
+
+@pytest.mark.network
+@pytest.mark.parametrize("number", range(2, 10))
+def test_vision_and_foundation_claims_run_end_to_end(number, tmp_path, monkeypatch):
+    monkeypatch.setattr(Budget, "pick", lambda self, quick, full: _tiny(quick, full))
+    monkeypatch.setattr(Budget, "seeds", property(lambda self: [0, 1]))
+    claim = CLAIMS[number - 1]
+    finding = claim.run(Budget(quick=True), tmp_path)
+    assert finding.verdict in (HOLDS, FAILS, INCONCLUSIVE)
+    assert finding.numbers and finding.experiment and finding.rule
+    assert finding.figure.read_bytes()[:4] == b"\x89PNG"
