@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test lint install bench clean
+.PHONY: demo test lint install claims bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -24,6 +24,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check reti tests bench
 	$(BIN)/ruff format --check reti tests bench
+
+claims: $(STAMP)
+	$(BIN)/reti claims run --quick --out runs/claims/ci
 
 bench: $(STAMP)
 	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
