@@ -65,17 +65,42 @@ def _leave() -> None:
         dist.destroy_process_group()
 
 
-def shard(order: torch.Tensor, batch_size: int, info: Dist) -> list[torch.Tensor]:
-    """This rank's micro-batches of indices from the epoch's shuffled ``order``.
+class IndexBatches:
+    """A lazy sequence of index batches: ``order[s : s + batch_size]`` for each ``s`` in
+    ``starts`` (a ``range``). Nothing is cut up front, so an epoch over millions of samples
+    starts at once; slicing gives another ``IndexBatches`` (resuming mid-epoch, grouping)."""
+
+    def __init__(self, order: torch.Tensor, starts: range, batch_size: int):
+        self.order, self.starts, self.batch_size = order, starts, batch_size
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def __getitem__(self, i: int | slice) -> torch.Tensor | IndexBatches:
+        if isinstance(i, slice):
+            return IndexBatches(self.order, self.starts[i], self.batch_size)
+        s = self.starts[i]
+        return self.order[s : s + self.batch_size]
+
+    def __iter__(self):
+        for s in self.starts:
+            yield self.order[s : s + self.batch_size]
+
+    def sizes(self) -> int:
+        """How many indices the batches hold together (the last one may be short)."""
+        return sum(min(self.batch_size, len(self.order) - s) for s in self.starts)
+
+
+def shard(order: torch.Tensor, batch_size: int, info: Dist) -> IndexBatches:
+    """This rank's micro-batches of indices from the epoch's shuffled ``order`` (lazily).
 
     Alone: ``order`` in consecutive chunks of ``batch_size`` (the last may be shorter).
     """
     if not info.active:
-        return list(order.split(batch_size))
+        return IndexBatches(order, range(0, len(order), batch_size), batch_size)
     span = batch_size * info.world_size
     usable = (len(order) // span) * span
-    starts = range(info.rank * batch_size, usable, span)
-    return [order[s : s + batch_size] for s in starts]
+    return IndexBatches(order, range(info.rank * batch_size, usable, span), batch_size)
 
 
 def batches_per_epoch(n: int, batch_size: int, info: Dist) -> int:
@@ -129,8 +154,8 @@ class Source:
         if self.n == 0:
             raise DataError(f"{name} data is empty")
 
-    def batches(self, index_batches: list[torch.Tensor], device: torch.device):
-        """Yield ``(x, y)`` on ``device`` for each tensor of indices."""
+    def batches(self, index_batches: IndexBatches, device: torch.device):
+        """Yield ``(x, y)`` on ``device`` for each tensor of indices (read as they come)."""
         blocking = device.type != "cuda"
         if self.tensors is not None:
             X, y = self.tensors
@@ -141,7 +166,7 @@ class Source:
             return
         loader = DataLoader(
             self.dataset,
-            batch_sampler=[i.tolist() for i in index_batches],
+            batch_sampler=(i.tolist() for i in index_batches),
             pin_memory=device.type == "cuda",
         )
         for x_b, y_b in loader:

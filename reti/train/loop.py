@@ -143,7 +143,8 @@ def _evaluate(net, source, loss_fn, metrics, batch_size, device, dtype, info) ->
     names = list(metrics or {})
     sums = torch.zeros(2 + len(names), dtype=torch.float64, device=device)  # n, loss, metrics
     index = torch.arange(info.rank, source.n, info.world_size)
-    for x, y in source.batches(list(index.split(batch_size)), device):
+    batches = ddp.IndexBatches(index, range(0, len(index), batch_size), batch_size)
+    for x, y in source.batches(batches, device):
         out, loss = forward_loss(net, x, y, loss_fn, device, dtype)
         sums[0] += len(y)
         sums[1] += loss.double() * len(y)
@@ -309,7 +310,7 @@ def fit(
         stream = train_src.batches(index_batches[prog.micro :], device)  # one loader per epoch
         for g in range(prog.micro, len(index_batches), cfg.accumulate):
             group = index_batches[g : g + cfg.accumulate]
-            group_size = sum(len(i) for i in group)
+            group_size = group.sizes()
             micro = itertools.islice(stream, len(group))
             batches = ((x, y, j == len(group) - 1) for j, (x, y) in enumerate(micro))
             group_loss, tokens = accumulate_gradients(

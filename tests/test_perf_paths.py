@@ -1,0 +1,48 @@
+"""The performance pass's behaviour-preserving changes: lazy index batches, the optimizer."""
+
+from __future__ import annotations
+
+import torch
+
+from reti.train.ddp import Dist, IndexBatches, shard
+from reti.train.optim import build_optimizer
+
+ALONE = Dist(0, 0, 1, torch.device("cpu"))
+
+
+def test_lazy_batches_match_an_eager_split():
+    order = torch.randperm(103, generator=torch.Generator().manual_seed(0))
+    lazy = shard(order, 10, ALONE)
+    eager = list(order.split(10))
+    assert len(lazy) == len(eager) == 11
+    assert all(torch.equal(a, b) for a, b in zip(lazy, eager, strict=True))
+    assert torch.equal(lazy[-1], eager[-1]) and len(lazy[-1]) == 3
+    tail = lazy[9:]
+    assert isinstance(tail, IndexBatches) and [len(b) for b in tail] == [10, 3]
+    assert tail.sizes() == 13 and lazy[2:5].sizes() == 30
+
+
+def test_sharding_a_huge_epoch_cuts_nothing_up_front():
+    order = torch.arange(5_000_000)
+    batches = shard(order, 12, Dist(1, 1, 2, torch.device("cpu")))
+    assert len(batches) == 5_000_000 // 24
+    assert batches[0].tolist() == list(range(12, 24))
+    assert batches[-1][-1].item() == (5_000_000 // 24) * 24 - 1
+
+
+def test_adamw_is_fused_on_the_cpu_and_matches_the_reference_update():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    ref = torch.nn.Linear(4, 3)
+    ref.load_state_dict(model.state_dict())
+    opt = build_optimizer(model, "adamw", 0.1, weight_decay=0.0)
+    assert opt.defaults["fused"] is True
+    plain = torch.optim.AdamW(ref.parameters(), lr=0.1, weight_decay=0.0, foreach=False)
+    x = torch.randn(8, 4)
+    for net, o in ((model, opt), (ref, plain)):
+        for _ in range(3):
+            net(x).pow(2).mean().backward()
+            o.step()
+            o.zero_grad()
+    assert torch.allclose(model.weight, ref.weight, atol=1e-6)
+    assert torch.allclose(model.bias, ref.bias, atol=1e-6)
