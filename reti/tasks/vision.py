@@ -331,7 +331,7 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
     seconds = sum(row["seconds"] for row in history.rows)
     images = "\n".join(f"![{p.stem}](vision/{p.name})" for p in pictures)
     return (
-        f"## Vision: a CNN from a pattern\n\n`{DEMO_PATTERN}` trained on MNIST "
+        f"`{DEMO_PATTERN}` trained on MNIST "
         f"({len(history.rows)} epoch(s), {cfg.limit or 'all'} training images): "
         f"**test accuracy {acc:.4f}** in {seconds:.0f} s.\n\n{images}\n"
     )
