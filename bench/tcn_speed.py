@@ -10,8 +10,14 @@ description): Conv1d padded (k-1)d on BOTH sides, then the extra right part chop
 the left only (one F.pad per conv, no chop, no re-parametrisation per step).
 
 How: both models built with the same seed, warmed up, then timed alternately in rounds of
-``--steps`` steps (reti, peer, reti, peer ...), median over rounds; on the CPU unless CUDA is
-there. Other processes share this machine's CPU: numbers are disturbed, rerun on a quiet machine.
+a few steps (reti, peer, reti, peer ...); the rates are medians over rounds and the ratio is
+the median of each round's reti/peer pair, which follows the drifting load of a shared machine
+better than a ratio of medians. On the CPU unless CUDA is there, with torch's default threads.
+``--threads 1`` is the setting for A/B runs on a busy machine: with both of 2 shared cores in
+use, two threads were erratic (a round could drop 6x when another job woke up). At one thread
+the two models ran at about the same speed (1.02-1.04x): the gain is in how oneDNN threads the
+channels-last 2D convolution.
+Other processes share this machine's CPU: numbers are disturbed, rerun on a quiet machine.
 
     python bench/tcn_speed.py [--quick] [--threads N] [--compile]
 """
@@ -95,7 +101,7 @@ def time_steps(step, n: int, device: torch.device) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (about 30 s)")
-    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: all)")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--compile", action="store_true", help="torch.compile both models")
     args = parser.parse_args()
     if args.threads:
@@ -121,9 +127,10 @@ def main() -> None:
             rates[name].append(time_steps(models[name], steps, device))
         print(f"{r + 1:>5} {rates['reti'][-1]:>15.1f} {rates['peer'][-1]:>15.1f}")
     reti, peer = statistics.median(rates["reti"]), statistics.median(rates["peer"])
-    print(f"median {reti:>14.1f} {peer:>15.1f}   ratio {reti / peer:.2f}x")
+    ratio = statistics.median(r / p for r, p in zip(rates["reti"], rates["peer"]))
+    print(f"median {reti:>14.1f} {peer:>15.1f}   ratio {ratio:.2f}x (median of round pairs)")
     print(json.dumps({"bench": "tcn_speed", "reti": round(reti, 1), "peer": round(peer, 1),
-                      "unit": "samples/s", "ratio": round(reti / peer, 3)}))  # fmt: skip
+                      "unit": "samples/s", "ratio": round(ratio, 3)}))  # fmt: skip
 
 
 if __name__ == "__main__":
