@@ -5,6 +5,9 @@
   the AdamW paper's and nanoGPT's choice).
 * AdamW (fused kernel where this torch has one) and SGD with momentum / Nesterov; one
   accumulated forward/backward over micro-batches, and one update (clip, step, zero).
+  Fused on the CPU too: measured 0.42 ms per AdamW step against 6.5-7 ms for ``foreach`` (eight
+  256x256 layers, one thread). The seconds a first call can take are not the fused kernel's:
+  in this torch, building *any* optimizer imports ``torch._dynamo`` (~3 s, once per process).
 * Schedules as a multiplier ``lr(step) = base_lr * factor(step)`` (LambdaLR style, but a plain
   function of the optimizer step, so a checkpoint only needs the step to restore it).
 * ``WeightEMA``: ``ema = decay * ema + (1 - decay) * w`` after every optimizer step.
@@ -187,8 +190,8 @@ def optimizer_step(
     """One update at learning rate ``lr``: unscale (fp16), clip the global norm, step, zero the
     gradients (gradient descent, ``w <- w - lr * g``, or the AdamW / momentum variant)."""
     set_lr(optimizer, lr)
-    params = [p for g in optimizer.param_groups for p in g["params"]]
     if grad_clip is not None:
+        params = [p for g in optimizer.param_groups for p in g["params"]]
         if scaler is not None:
             scaler.unscale_(optimizer)
         torch.nn.utils.clip_grad_norm_(params, grad_clip)
