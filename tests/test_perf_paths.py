@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
+from torch.utils.data import TensorDataset
 
-from reti.train.ddp import Dist, IndexBatches, shard
+from reti.train.ddp import Dist, IndexBatches, Source, shard
 from reti.train.optim import build_optimizer
 
 ALONE = Dist(0, 0, 1, torch.device("cpu"))
@@ -28,6 +29,29 @@ def test_sharding_a_huge_epoch_cuts_nothing_up_front():
     assert len(batches) == 5_000_000 // 24
     assert batches[0].tolist() == list(range(12, 24))
     assert batches[-1][-1].item() == (5_000_000 // 24) * 24 - 1
+
+
+class CountingBatches(IndexBatches):
+    """Index batches that count how many were handed out."""
+
+    handed = 0
+
+    def __iter__(self):
+        for batch in super().__iter__():
+            self.handed += 1
+            yield batch
+
+
+def test_a_dataset_source_reads_index_batches_as_it_goes():
+    n = 10_000
+    data = TensorDataset(torch.arange(n, dtype=torch.float32), torch.arange(n))
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(1))
+    batches = CountingBatches(order, range(0, n, 10), 10)
+    stream = Source(data, "train").batches(batches, torch.device("cpu"))
+    x, y = next(stream)
+    assert torch.equal(y, order[:10]) and torch.equal(x, order[:10].float())
+    assert batches.handed <= 2  # an eager list of all 1000 batches would have read them all
+    assert sum(len(y) for _, y in stream) == n - 10
 
 
 def test_adamw_is_fused_on_the_cpu_and_matches_the_reference_update():
