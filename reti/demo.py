@@ -23,8 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from reti.data.images import ImageData, load_images
-from reti.errors import ConfigError
-from reti.io import atomic_write_text
+from reti.io import atomic_write_text, ensure_dir
 from reti.layers.params import compare_connectivity, count_parameters, format_params_table
 from reti.models.mlp import MLP, MLPConfig
 from reti.tasks import series, text, vision
@@ -198,10 +197,7 @@ def run_demo(
     Raises:
         ConfigError: ``out_dir`` exists and is not a folder.
     """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"--out must be a folder, got the file {str(out)!r}")
-    out.mkdir(parents=True, exist_ok=True)
+    out = ensure_dir(out_dir)
     report = out / "report.md"
     parts = [
         "# reti demo",

@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from reti.errors import CheckpointError, DataNotFoundError
+from reti.errors import CheckpointError, ConfigError, DataNotFoundError
 
 CHECKPOINT_FORMAT = "reti-checkpoint"
 CHECKPOINT_VERSION = 1
@@ -43,10 +43,32 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def ensure_dir(path: str | os.PathLike, *, create: bool = True) -> Path:
+    """The folder ``path``, made with its parents when ``create``; a file standing where a folder
+    must go is a ``ConfigError`` naming it (checked before any work, so nothing is half-written).
+    """
+    path = Path(path)
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ConfigError(
+                    f"--out must be a folder, got the file {str(part)!r} "
+                    f"(on the way to the output folder {str(path)!r})"
+                    if part != path
+                    else f"--out must be a folder, got the file {str(path)!r}"
+                )
+            break
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file + fsync + rename; readers see old or new."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise ConfigError(f"output file {str(path)!r} is an existing folder, not a file")
+    ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -76,7 +98,9 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary folder; on success it replaces ``path`` in one rename, else vanishes."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(path.parent)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"output folder {str(path)!r} is an existing file, not a folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
         yield tmp

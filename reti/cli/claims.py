@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="small budget for a 2-core CPU (default)",
     )
     budget.add_argument("--full", dest="quick", action="store_false", help="bigger budgets")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=int, default=0, help="seed of every claim (default 0)")
     run.add_argument("--out", default=None, help="report folder (default runs/claims/DATE)")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
@@ -39,7 +39,10 @@ def _list(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from reti.claims import run_claims
+    from reti.io import ensure_dir
 
+    if args.out:
+        ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
     root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet)
     for i, (claim, finding, seconds) in enumerate(done, 1):
         print(f"{i:2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")

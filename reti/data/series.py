@@ -51,7 +51,10 @@ class ClassificationData:
 
 
 def fill_missing(
-    values: torch.Tensor, policy: str = "refuse", name: str = "series"
+    values: torch.Tensor,
+    policy: str = "refuse",
+    name: str = "series",
+    columns: list[str] | None = None,
 ) -> torch.Tensor:
     """Return ``values`` (n, c) with NaNs linearly interpolated (policy="interpolate") or refused.
 
@@ -68,6 +71,8 @@ def fill_missing(
     if not nan.any():
         return values
     empty = nan.all(0).nonzero().flatten().tolist()
+    if empty and columns is not None and len(columns) == values.shape[1]:
+        empty = [columns[i] for i in empty]
     if empty:
         raise DataError(f"{name}: column(s) {empty} are all NaN; nothing to interpolate from")
     if policy == "refuse":
@@ -148,7 +153,7 @@ def read_csv(
         if label_column is not None:
             where = f"{path}: row {row_no}, column {label_column!r}"
             labels.append(_number(row[header.index(label_column)], where))
-    values = fill_missing(torch.tensor(data, dtype=torch.float32), missing, str(path))
+    values = fill_missing(torch.tensor(data, dtype=torch.float32), missing, str(path), chosen)
     lab = torch.tensor(labels).nan_to_num(0.0).ne(0).long() if label_column else None
     return SeriesData(values, chosen, path.stem, stamps or None, lab)
 

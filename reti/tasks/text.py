@@ -27,10 +27,10 @@ from reti.data.fetch import fetch
 from reti.data.text import DECODE_ERRORS, load_text
 from reti.errors import CheckpointError, ConfigError, DataError, DataNotFoundError, ParseError
 from reti.generate import SamplingConfig, generate
-from reti.io import META_FILE
+from reti.io import META_FILE, ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator
+from reti.runtime import make_generator, resolve_device
 from reti.tokenize import (
     BPETokenizer,
     CharTokenizer,
@@ -159,6 +159,8 @@ def train(
     Raises:
         DataError: an empty corpus or one shorter than the context.
     """
+    resolve_device(train_cfg.device)  # a bad device fails before the run folder is made
+    ensure_dir(run_dir, create=False)
     data = load_text(
         cfg.data, val_fraction=cfg.val_fraction, seed=train_cfg.seed, errors=cfg.errors
     )
@@ -171,9 +173,10 @@ def train(
         tok = load_tokenizer(saved, gpt2_files=lambda: fetch("gpt2"))
     else:
         tok = build_tokenizer(cfg.tokenizer, train_text)
-        run_dir.mkdir(parents=True, exist_ok=True)
+    gpt_cfg = cfg.gpt_config(tok.vocab_size)  # checks the model settings before any writing
+    if not (resume and saved.is_file()):
+        ensure_dir(run_dir)
         tok.save(saved)
-    gpt_cfg = cfg.gpt_config(tok.vocab_size)
     train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), train_cfg)
     val_ids, val_xy = encode_text(tok, val_text), None
     if len(val_ids) > cfg.n_ctx:

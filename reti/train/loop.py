@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from reti.errors import ConfigError, TrainingError
+from reti.io import ensure_dir
 from reti.runtime import PRECISIONS, make_generator, resolve_precision, seed_everything
 from reti.train import checkpoint as ckpt
 from reti.train import ddp, log
@@ -187,6 +188,8 @@ def _check_before_work(cfg, val, metrics, resume, run_dir) -> None:
         )
     if resume and run_dir is None:
         raise ConfigError("resume=True needs a run_dir to resume from")
+    if run_dir is not None:
+        ensure_dir(run_dir, create=False)
 
 
 # ----------------------------------------------------------------------------- fit

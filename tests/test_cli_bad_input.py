@@ -1,0 +1,393 @@
+"""SPEC section 8 through the real CLI: every command given bad input answers with one line
+"reti: error: ..." on stderr and exit status 2 — no traceback, no half-written output.
+
+One table of cases (command, bad input, a word the message must contain); the few valid runs
+the cases need (a text, a series and a vision run of one or two steps) are built once."""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from reti.cli.main import main
+
+TINY = ["--max-steps", "1", "--epochs", "1", "--quiet", "--device", "cpu"]
+TEXT_SMALL = ["--n-layer", "1", "--n-head", "2", "--d-model", "16", "--n-ctx", "8",
+              "--tokenizer", "char", "--batch-size", "4", *TINY]  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """Bad and good input files, and tiny trained runs, shared by every case."""
+    root = tmp_path_factory.mktemp("bad")
+    f = {"root": root}
+    corpus = root / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question.\n" * 20, encoding="utf-8")
+    f["corpus"] = corpus
+    (root / "latin1.txt").write_bytes("caff\xe8 perch\xe9 cos\xec\n".encode("latin-1") * 20)
+    f["latin1"] = root / "latin1.txt"
+    (root / "empty.txt").write_text("", encoding="utf-8")
+    f["empty_txt"] = root / "empty.txt"
+    (root / "empty.csv").write_text("", encoding="utf-8")
+    f["empty_csv"] = root / "empty.csv"
+    rows = "".join(f"d{i},nan,{math.sin(i / 3):.4f}\n" for i in range(120))
+    (root / "nan.csv").write_text("date,load,other\n" + rows, encoding="utf-8")
+    f["nan_csv"] = root / "nan.csv"
+    rows = "".join(f"d{i},{5 + math.sin(i / 3):.4f}\n" for i in range(120))
+    (root / "good.csv").write_text("date,load\n" + rows, encoding="utf-8")
+    f["good_csv"] = root / "good.csv"
+    (root / "existing").write_text("keep me", encoding="utf-8")
+    f["existing"] = root / "existing"
+    # Foreign "checkpoints": a pickle, random bytes, a JSON of another format.
+    (root / "model.pkl").write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+    f["pickle"] = root / "model.pkl"
+    (root / "random.bin").write_bytes(np.random.default_rng(0).bytes(4096))
+    f["binary"] = root / "random.bin"
+    (root / "foreign.json").write_text('{"hello": "world"}', encoding="utf-8")
+    f["json"] = root / "foreign.json"
+    foreign_dir = root / "foreign_dir"
+    foreign_dir.mkdir()
+    (foreign_dir / "config.json").write_text("[1, 2, 3]", encoding="utf-8")
+    f["foreign_dir"] = foreign_dir
+    # Image folder data set: two classes of tiny grey squares.
+    for label in ("a", "b"):
+        (root / "pics" / label).mkdir(parents=True)
+        for i in range(4):
+            pixels = np.full((8, 8), 40 * i + (120 if label == "b" else 0), dtype=np.uint8)
+            Image.fromarray(pixels).save(root / "pics" / label / f"{i}.png")
+    f["pics"] = root / "pics"
+    f["png"] = root / "pics" / "a" / "0.png"
+    # Tiny valid runs.
+    f["text_run"] = root / "text_run"
+    argv = ["text", "train", "--data", str(corpus), *TEXT_SMALL, "--out", str(f["text_run"])]
+    assert main(argv) == 0
+    f["series_run"] = root / "series_run"
+    argv = ["series", "train", "--data", f"csv:{f['good_csv']}", "--columns", "load",
+            "--horizon", "4", "--window", "16", "--levels", "2", "--kernel-size", "3",
+            "--out", str(f["series_run"]), *TINY]  # fmt: skip
+    assert main(argv) == 0
+    f["vision_run"] = root / "vision_run"
+    argv = ["vision", "train", "--data", f"folder:{f['pics']}", "--model",
+            "CONV3@2-RELU-FC@2,SOFTMAX", "--batch-size", "4", "--out", str(f["vision_run"]),
+            *TINY]  # fmt: skip
+    assert main(argv) == 0
+    for kind in ("text", "series", "vision"):
+        f[f"{kind}_truncated"] = _truncated_copy(f[f"{kind}_run"], root / f"{kind}_truncated")
+    f["text_tok"] = f["text_run"] / "tokenizer.json"
+    return f
+
+
+def _truncated_copy(run, dest):
+    """A copy of ``run`` whose latest checkpoint's tensors file lost its second half."""
+    import shutil
+
+    shutil.copytree(run, dest)
+    tensors = sorted(dest.rglob("*.safetensors"))
+    assert tensors, f"no tensors file under {dest}"
+    for path in tensors:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    return dest
+
+
+# (id, argv with {placeholders} filled from ``files``, a word the one line must contain,
+#  the output path that must not appear / change)
+CHECKPOINT_KINDS = ["missing", "truncated", "pickle", "binary", "json", "foreign_dir"]
+CHECKPOINTED = {
+    "vision-eval": (["vision", "eval"], "vision"),
+    "vision-predict": (["vision", "predict", "{png}"], "vision"),
+    "vision-show": (["vision", "show", "--out", "{tmp}/show_{kind}"], "vision"),
+    "series-forecast": (["series", "forecast", "--out", "{tmp}/fc_{kind}"], "series"),
+    "text-generate": (["text", "generate", "--prompt", "to"], "text"),
+    "text-eval": (["text", "eval"], "text"),
+    "text-attention": (["text", "attention", "--prompt", "to", "--out", "{tmp}/at.png"], "text"),
+}
+
+
+def _checkpoint_cases():
+    cases = []
+    for name, (argv, family) in CHECKPOINTED.items():
+        for kind in CHECKPOINT_KINDS:
+            target = {"missing": "{tmp}/nowhere", "truncated": f"{{{family}_truncated}}"}
+            path = target.get(kind, f"{{{kind}}}")
+            out = next((a for a in argv if a.startswith("{tmp}/")), None)
+            cases.append(pytest.param(
+                [*argv, "--checkpoint", path], "checkpoint", out, kind, id=f"{name}-{kind}"
+            ))  # fmt: skip
+    return cases
+
+
+VT = ["vision", "train", "--data", "folder:{pics}", "--out", "{tmp}/vt", *TINY]
+ST = ["series", "train", "--out", "{tmp}/st", "--columns", "load", *TINY]
+STG = [*ST, "--data", "csv:{good_csv}"]
+TT = ["text", "train", *TEXT_SMALL, "--out", "{tmp}/tt"]
+TTG = [*TT, "--data", "{corpus}"]
+TOK = ["text", "tokenizer"]
+GEN = ["text", "generate", "--checkpoint", "{text_run}", "--prompt", "to"]
+
+CASES = [
+    # impossible hyper-parameters, before any work
+    pytest.param([*VT, "--lr", "-1"], "lr", "{tmp}/vt", id="vision-lr-negative"),
+    pytest.param([*VT, "--lr", "nan"], "lr", "{tmp}/vt", id="vision-lr-nan"),
+    pytest.param([*VT, "--batch-size", "0"], "batch", "{tmp}/vt", id="vision-batch-zero"),
+    pytest.param([*VT, "--epochs", "-1"], "epochs", "{tmp}/vt", id="vision-epochs-negative"),
+    pytest.param([*VT, "--device", "tpu"], "tpu", "{tmp}/vt", id="vision-device-tpu"),
+    pytest.param([*STG, "--lr", "nan"], "lr", "{tmp}/st", id="series-lr-nan"),
+    pytest.param([*STG, "--horizon", "0"], "horizon", "{tmp}/st", id="series-horizon-zero"),
+    pytest.param([*STG, "--batch-size", "0"], "batch", "{tmp}/st", id="series-batch-zero"),
+    pytest.param([*STG, "--device", "tpu"], "tpu", "{tmp}/st", id="series-device-tpu"),
+    pytest.param([*TTG, "--lr", "-1"], "lr", "{tmp}/tt", id="text-lr-negative"),
+    pytest.param([*TTG, "--epochs", "-1"], "epochs", "{tmp}/tt", id="text-epochs-negative"),
+    pytest.param([*TTG, "--batch-size", "0"], "batch", "{tmp}/tt", id="text-batch-zero"),
+    pytest.param([*TTG, "--device", "tpu"], "tpu", "{tmp}/tt", id="text-device-tpu"),
+    pytest.param([*GEN, "--temperature", "0"], "temperature", None, id="generate-temperature-0"),
+    pytest.param([*GEN, "--temperature", "nan"], "temperature", None, id="generate-temp-nan"),
+    pytest.param([*GEN, "--top-p", "1.5"], "top", None, id="generate-top-p"),
+    pytest.param([*GEN, "--top-k", "-3"], "top", None, id="generate-top-k"),
+    pytest.param([*GEN, "--max-tokens", "-1"], "max", None, id="generate-max-tokens"),
+    pytest.param([*GEN, "--device", "tpu"], "tpu", None, id="generate-device-tpu"),
+    pytest.param(
+        ["text", "eval", "--checkpoint", "{text_run}", "--device", "tpu"],
+        "tpu",
+        None,
+        id="text-eval-device-tpu",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "train", "--data", "{corpus}", "--vocab", "10", "--out", "{tmp}/t.json"],
+        "vocab",
+        "{tmp}/t.json",
+        id="tokenizer-vocab-10",
+    ),  # fmt: skip
+    pytest.param(
+        [
+            "augment",
+            "show",
+            "--data",
+            "folder:{pics}",
+            "--spec",
+            "flip",
+            "--n",
+            "0",
+            "--out",
+            "{tmp}/aug.png",
+        ],
+        "n",
+        "{tmp}/aug.png",
+        id="augment-n-zero",
+    ),
+    pytest.param(
+        ["series", "forecast", "--checkpoint", "{series_run}", "--steps", "0"],
+        "steps",
+        None,
+        id="forecast-steps-zero",
+    ),  # fmt: skip
+    pytest.param(["params", "--image", "0x5"], "image", None, id="params-image-zero"),
+    # bad spec / pattern strings
+    pytest.param([*VT, "--model", "CONV3@-X"], "CONV3@-X", "{tmp}/vt", id="vision-bad-pattern"),
+    pytest.param([*VT, "--augment", "flip(p=2"], "flip", "{tmp}/vt", id="vision-bad-augment"),
+    pytest.param(
+        [
+            "augment",
+            "show",
+            "--data",
+            "folder:{pics}",
+            "--spec",
+            "wobble(3)",
+            "--out",
+            "{tmp}/aug.png",
+        ],
+        "wobble",
+        "{tmp}/aug.png",
+        id="augment-bad-spec",
+    ),
+    pytest.param([*TTG, "--pos", "spiral"], "spiral", "{tmp}/tt", id="text-bad-pos"),
+    pytest.param([*TTG, "--tokenizer", "bpe:x"], "bpe", "{tmp}/tt", id="text-bad-tokenizer"),
+    pytest.param(["params", "--kernel", "3y3"], "3y3", None, id="params-bad-kernel"),
+    pytest.param(
+        [*TOK, "decode", "--tokenizer", "{text_tok}", "--ids", "1,a"],
+        "ids",
+        None,
+        id="tokenizer-bad-ids",
+    ),  # fmt: skip
+    # unknown names
+    pytest.param(
+        [*VT[:2], "--data", "nosuchset", "--out", "{tmp}/vt", *TINY],
+        "nosuchset",
+        "{tmp}/vt",
+        id="vision-unknown-data",
+    ),  # fmt: skip
+    pytest.param([*ST, "--data", "nosuchset"], "nosuchset", "{tmp}/st", id="series-unknown-data"),
+    pytest.param([*TT, "--data", "nosuchset"], "nosuchset", "{tmp}/tt", id="text-unknown-data"),
+    pytest.param(["data", "get", "nosuchset"], "nosuchset", None, id="data-get-unknown"),
+    pytest.param(["data", "path", "nosuchset"], "nosuchset", None, id="data-path-unknown"),
+    pytest.param(["data", "info", "nosuchset"], "nosuchset", None, id="data-info-unknown"),
+    pytest.param(
+        ["claims", "run", "nosuchclaim", "--out", "{tmp}/cl"],
+        "nosuchclaim",
+        "{tmp}/cl",
+        id="claims-unknown",
+    ),  # fmt: skip
+    pytest.param(
+        ["augment", "show", "--data", "nosuchset", "--spec", "flip", "--out", "{tmp}/aug.png"],
+        "nosuchset",
+        "{tmp}/aug.png",
+        id="augment-unknown-data",
+    ),
+    pytest.param(
+        [*STG, "--model", "nosuchmodel"], "nosuchmodel", "{tmp}/st", id="series-unknown-model"
+    ),  # fmt: skip
+    # missing, empty, NaN, non-UTF-8 data files
+    pytest.param(
+        [*ST, "--data", "csv:{tmp}/none.csv"], "none.csv", "{tmp}/st", id="series-missing-csv"
+    ),  # fmt: skip
+    pytest.param([*ST, "--data", "csv:{empty_csv}"], "empty", "{tmp}/st", id="series-empty-csv"),
+    pytest.param([*ST, "--data", "csv:{nan_csv}"], "load", "{tmp}/st", id="series-nan-column"),
+    pytest.param(
+        [*VT[:2], "--data", "folder:{tmp}/nopics", "--out", "{tmp}/vt", *TINY],
+        "nopics",
+        "{tmp}/vt",
+        id="vision-missing-folder",
+    ),  # fmt: skip
+    pytest.param([*TT, "--data", "{tmp}/none.txt"], "none.txt", "{tmp}/tt", id="text-missing"),
+    pytest.param([*TT, "--data", "{empty_txt}"], "empty", "{tmp}/tt", id="text-empty"),
+    pytest.param([*TT, "--data", "{latin1}"], "utf-8", "{tmp}/tt", id="text-not-utf8"),
+    pytest.param(
+        [*TOK, "train", "--data", "{latin1}", "--out", "{tmp}/t.json"],
+        "utf-8",
+        "{tmp}/t.json",
+        id="tokenizer-train-not-utf8",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "train", "--data", "{empty_txt}", "--out", "{tmp}/t.json"],
+        "empty",
+        "{tmp}/t.json",
+        id="tokenizer-train-empty",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "encode", "--tokenizer", "{text_tok}", "--file", "{latin1}"],
+        "utf-8",
+        None,
+        id="tokenizer-encode-not-utf8",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "encode", "--tokenizer", "{tmp}/no.json", "--text", "a"],
+        "no.json",
+        None,
+        id="tokenizer-missing",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "encode", "--tokenizer", "{json}", "--text", "a"],
+        "tokenizer",
+        None,
+        id="tokenizer-foreign-json",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "encode", "--tokenizer", "{binary}", "--text", "a"],
+        "tokenizer",
+        None,
+        id="tokenizer-binary",
+    ),  # fmt: skip
+    pytest.param(
+        ["vision", "predict", "--checkpoint", "{vision_run}", "{binary}"],
+        "random.bin",
+        None,
+        id="vision-predict-not-an-image",
+    ),  # fmt: skip
+    pytest.param(
+        ["text", "eval", "--checkpoint", "{text_run}", "--data", "{latin1}"],
+        "utf-8",
+        None,
+        id="text-eval-not-utf8",
+    ),  # fmt: skip
+    # an --out that is an existing file
+    pytest.param([*VT[:4], "--out", "{existing}", *TINY], "out", None, id="vision-out-is-file"),
+    pytest.param(
+        [*ST[:3], "{existing}", *ST[4:], "--data", "csv:{good_csv}"],
+        "out",
+        None,
+        id="series-out-is-file",
+    ),  # fmt: skip
+    pytest.param(
+        [*TT[:-1], "{existing}", "--data", "{corpus}"], "out", None, id="text-out-is-file"
+    ),  # fmt: skip
+    pytest.param(["demo", "--quick", "--out", "{existing}"], "out", None, id="demo-out-is-file"),
+    pytest.param(
+        ["claims", "run", "1", "--quick", "--out", "{existing}"],
+        "out",
+        None,
+        id="claims-out-is-file",
+    ),  # fmt: skip
+    pytest.param(
+        ["series", "forecast", "--checkpoint", "{series_run}", "--out", "{existing}"],
+        "out",
+        None,
+        id="forecast-out-is-file",
+    ),  # fmt: skip
+    pytest.param(
+        ["vision", "show", "--checkpoint", "{vision_run}", "--out", "{existing}"],
+        "out",
+        None,
+        id="vision-show-out-is-file",
+    ),  # fmt: skip
+    pytest.param(
+        [*TOK, "train", "--data", "{corpus}", "--kind", "char", "--out", "{existing}/t.json"],
+        "existing",
+        None,
+        id="tokenizer-out-under-file",
+    ),
+]
+
+
+def _fill(value, files, kind=""):
+    fields = {k: str(v) for k, v in files.items()}
+    return value.format(kind=kind, **fields) if value else value
+
+
+def _check(argv, needle, out, files, capsys, tmp_path, kind=""):
+    files = {**files, "tmp": tmp_path}
+    argv = [_fill(a, files, kind) for a in argv]
+    out = _fill(out, files, kind)
+    before = files["existing"].read_text(encoding="utf-8")
+    capsys.readouterr()
+    code = main(argv)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert code == 2, f"exit {code} for {argv}: {err}"
+    assert "Traceback" not in err
+    assert lines and lines[0].startswith("reti: error: "), err
+    assert len(lines) == 1 or (len(lines) == 3 and "^" in lines[2]), err
+    assert needle.lower() in lines[0].lower(), f"{needle!r} not in {lines[0]!r}"
+    if out:
+        from pathlib import Path
+
+        assert not Path(out).exists(), f"half-written output left at {out}"
+    assert files["existing"].read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize(("argv", "needle", "out", "kind"), _checkpoint_cases())
+def test_bad_checkpoint_is_one_line(argv, needle, out, kind, files, capsys, tmp_path):
+    _check(argv, needle, out, files, capsys, tmp_path, kind)
+
+
+@pytest.mark.parametrize(("argv", "needle", "out"), CASES)
+def test_bad_input_is_one_line(argv, needle, out, files, capsys, tmp_path):
+    _check(argv, needle, out, files, capsys, tmp_path)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+@pytest.mark.parametrize("argv", [VT, STG, TTG, GEN])
+def test_cuda_without_cuda_is_one_line(argv, files, capsys, tmp_path):
+    _check([*argv, "--device", "cuda"], "cuda", None, files, capsys, tmp_path)
