@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--out", required=True, help="where to write the PNG")
     show.add_argument("--n", type=int, default=8, help="images per row (default 8)")
     show.add_argument("--copies", type=int, default=3, help="augmented rows (default 3)")
-    show.add_argument("--seed", type=int, default=0)
+    show.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
     show.set_defaults(func=show_command)
 
     listing = actions.add_parser("list", help="every op with its arguments and defaults")

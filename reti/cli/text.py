@@ -134,31 +134,36 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     gen = text_sub.add_parser("generate", help="sample text from a trained run")
     gen.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    gen.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    gen.add_argument("--prompt", required=True)
-    gen.add_argument("--max-tokens", type=int, default=200)
+    gen.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    gen.add_argument("--prompt", required=True, help="the text to continue")
+    gen.add_argument("--max-tokens", type=int, default=200, help="tokens to add (default 200)")
     gen.add_argument("--greedy", action="store_true", help="always the most likely token")
     gen.add_argument("--temperature", type=float, default=1.0, help="> 0; < 1 is sharper")
-    gen.add_argument("--top-k", type=int, default=None)
+    gen.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest")
     gen.add_argument("--top-p", type=float, default=None, help="in (0, 1]")
     gen.add_argument("--stop", action="append", metavar="TOKEN", help="a one-token stop string")
-    gen.add_argument("--seed", type=int, default=0)
-    gen.add_argument("--cache", action=argparse.BooleanOptionalAction, default=True)
+    gen.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    gen.add_argument(
+        "--cache",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="reuse keys/values of past tokens (default on)",
+    )
     gen.set_defaults(func=_generate)
 
     ev = text_sub.add_parser("eval", help="loss, perplexity and bits per byte")
     ev.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    ev.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     ev.add_argument("--context", type=int, default=None, help="default: the model's n_ctx")
     ev.add_argument("--data", default=None, help="another text (default: the run's validation)")
-    ev.add_argument("--max-windows", type=int, default=None)
+    ev.add_argument("--max-windows", type=int, default=None, help="evaluate at most N windows")
     ev.set_defaults(func=_eval)
 
     att = text_sub.add_parser("attention", help="PNG of the attention maps of a prompt")
     att.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    att.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
-    att.add_argument("--prompt", required=True)
-    att.add_argument("--out", default="attention.png")
+    att.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    att.add_argument("--prompt", required=True, help="the text whose attention is drawn")
+    att.add_argument("--out", default="attention.png", help="PNG file (default attention.png)")
     att.set_defaults(func=_attention)
 
     tokenizer_cli.register_under(text_sub)
