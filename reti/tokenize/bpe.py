@@ -27,13 +27,7 @@ from pathlib import Path
 from reti.errors import ConfigError, DataError, DataNotFoundError
 from reti.io import atomic_write_json, atomic_write_text
 from reti.tokenize.bpe_train import learn_merges
-from reti.tokenize.pretokenize import (
-    PATTERNS,
-    check_disallowed,
-    resolve_special,
-    split_special,
-    splitter,
-)
+from reti.tokenize.pretokenize import PATTERNS, encode_with_special, split_special, splitter
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -163,18 +157,9 @@ class BPETokenizer:
             DataError: the text contains a disallowed special token.
             ConfigError: ``allowed_special`` names a token this tokenizer does not have.
         """
-        if not isinstance(text, str):
-            raise ConfigError(f"encode text must be a str, got {type(text).__name__}")
-        allowed, disallowed = resolve_special(
-            self.special_tokens, allowed_special, disallowed_special
+        return encode_with_special(
+            text, self.special_tokens, allowed_special, disallowed_special, self.encode_ordinary
         )
-        check_disallowed(text, disallowed)
-        if not allowed:
-            return self.encode_ordinary(text)
-        ids: list[int] = []
-        for piece, special in split_special(text, allowed):
-            ids.extend([self.special_tokens[piece]] if special else self.encode_ordinary(piece))
-        return ids
 
     def token_bytes(self, token: int) -> bytes:
         """The bytes a token stands for."""

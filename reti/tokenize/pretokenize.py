@@ -185,3 +185,27 @@ def split_special(text: str, allowed: frozenset[str]) -> Iterator[tuple[str, boo
         start = found.end()
     if start < len(text):
         yield text[start:], False
+
+
+def encode_with_special(
+    text: str,
+    special_tokens: dict[str, int],
+    allowed_special: str | Collection[str],
+    disallowed_special: str | Collection[str],
+    encode_ordinary: Callable[[str], list[int]],
+) -> list[int]:
+    """Token ids of ``text``: allowed special tokens become their ids, the pieces between them
+    go through ``encode_ordinary`` (tiktoken's rule, see ``resolve_special``).
+
+    Raises:
+        ConfigError: ``text`` is not a str, or an allowed token the tokenizer does not have.
+        DataError: the text contains a disallowed special token.
+    """
+    if not isinstance(text, str):
+        raise ConfigError(f"encode text must be a str, got {type(text).__name__}")
+    allowed, disallowed = resolve_special(special_tokens, allowed_special, disallowed_special)
+    check_disallowed(text, disallowed)
+    ids: list[int] = []
+    for piece, special in split_special(text, allowed):
+        ids.extend([special_tokens[piece]] if special else encode_ordinary(piece))
+    return ids

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from reti.errors import ConfigError, DataError
 from reti.io import atomic_write_json
-from reti.tokenize.pretokenize import check_disallowed, resolve_special, split_special, splitter
+from reti.tokenize.pretokenize import encode_with_special, split_special, splitter
 
 UNK = "<unk>"
 
@@ -85,16 +85,9 @@ class _TableTokenizer:
     ) -> list[int]:
         """Token ids; special tokens follow tiktoken's ``allowed_special`` rule (see
         ``reti.tokenize.pretokenize.resolve_special``)."""
-        if not isinstance(text, str):
-            raise ConfigError(f"encode text must be a str, got {type(text).__name__}")
-        allowed, disallowed = resolve_special(
-            self.special_tokens, allowed_special, disallowed_special
+        return encode_with_special(
+            text, self.special_tokens, allowed_special, disallowed_special, self.encode_ordinary
         )
-        check_disallowed(text, disallowed)
-        ids: list[int] = []
-        for piece, special in split_special(text, allowed):
-            ids.extend([self.special_tokens[piece]] if special else self.encode_ordinary(piece))
-        return ids
 
     def token_text(self, token: int) -> str:
         """The string a token stands for.
