@@ -391,3 +391,31 @@ def test_bad_input_is_one_line(argv, needle, out, files, capsys, tmp_path):
 @pytest.mark.parametrize("argv", [VT, STG, TTG, GEN])
 def test_cuda_without_cuda_is_one_line(argv, files, capsys, tmp_path):
     _check([*argv, "--device", "cuda"], "cuda", None, files, capsys, tmp_path)
+
+
+def test_ctrl_c_during_text_train_keeps_a_loadable_checkpoint(files, tmp_path, monkeypatch, capsys):
+    """KeyboardInterrupt at the 4th step: exit 130, and the step-3 checkpoint loads."""
+    from reti.tasks import text as task
+    from reti.train import latest_checkpoint
+
+    calls = {"n": 0}
+    real_loss = task.lm_loss
+
+    def interrupted_loss(out, y):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return real_loss(out, y)
+
+    monkeypatch.setattr(task, "lm_loss", interrupted_loss)
+    run = tmp_path / "run"
+    argv = ["text", "train", "--data", str(files["corpus"]), *TEXT_SMALL, "--out", str(run)]
+    argv += ["--max-steps", "10", "--checkpoint-every", "1", "--val-fraction", "0"]
+    assert main(argv) == 130
+    assert capsys.readouterr().err.strip() == "reti: interrupted"
+    latest = latest_checkpoint(run)
+    assert latest is not None and "3" in latest.name
+    model, tok, _ = task.load_run(run)
+    logits = model(torch.tensor([tok.encode("to be")]))
+    assert logits.shape[-1] == tok.vocab_size and torch.isfinite(logits).all()
+    assert not [p for p in run.rglob("*.tmp")]  # no half-written checkpoint left beside it
