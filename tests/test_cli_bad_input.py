@@ -312,6 +312,17 @@ CASES = [
         None,
         id="text-eval-not-utf8",
     ),  # fmt: skip
+    # a foreign or malformed --config file
+    pytest.param([*VT, "--config", "{json}"], "hello", "{tmp}/vt", id="vision-config-foreign"),
+    pytest.param([*STG, "--config", "{binary}"], "config", "{tmp}/st", id="series-config-binary"),
+    pytest.param([*TTG, "--config", "{latin1}"], "config", "{tmp}/tt", id="text-config-latin1"),
+    pytest.param(
+        [*TTG, "--config", "{tmp}/no.json"], "no.json", "{tmp}/tt", id="text-config-missing"
+    ),  # fmt: skip
+    pytest.param(
+        [*TTG, "--resume", "--out", "{vision_run}"], "text", None, id="text-resume-foreign-run"
+    ),  # fmt: skip
+    pytest.param(["data", "verify", "nosuchset"], "nosuchset", None, id="data-verify-unknown"),
     # an --out that is an existing file
     pytest.param([*VT[:4], "--out", "{existing}", *TINY], "out", None, id="vision-out-is-file"),
     pytest.param(
@@ -375,6 +386,7 @@ def _check(argv, needle, out, files, capsys, tmp_path, kind=""):
 
         assert not Path(out).exists(), f"half-written output left at {out}"
     assert files["existing"].read_text(encoding="utf-8") == before
+    assert not (files["vision_run"] / "tokenizer.json").exists()
 
 
 @pytest.mark.parametrize(("argv", "needle", "out", "kind"), _checkpoint_cases())
@@ -414,7 +426,7 @@ def test_ctrl_c_during_text_train_keeps_a_loadable_checkpoint(files, tmp_path, m
     assert main(argv) == 130
     assert capsys.readouterr().err.strip() == "reti: interrupted"
     latest = latest_checkpoint(run)
-    assert latest is not None and "3" in latest.name
+    assert latest is not None and latest.name == "step-0000003"
     model, tok, _ = task.load_run(run)
     logits = model(torch.tensor([tok.encode("to be")]))
     assert logits.shape[-1] == tok.vocab_size and torch.isfinite(logits).all()

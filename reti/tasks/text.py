@@ -169,6 +169,11 @@ def train(
         raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
     run_dir = Path(run_dir)
     saved = run_dir / TOKENIZER_FILE
+    if resume and not saved.is_file() and latest_checkpoint(run_dir) is not None:
+        raise CheckpointError(
+            f"cannot resume {str(run_dir)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
+            "so it is not a `reti text` run"
+        )
     if resume and saved.is_file():
         tok = load_tokenizer(saved, gpt2_files=lambda: fetch("gpt2"))
     else:
