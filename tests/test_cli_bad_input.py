@@ -431,3 +431,13 @@ def test_ctrl_c_during_text_train_keeps_a_loadable_checkpoint(files, tmp_path, m
     logits = model(torch.tensor([tok.encode("to be")]))
     assert logits.shape[-1] == tok.vocab_size and torch.isfinite(logits).all()
     assert not [p for p in run.rglob("*.tmp")]  # no half-written checkpoint left beside it
+
+
+def test_help_names_the_defaults_a_pipeline_really_uses(capsys):
+    """`reti text train` replaces TrainConfig's max_steps/lr; its --help must say so."""
+    with pytest.raises(SystemExit) as stop:
+        main(["text", "train", "--help"])
+    assert stop.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--max-steps INT stop after this many optimizer steps (default: 500)" in out
+    assert "--lr FLOAT learning rate (> 0) (default: 0.003)" in out

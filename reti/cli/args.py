@@ -22,6 +22,35 @@ from reti.errors import ConfigError, DataNotFoundError
 T = TypeVar("T")
 NONE_WORDS = ("none", "null")
 
+# One-line help of the training fields (any config's field of the same name shows it).
+FIELD_HELP = {
+    "epochs": "passes over the training set",
+    "max_steps": "stop after this many optimizer steps",
+    "batch_size": "samples per step",
+    "eval_batch_size": "samples per evaluation batch (none: batch_size)",
+    "lr": "learning rate (> 0)",
+    "optimizer": "adamw or sgd",
+    "weight_decay": "decoupled weight decay (>= 0)",
+    "momentum": "SGD momentum in [0, 1)",
+    "nesterov": "Nesterov momentum (SGD)",
+    "schedule": "learning-rate schedule: constant, step, cosine or onecycle",
+    "warmup_steps": "linear warm-up steps",
+    "grad_clip": "clip the gradient norm to this",
+    "accumulate": "micro-batches per optimizer step",
+    "precision": "auto, fp32, bf16 or fp16",
+    "compile": "torch.compile the model",
+    "channels_last": "channels-last memory layout (CNNs on a GPU)",
+    "early_stop_patience": "stop after this many epochs without improvement",
+    "monitor": "the metric for the best checkpoint / early stopping",
+    "monitor_mode": "min or max",
+    "ema_decay": "keep an exponential moving average of the weights",
+    "checkpoint_every": "also checkpoint every N optimizer steps",
+    "keep_last": "checkpoints kept",
+    "seed": "seed of the weights, data order and augmentation",
+    "device": "auto, cpu, cuda, cuda:N or mps",
+    "quiet": "no progress bar",
+}
+
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
@@ -52,8 +81,15 @@ def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
         raise ConfigError(f"{_flag(name)} must be {kind}, got {text!r}") from None
 
 
-def add_config_args(parser: argparse.ArgumentParser, cls: type, *, group: str | None = None):
-    """Add ``--config`` and one flag per field of dataclass ``cls`` to ``parser``."""
+def add_config_args(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    *,
+    group: str | None = None,
+    shown_defaults: dict[str, Any] | None = None,
+):
+    """Add ``--config`` and one flag per field of dataclass ``cls`` to ``parser``;
+    ``shown_defaults`` are the defaults the help names where a pipeline replaces the class's."""
     if not is_dataclass(cls):
         raise TypeError(f"add_config_args needs a dataclass, got {cls!r}")
     target = parser.add_argument_group(group or f"{cls.__name__} options")
@@ -66,6 +102,7 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, *, group: str | 
         )
     for name, (base, optional) in _field_types(cls).items():
         default = next(f.default for f in fields(cls) if f.name == name)
+        default = (shown_defaults or {}).get(name, default)
         shown = "" if default is MISSING else f" (default: {default})"
         if base is bool:
             target.add_argument(
@@ -73,7 +110,7 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, *, group: str | 
                 dest=name,
                 action=argparse.BooleanOptionalAction,
                 default=argparse.SUPPRESS,
-                help=f"{name}{shown}",
+                help=f"{FIELD_HELP.get(name, name)}{shown}",
             )
         else:
             target.add_argument(
@@ -82,7 +119,8 @@ def add_config_args(parser: argparse.ArgumentParser, cls: type, *, group: str | 
                 # parsed in config_from_args, so a bad value is a ConfigError (one line, exit 2)
                 default=argparse.SUPPRESS,
                 metavar=base.__name__.upper(),
-                help=f"{name}{shown}" + ("; 'none' to unset" if optional else ""),
+                help=f"{FIELD_HELP.get(name, name)}{shown}"
+                + ("; 'none' to unset" if optional else ""),
             )
     return parser
 

@@ -129,7 +129,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--resume", action="store_true", help="after an interruption: the same command goes on"
     )
     add_config_args(train, task.TextConfig, group="data, tokenizer and model")
-    add_config_args(train, TrainConfig, group="training")
+    add_config_args(train, TrainConfig, group="training", shown_defaults=TEXT_TRAIN_DEFAULTS)
     train.set_defaults(func=_train)
 
     gen = text_sub.add_parser("generate", help="sample text from a trained run")
