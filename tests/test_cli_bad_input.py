@@ -70,6 +70,8 @@ def files(tmp_path_factory):
             Image.fromarray(pixels).save(root / "pics" / label / f"{i}.png")
     f["pics"] = root / "pics"
     f["png"] = root / "pics" / "a" / "0.png"
+    (root / "half.png").write_bytes(f["png"].read_bytes()[:40])
+    f["half_png"] = root / "half.png"
     # Tiny valid runs.
     f["text_run"] = root / "text_run"
     argv = ["text", "train", "--data", str(corpus), *TEXT_SMALL, "--out", str(f["text_run"])]
@@ -322,6 +324,22 @@ CASES = [
     pytest.param(
         [*TTG, "--resume", "--out", "{vision_run}"], "text", None, id="text-resume-foreign-run"
     ),  # fmt: skip
+    pytest.param(
+        [*TT[:-2], "--resume", "--out", "{text_truncated}", "--data", "{corpus}"],
+        "checkpoint",
+        None,
+        id="text-resume-truncated",
+    ),  # fmt: skip
+    pytest.param(
+        ["vision", "predict", "--checkpoint", "{vision_run}", "{half_png}"],
+        "half.png",
+        None,
+        id="vision-predict-truncated-png",
+    ),  # fmt: skip
+    pytest.param([*STG[:-1], "csv:{latin1}"], "utf-8", "{tmp}/st", id="series-csv-not-utf8"),
+    pytest.param(
+        [*STG, "--columns", "nosuchcol"], "nosuchcol", "{tmp}/st", id="series-unknown-column"
+    ),  # fmt: skip
     pytest.param(["data", "verify", "nosuchset"], "nosuchset", None, id="data-verify-unknown"),
     # an --out that is an existing file
     pytest.param([*VT[:4], "--out", "{existing}", *TINY], "out", None, id="vision-out-is-file"),
@@ -387,6 +405,8 @@ def _check(argv, needle, out, files, capsys, tmp_path, kind=""):
         assert not Path(out).exists(), f"half-written output left at {out}"
     assert files["existing"].read_text(encoding="utf-8") == before
     assert not (files["vision_run"] / "tokenizer.json").exists()
+    for kind in ("text", "series", "vision"):  # a failed command never removes a checkpoint
+        assert sorted((files[f"{kind}_truncated"] / "checkpoints").glob("step-*"))
 
 
 @pytest.mark.parametrize(("argv", "needle", "out", "kind"), _checkpoint_cases())
