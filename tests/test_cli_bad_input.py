@@ -138,246 +138,118 @@ STG = [*ST, "--data", "csv:{good_csv}"]
 TT = ["text", "train", *TEXT_SMALL, "--out", "{tmp}/tt"]
 TTG = [*TT, "--data", "{corpus}"]
 TOK = ["text", "tokenizer"]
+AUG = ["augment", "show", "--data", "folder:{pics}"]
 GEN = ["text", "generate", "--checkpoint", "{text_run}", "--prompt", "to"]
 
-CASES = [
+# (id, a word the one line must contain, output that must not appear, argv)
+# fmt: off
+TABLE = [
     # impossible hyper-parameters, before any work
-    pytest.param([*VT, "--lr", "-1"], "lr", "{tmp}/vt", id="vision-lr-negative"),
-    pytest.param([*VT, "--lr", "nan"], "lr", "{tmp}/vt", id="vision-lr-nan"),
-    pytest.param([*VT, "--batch-size", "0"], "batch", "{tmp}/vt", id="vision-batch-zero"),
-    pytest.param([*VT, "--epochs", "-1"], "epochs", "{tmp}/vt", id="vision-epochs-negative"),
-    pytest.param([*VT, "--device", "tpu"], "tpu", "{tmp}/vt", id="vision-device-tpu"),
-    pytest.param([*STG, "--lr", "nan"], "lr", "{tmp}/st", id="series-lr-nan"),
-    pytest.param([*STG, "--horizon", "0"], "horizon", "{tmp}/st", id="series-horizon-zero"),
-    pytest.param([*STG, "--batch-size", "0"], "batch", "{tmp}/st", id="series-batch-zero"),
-    pytest.param([*STG, "--device", "tpu"], "tpu", "{tmp}/st", id="series-device-tpu"),
-    pytest.param([*TTG, "--lr", "-1"], "lr", "{tmp}/tt", id="text-lr-negative"),
-    pytest.param([*TTG, "--epochs", "-1"], "epochs", "{tmp}/tt", id="text-epochs-negative"),
-    pytest.param([*TTG, "--batch-size", "0"], "batch", "{tmp}/tt", id="text-batch-zero"),
-    pytest.param([*TTG, "--device", "tpu"], "tpu", "{tmp}/tt", id="text-device-tpu"),
-    pytest.param([*GEN, "--temperature", "0"], "temperature", None, id="generate-temperature-0"),
-    pytest.param([*GEN, "--temperature", "nan"], "temperature", None, id="generate-temp-nan"),
-    pytest.param([*GEN, "--top-p", "1.5"], "top", None, id="generate-top-p"),
-    pytest.param([*GEN, "--top-k", "-3"], "top", None, id="generate-top-k"),
-    pytest.param([*GEN, "--max-tokens", "-1"], "max", None, id="generate-max-tokens"),
-    pytest.param([*GEN, "--device", "tpu"], "tpu", None, id="generate-device-tpu"),
-    pytest.param(
-        ["text", "eval", "--checkpoint", "{text_run}", "--device", "tpu"],
-        "tpu",
-        None,
-        id="text-eval-device-tpu",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "train", "--data", "{corpus}", "--vocab", "10", "--out", "{tmp}/t.json"],
-        "vocab",
-        "{tmp}/t.json",
-        id="tokenizer-vocab-10",
-    ),  # fmt: skip
-    pytest.param(
-        [
-            "augment",
-            "show",
-            "--data",
-            "folder:{pics}",
-            "--spec",
-            "flip",
-            "--n",
-            "0",
-            "--out",
-            "{tmp}/aug.png",
-        ],
-        "n",
-        "{tmp}/aug.png",
-        id="augment-n-zero",
-    ),
-    pytest.param(
-        ["series", "forecast", "--checkpoint", "{series_run}", "--steps", "0"],
-        "steps",
-        None,
-        id="forecast-steps-zero",
-    ),  # fmt: skip
-    pytest.param(["params", "--image", "0x5"], "image", None, id="params-image-zero"),
+    ("vision-lr-negative", "lr", "{tmp}/vt", [*VT, "--lr", "-1"]),
+    ("vision-lr-nan", "lr", "{tmp}/vt", [*VT, "--lr", "nan"]),
+    ("vision-batch-zero", "batch", "{tmp}/vt", [*VT, "--batch-size", "0"]),
+    ("vision-epochs-negative", "epochs", "{tmp}/vt", [*VT, "--epochs", "-1"]),
+    ("vision-device-tpu", "tpu", "{tmp}/vt", [*VT, "--device", "tpu"]),
+    ("series-lr-nan", "lr", "{tmp}/st", [*STG, "--lr", "nan"]),
+    ("series-horizon-zero", "horizon", "{tmp}/st", [*STG, "--horizon", "0"]),
+    ("series-batch-zero", "batch", "{tmp}/st", [*STG, "--batch-size", "0"]),
+    ("series-device-tpu", "tpu", "{tmp}/st", [*STG, "--device", "tpu"]),
+    ("text-lr-negative", "lr", "{tmp}/tt", [*TTG, "--lr", "-1"]),
+    ("text-epochs-negative", "epochs", "{tmp}/tt", [*TTG, "--epochs", "-1"]),
+    ("text-batch-zero", "batch", "{tmp}/tt", [*TTG, "--batch-size", "0"]),
+    ("text-device-tpu", "tpu", "{tmp}/tt", [*TTG, "--device", "tpu"]),
+    ("generate-temperature-0", "temperature", None, [*GEN, "--temperature", "0"]),
+    ("generate-temp-nan", "temperature", None, [*GEN, "--temperature", "nan"]),
+    ("generate-top-p", "top", None, [*GEN, "--top-p", "1.5"]),
+    ("generate-top-k", "top", None, [*GEN, "--top-k", "-3"]),
+    ("generate-max-tokens", "max", None, [*GEN, "--max-tokens", "-1"]),
+    ("generate-device-tpu", "tpu", None, [*GEN, "--device", "tpu"]),
+    ("text-eval-device-tpu", "tpu", None,
+     ["text", "eval", "--checkpoint", "{text_run}", "--device", "tpu"]),
+    ("tokenizer-vocab-10", "vocab", "{tmp}/t.json",
+     [*TOK, "train", "--data", "{corpus}", "--vocab", "10", "--out", "{tmp}/t.json"]),
+    ("augment-n-zero", "n", "{tmp}/aug.png",
+     [*AUG, "--spec", "flip", "--n", "0", "--out", "{tmp}/aug.png"]),
+    ("forecast-steps-zero", "steps", None,
+     ["series", "forecast", "--checkpoint", "{series_run}", "--steps", "0"]),
+    ("params-image-zero", "image", None, ["params", "--image", "0x5"]),
     # bad spec / pattern strings
-    pytest.param([*VT, "--model", "CONV3@-X"], "CONV3@-X", "{tmp}/vt", id="vision-bad-pattern"),
-    pytest.param([*VT, "--augment", "flip(p=2"], "flip", "{tmp}/vt", id="vision-bad-augment"),
-    pytest.param(
-        [
-            "augment",
-            "show",
-            "--data",
-            "folder:{pics}",
-            "--spec",
-            "wobble(3)",
-            "--out",
-            "{tmp}/aug.png",
-        ],
-        "wobble",
-        "{tmp}/aug.png",
-        id="augment-bad-spec",
-    ),
-    pytest.param([*TTG, "--pos", "spiral"], "spiral", "{tmp}/tt", id="text-bad-pos"),
-    pytest.param([*TTG, "--tokenizer", "bpe:x"], "bpe", "{tmp}/tt", id="text-bad-tokenizer"),
-    pytest.param(["params", "--kernel", "3y3"], "3y3", None, id="params-bad-kernel"),
-    pytest.param(
-        [*TOK, "decode", "--tokenizer", "{text_tok}", "--ids", "1,a"],
-        "ids",
-        None,
-        id="tokenizer-bad-ids",
-    ),  # fmt: skip
+    ("vision-bad-pattern", "CONV3@-X", "{tmp}/vt", [*VT, "--model", "CONV3@-X"]),
+    ("vision-bad-augment", "flip", "{tmp}/vt", [*VT, "--augment", "flip(p=2"]),
+    ("augment-bad-spec", "wobble", "{tmp}/aug.png",
+     [*AUG, "--spec", "wobble(3)", "--out", "{tmp}/aug.png"]),
+    ("text-bad-pos", "spiral", "{tmp}/tt", [*TTG, "--pos", "spiral"]),
+    ("text-bad-tokenizer", "bpe", "{tmp}/tt", [*TTG, "--tokenizer", "bpe:x"]),
+    ("params-bad-kernel", "3y3", None, ["params", "--kernel", "3y3"]),
+    ("tokenizer-bad-ids", "ids", None,
+     [*TOK, "decode", "--tokenizer", "{text_tok}", "--ids", "1,a"]),
     # unknown names
-    pytest.param(
-        [*VT[:2], "--data", "nosuchset", "--out", "{tmp}/vt", *TINY],
-        "nosuchset",
-        "{tmp}/vt",
-        id="vision-unknown-data",
-    ),  # fmt: skip
-    pytest.param([*ST, "--data", "nosuchset"], "nosuchset", "{tmp}/st", id="series-unknown-data"),
-    pytest.param([*TT, "--data", "nosuchset"], "nosuchset", "{tmp}/tt", id="text-unknown-data"),
-    pytest.param(["data", "get", "nosuchset"], "nosuchset", None, id="data-get-unknown"),
-    pytest.param(["data", "path", "nosuchset"], "nosuchset", None, id="data-path-unknown"),
-    pytest.param(["data", "info", "nosuchset"], "nosuchset", None, id="data-info-unknown"),
-    pytest.param(
-        ["claims", "run", "nosuchclaim", "--out", "{tmp}/cl"],
-        "nosuchclaim",
-        "{tmp}/cl",
-        id="claims-unknown",
-    ),  # fmt: skip
-    pytest.param(
-        ["augment", "show", "--data", "nosuchset", "--spec", "flip", "--out", "{tmp}/aug.png"],
-        "nosuchset",
-        "{tmp}/aug.png",
-        id="augment-unknown-data",
-    ),
-    pytest.param(
-        [*STG, "--model", "nosuchmodel"], "nosuchmodel", "{tmp}/st", id="series-unknown-model"
-    ),  # fmt: skip
+    ("vision-unknown-data", "nosuchset", "{tmp}/vt",
+     [*VT[:2], "--data", "nosuchset", "--out", "{tmp}/vt", *TINY]),
+    ("series-unknown-data", "nosuchset", "{tmp}/st", [*ST, "--data", "nosuchset"]),
+    ("text-unknown-data", "nosuchset", "{tmp}/tt", [*TT, "--data", "nosuchset"]),
+    ("data-get-unknown", "nosuchset", None, ["data", "get", "nosuchset"]),
+    ("data-path-unknown", "nosuchset", None, ["data", "path", "nosuchset"]),
+    ("data-info-unknown", "nosuchset", None, ["data", "info", "nosuchset"]),
+    ("claims-unknown", "nosuchclaim", "{tmp}/cl",
+     ["claims", "run", "nosuchclaim", "--out", "{tmp}/cl"]),
+    ("augment-unknown-data", "nosuchset", "{tmp}/aug.png",
+     ["augment", "show", "--data", "nosuchset", "--spec", "flip", "--out", "{tmp}/aug.png"]),
+    ("series-unknown-model", "nosuchmodel", "{tmp}/st", [*STG, "--model", "nosuchmodel"]),
     # missing, empty, NaN, non-UTF-8 data files
-    pytest.param(
-        [*ST, "--data", "csv:{tmp}/none.csv"], "none.csv", "{tmp}/st", id="series-missing-csv"
-    ),  # fmt: skip
-    pytest.param([*ST, "--data", "csv:{empty_csv}"], "empty", "{tmp}/st", id="series-empty-csv"),
-    pytest.param([*ST, "--data", "csv:{nan_csv}"], "load", "{tmp}/st", id="series-nan-column"),
-    pytest.param(
-        [*VT[:2], "--data", "folder:{tmp}/nopics", "--out", "{tmp}/vt", *TINY],
-        "nopics",
-        "{tmp}/vt",
-        id="vision-missing-folder",
-    ),  # fmt: skip
-    pytest.param([*TT, "--data", "{tmp}/none.txt"], "none.txt", "{tmp}/tt", id="text-missing"),
-    pytest.param([*TT, "--data", "{empty_txt}"], "empty", "{tmp}/tt", id="text-empty"),
-    pytest.param([*TT, "--data", "{latin1}"], "utf-8", "{tmp}/tt", id="text-not-utf8"),
-    pytest.param(
-        [*TOK, "train", "--data", "{latin1}", "--out", "{tmp}/t.json"],
-        "utf-8",
-        "{tmp}/t.json",
-        id="tokenizer-train-not-utf8",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "train", "--data", "{empty_txt}", "--out", "{tmp}/t.json"],
-        "empty",
-        "{tmp}/t.json",
-        id="tokenizer-train-empty",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "encode", "--tokenizer", "{text_tok}", "--file", "{latin1}"],
-        "utf-8",
-        None,
-        id="tokenizer-encode-not-utf8",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "encode", "--tokenizer", "{tmp}/no.json", "--text", "a"],
-        "no.json",
-        None,
-        id="tokenizer-missing",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "encode", "--tokenizer", "{json}", "--text", "a"],
-        "tokenizer",
-        None,
-        id="tokenizer-foreign-json",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "encode", "--tokenizer", "{binary}", "--text", "a"],
-        "tokenizer",
-        None,
-        id="tokenizer-binary",
-    ),  # fmt: skip
-    pytest.param(
-        ["vision", "predict", "--checkpoint", "{vision_run}", "{binary}"],
-        "random.bin",
-        None,
-        id="vision-predict-not-an-image",
-    ),  # fmt: skip
-    pytest.param(
-        ["text", "eval", "--checkpoint", "{text_run}", "--data", "{latin1}"],
-        "utf-8",
-        None,
-        id="text-eval-not-utf8",
-    ),  # fmt: skip
+    ("series-missing-csv", "none.csv", "{tmp}/st", [*ST, "--data", "csv:{tmp}/none.csv"]),
+    ("series-empty-csv", "empty", "{tmp}/st", [*ST, "--data", "csv:{empty_csv}"]),
+    ("series-nan-column", "load", "{tmp}/st", [*ST, "--data", "csv:{nan_csv}"]),
+    ("vision-missing-folder", "nopics", "{tmp}/vt",
+     [*VT[:2], "--data", "folder:{tmp}/nopics", "--out", "{tmp}/vt", *TINY]),
+    ("text-missing", "none.txt", "{tmp}/tt", [*TT, "--data", "{tmp}/none.txt"]),
+    ("text-empty", "empty", "{tmp}/tt", [*TT, "--data", "{empty_txt}"]),
+    ("text-not-utf8", "utf-8", "{tmp}/tt", [*TT, "--data", "{latin1}"]),
+    ("tokenizer-train-not-utf8", "utf-8", "{tmp}/t.json",
+     [*TOK, "train", "--data", "{latin1}", "--out", "{tmp}/t.json"]),
+    ("tokenizer-train-empty", "empty", "{tmp}/t.json",
+     [*TOK, "train", "--data", "{empty_txt}", "--out", "{tmp}/t.json"]),
+    ("tokenizer-encode-not-utf8", "utf-8", None,
+     [*TOK, "encode", "--tokenizer", "{text_tok}", "--file", "{latin1}"]),
+    ("tokenizer-missing", "no.json", None,
+     [*TOK, "encode", "--tokenizer", "{tmp}/no.json", "--text", "a"]),
+    ("tokenizer-foreign-json", "tokenizer", None,
+     [*TOK, "encode", "--tokenizer", "{json}", "--text", "a"]),
+    ("tokenizer-binary", "tokenizer", None,
+     [*TOK, "encode", "--tokenizer", "{binary}", "--text", "a"]),
+    ("vision-predict-not-an-image", "random.bin", None,
+     ["vision", "predict", "--checkpoint", "{vision_run}", "{binary}"]),
+    ("text-eval-not-utf8", "utf-8", None,
+     ["text", "eval", "--checkpoint", "{text_run}", "--data", "{latin1}"]),
     # a foreign or malformed --config file
-    pytest.param([*VT, "--config", "{json}"], "hello", "{tmp}/vt", id="vision-config-foreign"),
-    pytest.param([*STG, "--config", "{binary}"], "config", "{tmp}/st", id="series-config-binary"),
-    pytest.param([*TTG, "--config", "{latin1}"], "config", "{tmp}/tt", id="text-config-latin1"),
-    pytest.param(
-        [*TTG, "--config", "{tmp}/no.json"], "no.json", "{tmp}/tt", id="text-config-missing"
-    ),  # fmt: skip
-    pytest.param(
-        [*TTG, "--resume", "--out", "{vision_run}"], "text", None, id="text-resume-foreign-run"
-    ),  # fmt: skip
-    pytest.param(
-        [*TT[:-2], "--resume", "--out", "{text_truncated}", "--data", "{corpus}"],
-        "checkpoint",
-        None,
-        id="text-resume-truncated",
-    ),  # fmt: skip
-    pytest.param(
-        ["vision", "predict", "--checkpoint", "{vision_run}", "{half_png}"],
-        "half.png",
-        None,
-        id="vision-predict-truncated-png",
-    ),  # fmt: skip
-    pytest.param([*STG[:-1], "csv:{latin1}"], "utf-8", "{tmp}/st", id="series-csv-not-utf8"),
-    pytest.param(
-        [*STG, "--columns", "nosuchcol"], "nosuchcol", "{tmp}/st", id="series-unknown-column"
-    ),  # fmt: skip
-    pytest.param(["data", "verify", "nosuchset"], "nosuchset", None, id="data-verify-unknown"),
+    ("vision-config-foreign", "hello", "{tmp}/vt", [*VT, "--config", "{json}"]),
+    ("series-config-binary", "config", "{tmp}/st", [*STG, "--config", "{binary}"]),
+    ("text-config-latin1", "config", "{tmp}/tt", [*TTG, "--config", "{latin1}"]),
+    ("text-config-missing", "no.json", "{tmp}/tt", [*TTG, "--config", "{tmp}/no.json"]),
+    ("text-resume-foreign-run", "text", None, [*TTG, "--resume", "--out", "{vision_run}"]),
+    ("text-resume-truncated", "checkpoint", None,
+     [*TT[:-2], "--resume", "--out", "{text_truncated}", "--data", "{corpus}"]),
+    ("vision-predict-truncated-png", "half.png", None,
+     ["vision", "predict", "--checkpoint", "{vision_run}", "{half_png}"]),
+    ("series-csv-not-utf8", "utf-8", "{tmp}/st", [*STG[:-1], "csv:{latin1}"]),
+    ("series-unknown-column", "nosuchcol", "{tmp}/st", [*STG, "--columns", "nosuchcol"]),
+    ("data-verify-unknown", "nosuchset", None, ["data", "verify", "nosuchset"]),
     # an --out that is an existing file
-    pytest.param([*VT[:4], "--out", "{existing}", *TINY], "out", None, id="vision-out-is-file"),
-    pytest.param(
-        [*ST[:3], "{existing}", *ST[4:], "--data", "csv:{good_csv}"],
-        "out",
-        None,
-        id="series-out-is-file",
-    ),  # fmt: skip
-    pytest.param(
-        [*TT[:-1], "{existing}", "--data", "{corpus}"], "out", None, id="text-out-is-file"
-    ),  # fmt: skip
-    pytest.param(["demo", "--quick", "--out", "{existing}"], "out", None, id="demo-out-is-file"),
-    pytest.param(
-        ["claims", "run", "1", "--quick", "--out", "{existing}"],
-        "out",
-        None,
-        id="claims-out-is-file",
-    ),  # fmt: skip
-    pytest.param(
-        ["series", "forecast", "--checkpoint", "{series_run}", "--out", "{existing}"],
-        "out",
-        None,
-        id="forecast-out-is-file",
-    ),  # fmt: skip
-    pytest.param(
-        ["vision", "show", "--checkpoint", "{vision_run}", "--out", "{existing}"],
-        "out",
-        None,
-        id="vision-show-out-is-file",
-    ),  # fmt: skip
-    pytest.param(
-        [*TOK, "train", "--data", "{corpus}", "--kind", "char", "--out", "{existing}/t.json"],
-        "existing",
-        None,
-        id="tokenizer-out-under-file",
-    ),
+    ("vision-out-is-file", "out", None, [*VT[:4], "--out", "{existing}", *TINY]),
+    ("series-out-is-file", "out", None,
+     [*ST[:3], "{existing}", *ST[4:], "--data", "csv:{good_csv}"]),
+    ("text-out-is-file", "out", None, [*TT[:-1], "{existing}", "--data", "{corpus}"]),
+    ("demo-out-is-file", "out", None, ["demo", "--quick", "--out", "{existing}"]),
+    ("claims-out-is-file", "out", None, ["claims", "run", "1", "--quick", "--out", "{existing}"]),
+    ("forecast-out-is-file", "out", None,
+     ["series", "forecast", "--checkpoint", "{series_run}", "--out", "{existing}"]),
+    ("vision-show-out-is-file", "out", None,
+     ["vision", "show", "--checkpoint", "{vision_run}", "--out", "{existing}"]),
+    ("tokenizer-out-under-file", "existing", None,
+     [*TOK, "train", "--data", "{corpus}", "--kind", "char", "--out", "{existing}/t.json"]),
 ]
+# fmt: on
+CASES = [pytest.param(argv, needle, out, id=i) for i, needle, out, argv in TABLE]
 
 
 def _fill(value, files, kind=""):
