@@ -144,10 +144,10 @@ def save_checkpoint(
     with atomic_dir(path) as tmp:
         save_file(flat, str(tmp / TENSORS_FILE))
         full = {
+            **meta,  # first: a re-saved checkpoint's old format/version/hash never win
             "format": CHECKPOINT_FORMAT,
             "version": CHECKPOINT_VERSION,
             "sha256": sha256_file(tmp / TENSORS_FILE),
-            **meta,
         }
         with open(tmp / META_FILE, "w", encoding="utf-8") as fh:
             json.dump(full, fh, indent=2, sort_keys=True)
