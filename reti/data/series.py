@@ -1,8 +1,7 @@
 """Time series data: readers (UCR ``.ts``, CSV), missing values, windows, splits in time order.
 
-notes: Convoluzioni 1D. A series is a matrix X of shape (n, c): one row per time step, one column
-per feature. Every reader reports where a file is broken (line or row number); missing values
-are interpolated or refused by an explicit option, never silently.
+notes: Convoluzioni 1D. A series is a matrix X (n, c): a row per time step, a column per feature.
+Readers say where a file is broken (line or row); missing values are interpolated or refused.
 """
 
 from __future__ import annotations
@@ -252,9 +251,7 @@ def load_ucr_files(train: str | Path, test: str | Path, name: str = "ucr") -> Cl
 def split_time(n: int, val: float = 0.15, test: float = 0.15) -> tuple[slice, slice, slice]:
     """Train / val / test slices in time order (never shuffled across the split)."""
     if not (0 <= val < 1 and 0 <= test < 1 and val + test < 1):
-        raise ConfigError(
-            f"val and test fractions must be in [0, 1) with sum < 1, got {val}, {test}"
-        )
+        raise ConfigError(f"val and test fractions must be in [0, 1), sum < 1; got {val}, {test}")
     n_test, n_val = round(n * test), round(n * val)
     n_train = n - n_val - n_test
     if n_train < 1:
@@ -284,9 +281,7 @@ def make_windows(
 
 
 # -- built-in sets by name (files through reti.data.fetch) -----------------------------------
-
-# name -> (file ending, value column, time column, seasonal period m, layout)
-FORECAST_SETS = {
+FORECAST_SETS = {  # name -> (file ending, value column, time column, seasonal period m, layout)
     "co2": ("co2.csv", "co2", "date", 52, "csv"),
     "airline": ("Airline.csv", "Passengers", "Date", 12, "csv"),
     "sunspots": ("sunspots.csv", "SUNACTIVITY", "YEAR", 11, "csv"),

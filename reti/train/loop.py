@@ -182,10 +182,8 @@ def _check_before_work(cfg, val, metrics, resume, run_dir) -> None:
     if cfg.monitor.startswith("val_") and cfg.early_stop_patience and val is None:
         raise ConfigError(f"monitor {cfg.monitor!r} needs val data for early stopping")
     if cfg.monitor.startswith("val_") and cfg.monitor[4:] not in ("loss", *metrics):
-        raise ConfigError(
-            f"monitor must be 'train_loss', 'val_loss' or val_ + one of the metrics "
-            f"{sorted(metrics)}, got {cfg.monitor!r}"
-        )
+        allowed = f"'train_loss', 'val_loss' or val_ + one of the metrics {sorted(metrics)}"
+        raise ConfigError(f"monitor must be {allowed}, got {cfg.monitor!r}")
     if resume and run_dir is None:
         raise ConfigError("resume=True needs a run_dir to resume from")
     if run_dir is not None:
