@@ -233,9 +233,7 @@ def test_docs_commands_on_shakespeare(tmp_path, capsys):
     run_dir = str(tmp_path / "text")
     train = ["text", "train", "--data", "shakespeare", "--tokenizer", "char", "--pos", "alibi"]
     small = ["--n-layer", "1", "--n-head", "2", "--d-model", "32", "--batch-size", "4"]
-    assert (
-        main(train + small + ["--max-steps", "3", "--val-windows", "4", "--out", run_dir]) == 0
-    )
+    assert main(train + small + ["--max-steps", "3", "--val-windows", "4", "--out", run_dir]) == 0
     gen = ["text", "generate", "--checkpoint", run_dir, "--prompt", "ROMEO:", "--max-tokens", "20"]
     assert main(gen + ["--temperature", "0.8", "--top-p", "0.95"]) == 0
     assert main(gen + ["--greedy", "--stop", "."]) == 0
