@@ -107,3 +107,17 @@ def test_vision_and_foundation_claims_run_end_to_end(number, tmp_path, monkeypat
     assert finding.verdict in (HOLDS, FAILS, INCONCLUSIVE)
     assert finding.numbers and finding.experiment and finding.rule
     assert finding.figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_layer_norm_accuracy_does_not_depend_on_the_batch_size():
+    import torch
+
+    from reti.claims.normalization import _acc_with_batch_stats, _net
+
+    torch.manual_seed(0)
+    x, y = torch.randn(300, 64), torch.randint(0, 10, (300,))
+    ln, bn = _net("layer"), _net("batch")
+    assert _acc_with_batch_stats(ln, x, y, 2) == _acc_with_batch_stats(ln, x, y, 64)
+    before = {k: v.clone() for k, v in bn.state_dict().items()}
+    _acc_with_batch_stats(bn, x, y, 2)
+    assert all(torch.equal(before[k], v) for k, v in bn.state_dict().items())  # stats restored

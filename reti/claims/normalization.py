@@ -23,12 +23,13 @@ def _acc_with_batch_stats(model: MLP, x: torch.Tensor, y: torch.Tensor, batch: i
     """Accuracy when every normalization uses the statistics of a test mini-batch of ``batch``."""
     model.train()  # BN normalizes with the mini-batch's own mean and variance
     state = {k: v.clone() for k, v in model.state_dict().items()}
+    n = len(x) - len(x) % 64  # the same test images for every batch size (64 is a multiple)
     correct = 0
-    for i in range(0, len(x) - len(x) % batch, batch):
+    for i in range(0, n, batch):
         correct += (model(x[i : i + batch]).argmax(-1) == y[i : i + batch]).sum().item()
     model.load_state_dict(state)  # train-mode passes moved the running stats: put them back
     model.eval()
-    return correct / (len(x) - len(x) % batch)
+    return correct / n
 
 
 def tiny_batch_run(budget: Budget, out: Path) -> Finding:
