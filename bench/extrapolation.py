@@ -22,29 +22,16 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from lm_train import load_corpus  # the same corpus (and fallback) as the LM bench
 
 from reti.errors import ConfigError
 from reti.models.gpt import GPT, GPTConfig
 
 SCHEMES = ("alibi", "relative", "sinusoidal", "learned")
 TRAIN_CTX, LENGTHS, BATCH, EVAL_CHARS = 64, (64, 128, 256), 16, 4096
-
-
-def load_corpus() -> tuple[str, str, str]:
-    try:
-        from reti.data.text import load_text
-
-        data = load_text("shakespeare")
-        return data.train, data.val, "shakespeare"
-    except Exception as exc:  # noqa: BLE001 - any failure: fall back to local text
-        root = Path(__file__).resolve().parents[1]
-        text = "\n".join(p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.py")))
-        cut = int(len(text) * 0.9)
-        return text[:cut], text[cut:], f"local .py files ({exc.__class__.__name__})"
 
 
 def train(pos: str, vocab: int, ids: torch.Tensor, iters: int) -> tuple[GPT, float]:
