@@ -6,7 +6,9 @@ momentum and weight decay, for a fixed number of steps.
 
 How: each round runs (a) the plain eager loop -- index the tensors, forward, cross-entropy,
 zero_grad, backward, step -- and (b) ``fit`` with the same data, model and optimizer settings,
-alternately in one process, each from the same start weights; the wall time of the whole call
+alternately, each from the same start weights and each in its own worker process (as a user's
+script and a reti run would be: reti's process-wide allocator setting stays out of the plain
+loop's process); the wall time of the whole call
 (setup included) over the steps gives img/s; the median over rounds is reported, and each
 ratio is the median of (reti run / the plain run just before it), which follows the load of a
 shared machine better than a ratio of medians. Then the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing as mp
 import statistics
 import time
 
@@ -110,6 +113,38 @@ def reti_fit(model: nn.Module, X, y, steps: int, **settings) -> float:
     return time.perf_counter() - start
 
 
+def make_data(steps: int) -> tuple[torch.Tensor, torch.Tensor, dict]:
+    """The images, labels and start weights (the same in every process: fixed seeds)."""
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(steps * BATCH, 3, 32, 32, generator=g)
+    y = torch.randint(0, 10, (steps * BATCH,), generator=g)
+    torch.manual_seed(0)
+    return X, y, resnet20().state_dict()
+
+
+def serve(conn, steps: int) -> None:
+    """A worker process: answers ("plain" | setting name, steps) with the seconds it took.
+
+    The plain loop and reti run in separate processes, as a user's script and a reti run would:
+    process-wide settings reti makes (the allocator's, see ``reti.runtime.keep_freed_memory``)
+    must not leak into the plain loop's measurement.
+    """
+    X, y, start_weights = make_data(steps)
+    models: dict[str, nn.Module] = {}  # one instance per path, so compiled code is reused
+
+    def fresh(name: str) -> nn.Module:
+        model = models.setdefault(name, resnet20())
+        model.load_state_dict(start_weights)
+        return model.to(memory_format=torch.contiguous_format)
+
+    while (job := conn.recv()) is not None:
+        name, n = job
+        if name == "plain":
+            conn.send(plain_loop(fresh(name), X, y, n))
+        else:
+            conn.send(reti_fit(fresh(name), X, y, n, **({"default": {}} | SETTINGS)[name]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer steps, rounds and settings")
@@ -120,7 +155,7 @@ def main() -> None:
         "(default: all; --quick: channels_last)",
     )
     args = parser.parse_args()
-    steps, rounds = (3, 1) if args.quick else (8, 2)
+    steps, rounds = (3, 1) if args.quick else (8, 3)
     chosen = args.settings.split(",") if args.settings else None
     chosen = chosen or (["channels_last"] if args.quick else list(SETTINGS))
     unknown = sorted(set(chosen) - set(SETTINGS))
@@ -128,34 +163,37 @@ def main() -> None:
         parser.error(f"unknown settings {unknown}; choose from {', '.join(SETTINGS)}")
     variants = {"default": {}, **{name: SETTINGS[name] for name in chosen}}
 
-    g = torch.Generator().manual_seed(0)
-    X = torch.randn(steps * BATCH, 3, 32, 32, generator=g)
-    y = torch.randint(0, 10, (steps * BATCH,), generator=g)
-    torch.manual_seed(0)
-    start_weights = resnet20().state_dict()
-    models = {"plain": resnet20(), **{name: resnet20() for name in variants}}
+    ctx = mp.get_context("spawn")
+    workers = {}
+    for who in ("plain", "reti"):
+        ours, theirs = ctx.Pipe()
+        proc = ctx.Process(target=serve, args=(theirs, steps), daemon=True)
+        proc.start()
+        workers[who] = (ours, proc)
 
-    def fresh(name: str) -> nn.Module:
-        model = models[name]  # one instance per path, so compiled code is reused across rounds
-        model.load_state_dict(start_weights)
-        return model.to(memory_format=torch.contiguous_format)
+    def timed(who: str, name: str, n: int) -> float:
+        workers[who][0].send((name, n))
+        return workers[who][0].recv()
 
     # warm-up: first calls pay for allocation, kernel choice and (for compile) compilation
-    plain_loop(fresh("plain"), X, y, 1)
+    timed("plain", "plain", 1)
     compile_s = {}
     for name, settings in variants.items():
-        t = reti_fit(fresh(name), X, y, 2, **settings)
+        t = timed("reti", name, 2)
         if settings.get("compile"):
             compile_s[name] = t
             print(f"warm-up {name}: {t:.0f} s (compile included)", flush=True)
 
     seconds: dict[str, list[float]] = {"plain": [], **{name: [] for name in variants}}
     for r in range(rounds):
-        for name, settings in variants.items():  # plain and each reti path alternate
-            seconds["plain"].append(plain_loop(fresh("plain"), X, y, steps))
-            seconds[name].append(reti_fit(fresh(name), X, y, steps, **settings))
+        for name in variants:  # plain and each reti path alternate
+            seconds["plain"].append(timed("plain", "plain", steps))
+            seconds[name].append(timed("reti", name, steps))
             plain, own = (steps * BATCH / seconds[k][-1] for k in ("plain", name))
             print(f"round {r + 1}: plain {plain:7.1f}  reti {name} {own:7.1f} img/s", flush=True)
+    for conn, proc in workers.values():
+        conn.send(None)
+        proc.join()
     rate = {name: steps * BATCH / statistics.median(ts) for name, ts in seconds.items()}
     # each reti run against the plain run just before it: robust to load that drifts over time
     pairs = [seconds["plain"][i :: len(variants)] for i in range(len(variants))]

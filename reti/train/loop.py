@@ -23,7 +23,13 @@ from torch.utils.data import Dataset
 
 from reti.errors import ConfigError, TrainingError
 from reti.io import ensure_dir
-from reti.runtime import PRECISIONS, make_generator, resolve_precision, seed_everything
+from reti.runtime import (
+    PRECISIONS,
+    keep_freed_memory,
+    make_generator,
+    resolve_precision,
+    seed_everything,
+)
 from reti.train import checkpoint as ckpt
 from reti.train import ddp, log
 from reti.train.flops import mfu
@@ -72,6 +78,7 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "precision": (lambda v: v in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
     "compile": _BOOL,
     "channels_last": _BOOL,
+    "keep_cpu_memory": _BOOL,
     "early_stop_patience": _OPTIONAL_COUNT,
     "monitor": (
         lambda v: isinstance(v, str) and (v == "train_loss" or v.startswith("val_")),
@@ -106,6 +113,7 @@ class TrainConfig:
     precision: str = "auto"
     compile: bool = False
     channels_last: bool = False
+    keep_cpu_memory: bool = True
     early_stop_patience: int | None = None
     monitor: str = "val_loss"
     monitor_mode: str = "min"
@@ -234,6 +242,8 @@ def fit(
     factor = schedule_factor(cfg.schedule, total_steps, cfg.warmup_steps)
 
     seed_everything(cfg.seed + info.rank)  # dropout masks differ per rank; data order does not
+    if cfg.keep_cpu_memory and device.type == "cpu":
+        keep_freed_memory()  # process-wide: later steps reuse freed buffers without page faults
     raw = model.to(device)
     if cfg.channels_last:
         raw = raw.to(memory_format=torch.channels_last)
