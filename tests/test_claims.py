@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -66,6 +69,55 @@ def test_parameter_claim_report_renders(tmp_path):
     assert parser.open == ["html"] or parser.open == []  # everything closed but maybe <html>
     assert parser.imgs and parser.imgs[0].startswith("data:image/png;base64,")
     assert "lang='it'" in html and "holds" in html
+
+
+# Debian's chromium (.ci/run installs it where apt can); flags for a closed network, as root.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_CHROMIUM_FLAGS = (
+    "--headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+    "--disable-background-networking --disable-component-update --disable-sync "
+    "--virtual-time-budget=10000"
+).split()
+# appended to a copy of the report: after load, the title says how many images decoded
+_COUNT_IMAGES = (
+    "<script>addEventListener('load', () => { const i = [...document.images]; "
+    "document.title = 'decoded ' + i.filter(e => e.complete && e.naturalWidth > 0).length "
+    "+ ' of ' + i.length + ' sections ' + document.querySelectorAll('section').length; });"
+    "</script>"
+)
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed")
+def test_report_html_renders_in_headless_chromium(tmp_path):
+    root, done = run_claims(["1", "standard scaling"], quick=True, out=tmp_path, quiet=True)
+    page = tmp_path / "probe.html"
+    page.write_text((root / "report.html").read_text() + _COUNT_IMAGES)
+    profile = tmp_path / "profile"
+    dom = subprocess.run(
+        [CHROMIUM, *_CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    found = re.search(r"<title>decoded (\d+) of (\d+) sections (\d+)</title>", dom)
+    assert found, dom[:500]
+    decoded, images, sections = map(int, found.groups())
+    figures = sum(f.figure is not None for _, f, _ in done)
+    assert (decoded, images, sections) == (figures, figures, 2) and figures >= 1
+    shot = tmp_path / "report.png"
+    subprocess.run(
+        [
+            CHROMIUM,
+            *_CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--screenshot={shot}",
+            "--window-size=1000,2400",
+            (root / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_report_escapes_text(tmp_path):
