@@ -16,8 +16,8 @@ settings that might help on this CPU are measured the same way against the plain
 ``channels_last``, ``precision="bf16"``, ``compile`` (torch.compile; its one-off compile time is
 paid in a warm-up call and reported apart) and their combination.
 
-Run: ``python bench/train_overhead.py`` (about 3 minutes on 2 quiet cores), ``--quick``, or
-``--settings bf16,compile`` for some paths only.
+Run: ``python bench/train_overhead.py`` (about 5 minutes on 2 quiet cores), ``--quick``,
+``--settings bf16,compile`` for some paths only, ``--steps N --rounds R`` for a longer A/B.
 The last line is one JSON object: reti = fit's default path, peer = the plain loop.
 """
 
@@ -154,8 +154,11 @@ def main() -> None:
         help=f"comma list of reti paths to measure besides default: {', '.join(SETTINGS)} "
         "(default: all; --quick: channels_last)",
     )
+    parser.add_argument("--steps", type=int, default=None, help="steps per run (default 8)")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds (default 3)")
     args = parser.parse_args()
     steps, rounds = (3, 1) if args.quick else (8, 3)
+    steps, rounds = args.steps or steps, args.rounds or rounds
     chosen = args.settings.split(",") if args.settings else None
     chosen = chosen or (["channels_last"] if args.quick else list(SETTINGS))
     unknown = sorted(set(chosen) - set(SETTINGS))
