@@ -333,3 +333,21 @@ def test_help_names_the_defaults_a_pipeline_really_uses(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--max-steps INT stop after this many optimizer steps (default: 500)" in out
     assert "--lr FLOAT learning rate (> 0) (default: 0.003)" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "prefix", "needle"),
+    [
+        (["nope"], "reti: error: ", "invalid choice: 'nope'"),
+        (["text", "generate", "--temperature", "x"], "reti text generate: error: ", "float"),
+        (["series", "train", "--horizon"], "reti series train: error: ", "expected one argument"),
+        (["claims", "run", "--seed", "s"], "reti claims run: error: ", "invalid int value"),
+    ],
+)
+def test_usage_mistakes_are_one_line_too(argv, prefix, needle, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert stop.value.code == 2
+    assert len(err) == 1 and err[0].startswith(prefix) and needle in err[0], err
+    assert err[0].endswith(f"(see {prefix.split(':')[0]} --help)")

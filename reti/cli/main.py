@@ -14,8 +14,16 @@ from reti.errors import ParseError, RetiError
 COMMANDS = (demo, data, params, vision, augment, series, text, claims)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse's parser, but a usage mistake is one line on stderr (and exit status 2), like
+    every other reti error, instead of the whole usage text; ``--help`` still has it."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="reti",
         description="The deep-learning course notes as parts you train, run and inspect.",
     )
