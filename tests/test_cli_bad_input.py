@@ -291,8 +291,12 @@ def test_bad_input_is_one_line(argv, needle, out, files, capsys, tmp_path):
     _check(argv, needle, out, files, capsys, tmp_path)
 
 
+VE = ["vision", "eval", "--checkpoint", "{vision_run}"]
+VP = ["vision", "predict", "--checkpoint", "{vision_run}", "{png}"]
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
-@pytest.mark.parametrize("argv", [VT, STG, TTG, GEN])
+@pytest.mark.parametrize("argv", [VT, STG, TTG, GEN, VE, VP])
 def test_cuda_without_cuda_is_one_line(argv, files, capsys, tmp_path):
     _check([*argv, "--device", "cuda"], "cuda", None, files, capsys, tmp_path)
 

@@ -50,6 +50,8 @@ def test_eval_prints_loss_and_accuracy(run, capsys):
     assert main(["vision", "eval", "--checkpoint", str(run)]) == 0
     scores = json.loads(capsys.readouterr().out)
     assert scores["n"] == 300 and scores["accuracy"] > 0.8
+    assert main(["vision", "eval", "--checkpoint", str(run), "--device", "auto"]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(scores["accuracy"])
 
 
 def test_predict_top_k_on_test_images(run, tmp_path, capsys):

@@ -51,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     ev = actions.add_parser("eval", help="test loss and accuracy of a trained run")
     ev.add_argument("--checkpoint", required=True, help="a run folder or a checkpoint folder")
     ev.add_argument("--data", default=None, help="another data set with the same shape")
+    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     ev.set_defaults(func=_eval)
 
     pred = actions.add_parser("predict", help="top-k classes of image files")
@@ -58,6 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pred.add_argument("images", nargs="+", metavar="IMAGE")
     pred.add_argument("--top-k", type=int, default=3)
     pred.add_argument("--resize", action="store_true", help="resize / convert to the model's input")
+    pred.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
     pred.set_defaults(func=_predict)
 
     show = actions.add_parser("show", help="PNGs: filters, feature maps, confusion matrix")
@@ -122,14 +124,16 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    scores = vision.evaluate(args.checkpoint, args.data)
+    scores = vision.evaluate(args.checkpoint, args.data, device=args.device)
     shown = {k: scores[k] for k in ("loss", "accuracy", "n")}
     print(json.dumps(shown))
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    results = vision.predict(args.checkpoint, args.images, args.top_k, args.resize)
+    results = vision.predict(
+        args.checkpoint, args.images, args.top_k, args.resize, device=args.device
+    )
     for path, top in zip(args.images, results):
         print(path + "  " + "  ".join(f"{label}: {p:.3f}" for label, p in top))
     return 0

@@ -25,6 +25,7 @@ from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
 from reti.io import atomic_write_json, load_checkpoint
 from reti.layers import recompute_bn_stats
 from reti.models.registry import build_model
+from reti.runtime import resolve_device
 from reti.train import History, TrainConfig, fit, latest_checkpoint, load_weights
 from reti.train import evaluate as train_evaluate
 from reti.train.checkpoint import write_checkpoint
@@ -217,9 +218,13 @@ def run(cfg: VisionConfig) -> dict[str, Any]:
     return {"final": history.final, "best": history.best, "run_dir": str(history.run_dir)}
 
 
-def evaluate(checkpoint: str | Path, data: str | None = None, batch_size: int = 256) -> dict:
+def evaluate(
+    checkpoint: str | Path, data: str | None = None, batch_size: int = 256, device: str = "cpu"
+) -> dict:
     """Loss, accuracy and the confusion matrix of a run on a data set's test split."""
     model, mc = load_run(checkpoint)
+    dev = resolve_device(device)
+    model = model.to(dev)
     data = data or mc["data"]
     images = load_images(data)
     if images.shape != (mc["in_channels"], mc["image_size"], mc["image_size"]):
@@ -234,10 +239,13 @@ def evaluate(checkpoint: str | Path, data: str | None = None, batch_size: int = 
     x, y = to_float(images.test_x), images.test_y
     scores = train_evaluate(
         model, (x, y), loss_fn=F.cross_entropy, metrics={"accuracy": accuracy},
-        batch_size=batch_size, device="cpu",
+        batch_size=batch_size, device=dev,
     )  # fmt: skip
     with torch.no_grad():
-        pred = [model(x[i : i + batch_size]).argmax(-1) for i in range(0, len(x), batch_size)]
+        pred = [
+            model(x[i : i + batch_size].to(dev)).argmax(-1).cpu()
+            for i in range(0, len(x), batch_size)
+        ]
         pred = torch.cat(pred)
     k = mc["num_classes"]
     confusion = torch.bincount(y * k + pred, minlength=k * k).view(k, k)
@@ -270,15 +278,20 @@ def read_images(paths: list[str], mc: dict[str, Any], resize: bool = False) -> t
 
 
 def predict(
-    checkpoint: str | Path, paths: list[str], top_k: int = 3, resize: bool = False
+    checkpoint: str | Path,
+    paths: list[str],
+    top_k: int = 3,
+    resize: bool = False,
+    device: str = "cpu",
 ) -> list[list[tuple[str, float]]]:
     """For each image file, the ``top_k`` (class, probability) pairs (softmax of the logits)."""
     model, mc = load_run(checkpoint)
     if top_k < 1:
         raise ConfigError(f"top_k must be >= 1, got {top_k}")
+    dev = resolve_device(device)
     x = read_images(paths, mc, resize)
     with torch.no_grad():
-        probs = model(x).softmax(-1)
+        probs = model.to(dev)(x.to(dev)).softmax(-1).cpu()
     values, indices = probs.topk(min(top_k, probs.shape[-1]), dim=-1)
     return [
         [(mc["classes"][i], float(p)) for p, i in zip(v.tolist(), ix.tolist())]
