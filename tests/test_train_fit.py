@@ -261,3 +261,17 @@ def test_cuda_auto_precision_and_compile(tmp_path):
     assert saved["precision"] in ("torch.bfloat16", "torch.float16")
     assert h.rows[-1]["val_loss"] < h.rows[0]["val_loss"]
     load_weights(mlp(), tmp_path)  # no _orig_mod. prefixes
+
+
+def test_a_last_batch_of_one_sample_is_left_out_so_batch_norm_trains():
+    # 65 samples at batch 64 would end each epoch on one sample, which batch norm cannot train on
+    torch.manual_seed(0)
+    x, y = torch.randn(65, 4), torch.randint(0, 2, (65,))
+    net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+    cfg = TrainConfig(epochs=2, batch_size=64, device="cpu", quiet=True)
+    history = fit(net, (x, y), cfg, loss_fn=torch.nn.functional.cross_entropy)
+    assert [r["step"] for r in history.rows] == [1, 2]  # one full batch per epoch
+    # 66 samples keep their batch of two
+    cfg2 = TrainConfig(epochs=1, batch_size=64, device="cpu", quiet=True)
+    x2, y2 = torch.randn(66, 4), torch.randint(0, 2, (66,))
+    assert fit(net, (x2, y2), cfg2, loss_fn=torch.nn.functional.cross_entropy).final["step"] == 2

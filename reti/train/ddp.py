@@ -94,10 +94,14 @@ class IndexBatches:
 def shard(order: torch.Tensor, batch_size: int, info: Dist) -> IndexBatches:
     """This rank's micro-batches of indices from the epoch's shuffled ``order`` (lazily).
 
-    Alone: ``order`` in consecutive chunks of ``batch_size`` (the last may be shorter).
+    Alone: ``order`` in consecutive chunks of ``batch_size`` (the last may be shorter, but never
+    a single sample after full batches: that one is left out of the epoch, as batch norm cannot
+    train on one sample; the order is reshuffled every epoch, so it is another sample each time).
     """
     if not info.active:
-        return IndexBatches(order, range(0, len(order), batch_size), batch_size)
+        return IndexBatches(
+            order, range(0, _usable_alone(len(order), batch_size), batch_size), batch_size
+        )
     span = batch_size * info.world_size
     usable = (len(order) // span) * span
     return IndexBatches(order, range(info.rank * batch_size, usable, span), batch_size)
@@ -106,8 +110,13 @@ def shard(order: torch.Tensor, batch_size: int, info: Dist) -> IndexBatches:
 def batches_per_epoch(n: int, batch_size: int, info: Dist) -> int:
     """How many micro-batches each rank takes per epoch (see ``shard``)."""
     if not info.active:
-        return -(-n // batch_size)
+        return -(-_usable_alone(n, batch_size) // batch_size)
     return n // (batch_size * info.world_size)
+
+
+def _usable_alone(n: int, batch_size: int) -> int:
+    """How many of ``n`` samples one process trains on per epoch (see ``shard``)."""
+    return n - 1 if n > batch_size and n % batch_size == 1 else n
 
 
 def wrap(model: nn.Module, info: Dist) -> nn.Module:
