@@ -120,6 +120,15 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_report_numbers_claims_as_the_list_does(tmp_path):
+    findings = [(CLAIMS[6], Finding(HOLDS, "rule")), (CLAIMS[12], Finding(INCONCLUSIVE, "r"))]
+    md, html = write_report(tmp_path, findings, "header")
+    text = md.read_text()
+    assert f"| 7 | {CLAIMS[6].name} | holds |" in text and f"## 7. {CLAIMS[6].name}" in text
+    assert f"| 13 | {CLAIMS[12].name} | inconclusive |" in text and "## 1." not in text
+    assert "<section id='c13'>" in html.read_text()
+
+
 def test_report_escapes_text(tmp_path):
     claim = CLAIMS[0]
     finding = Finding(HOLDS, "a < b & c", [{"x": "<script>"}], "ok", None, "exp")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from reti.claims.base import FAILS, HOLDS, Claim, Finding
+from reti.claims.registry import CLAIMS
 from reti.io import atomic_write_text
 
 _BADGE = {HOLDS: "#1a7f37", FAILS: "#cf222e"}
@@ -46,17 +47,25 @@ def section_md(number: int, claim: Claim, finding: Finding, root: Path) -> str:
     return "\n\n".join(parts)
 
 
+def _numbered(results: list[tuple[Claim, Finding]]) -> list[tuple[int, Claim, Finding]]:
+    """Each result with its claim's number in ``reti claims list`` (a run of claims 5-13 shows
+    5-13, not 1-9); a claim from outside the list gets its place in the run."""
+    return [
+        (CLAIMS.index(c) + 1 if c in CLAIMS else i, c, f) for i, (c, f) in enumerate(results, 1)
+    ]
+
+
 def write_report(
     root: Path, results: list[tuple[Claim, Finding]], header: str
 ) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` under ``root`` atomically; return both paths."""
-    verdicts = "\n".join(f"| {i} | {c.name} | {f.verdict} |" for i, (c, f) in enumerate(results, 1))
+    verdicts = "\n".join(f"| {i} | {c.name} | {f.verdict} |" for i, c, f in _numbered(results))
     md = [
         "# The notes, executed",
         header,
         "| # | claim | verdict |\n|---|---|---|\n" + verdicts,
     ]
-    md += [section_md(i, c, f, root) for i, (c, f) in enumerate(results, 1)]
+    md += [section_md(i, c, f, root) for i, c, f in _numbered(results)]
     md_path = atomic_write_text(root / "report.md", "\n\n".join(md) + "\n")
     html_path = atomic_write_text(root / "report.html", _html(results, header))
     return md_path, html_path
@@ -66,13 +75,13 @@ def _html(results: list[tuple[Claim, Finding]], header: str) -> str:
     esc = html.escape
     body = [f"<h1>The notes, executed</h1><p>{esc(header)}</p>", "<table class='summary'>"]
     body.append("<tr><th>#</th><th>claim</th><th>verdict</th></tr>")
-    for i, (c, f) in enumerate(results, 1):
+    for i, c, f in _numbered(results):
         body.append(
             f"<tr><td>{i}</td><td><a href='#c{i}'>{esc(c.name)}</a></td>"
             f"<td>{_badge(f.verdict)}</td></tr>"
         )
     body.append("</table>")
-    for i, (c, f) in enumerate(results, 1):
+    for i, c, f in _numbered(results):
         body.append(f"<section id='c{i}'><h2>{i}. {esc(c.name)} {_badge(f.verdict)}</h2>")
         body.append(
             f"<blockquote lang='it'>{esc(c.quote)}</blockquote>"
