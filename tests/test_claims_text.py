@@ -146,8 +146,10 @@ def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
     out = tmp_path / "claims-seq"
     assert main(["claims", "run", "10", "11", "12", "13", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    for name in ("causal convolution", "ALiBi extrapolates", "temperature", "BPE vs char vs word"):
-        assert name in printed
+    for number, name in enumerate(
+        ("causal convolution", "ALiBi extrapolates", "temperature", "BPE vs char vs word"), 10
+    ):
+        assert f"{number}. {name}" in printed  # numbered as `reti claims list` numbers them
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| TCN (3 blocks, sequence head): largest change at steps <= t | 0 |" in report
     assert "| learned | " in report and "| cannot | cannot | cannot |" in report

@@ -44,7 +44,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
     root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet)
-    for i, (claim, finding, seconds) in enumerate(done, 1):
-        print(f"{i:2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
+    from reti.claims import CLAIMS
+
+    for claim, finding, seconds in done:
+        number = CLAIMS.index(claim) + 1  # as `reti claims list` numbers it
+        print(f"{number:2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
     print(f"report: {root / 'report.md'}  and  {root / 'report.html'}")
     return 0
