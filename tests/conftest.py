@@ -14,3 +14,13 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 @pytest.fixture(autouse=True)
 def _no_plot_windows(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny tensors: one torch thread avoids waiting on the other busy core (much faster here).
+    A test module opts in with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -13,14 +13,7 @@ from reti.layers.attention import CausalSelfAttention, KVCache, causal_bias
 from reti.layers.position import POSITIONS
 from reti.models.gpt import GPT, GPTConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids waiting on the other busy core (much faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _reference_bias(model: GPT, pos: str, n: int) -> torch.Tensor | None:

@@ -21,12 +21,7 @@ TEXT_SMALL = ["--n-layer", "1", "--n-head", "2", "--d-model", "16", "--n-ctx", "
               "--tokenizer", "char", "--batch-size", "4", *TINY]  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

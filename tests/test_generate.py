@@ -10,14 +10,7 @@ from reti.generate import SamplingConfig, filter_logits, generate
 from reti.layers.position import POSITIONS
 from reti.models.gpt import GPT, GPTConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids waiting on the other busy core (much faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _model(pos: str, n_ctx: int = 12) -> GPT:

@@ -26,13 +26,7 @@ CORPUS = "\n".join(LINES * 12) + "\n"
 SMALL = ["--n-layer", "1", "--n-head", "2", "--d-model", "32", "--n-ctx", "16", "--quiet"]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids waiting on the other busy core (much faster here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
