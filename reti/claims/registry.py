@@ -16,3 +16,8 @@ CLAIMS: list[Claim] = [
     *text.CLAIMS,  # ALiBi extrapolates, temperature
     *tokens.CLAIMS,  # BPE vs char vs word
 ]
+
+
+def number(claim: Claim) -> int | None:
+    """The claim's number in ``reti claims list`` (1-based); None for a claim not listed."""
+    return CLAIMS.index(claim) + 1 if claim in CLAIMS else None

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from reti.claims.base import FAILS, HOLDS, Claim, Finding
-from reti.claims.registry import CLAIMS
+from reti.claims.registry import number as claim_number
 from reti.io import atomic_write_text
 
 _BADGE = {HOLDS: "#1a7f37", FAILS: "#cf222e"}
@@ -50,9 +50,7 @@ def section_md(number: int, claim: Claim, finding: Finding, root: Path) -> str:
 def _numbered(results: list[tuple[Claim, Finding]]) -> list[tuple[int, Claim, Finding]]:
     """Each result with its claim's number in ``reti claims list`` (a run of claims 5-13 shows
     5-13, not 1-9); a claim from outside the list gets its place in the run."""
-    return [
-        (CLAIMS.index(c) + 1 if c in CLAIMS else i, c, f) for i, (c, f) in enumerate(results, 1)
-    ]
+    return [(claim_number(c) or i, c, f) for i, (c, f) in enumerate(results, 1)]
 
 
 def write_report(

@@ -44,10 +44,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.out:
         ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
     root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet)
-    from reti.claims import CLAIMS
+    from reti.claims.registry import number
 
     for claim, finding, seconds in done:
-        number = CLAIMS.index(claim) + 1  # as `reti claims list` numbers it
-        print(f"{number:2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
+        print(f"{number(claim):2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
     print(f"report: {root / 'report.md'}  and  {root / 'report.html'}")
     return 0
