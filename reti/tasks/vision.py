@@ -27,7 +27,6 @@ from reti.layers import recompute_bn_stats
 from reti.models.registry import build_model
 from reti.runtime import resolve_device
 from reti.train import History, TrainConfig, fit, latest_checkpoint, load_weights
-from reti.train import evaluate as train_evaluate
 from reti.train.checkpoint import write_checkpoint
 from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps, save_filters
 
@@ -237,18 +236,16 @@ def evaluate(
             f"{data}: {len(images.classes)} classes, the model has {mc['num_classes']}"
         )
     x, y = to_float(images.test_x), images.test_y
-    scores = train_evaluate(
-        model, (x, y), loss_fn=F.cross_entropy, metrics={"accuracy": accuracy},
-        batch_size=batch_size, device=dev,
-    )  # fmt: skip
+    nats, preds = 0.0, []  # one pass gives the loss, the predictions and so the confusion matrix
     with torch.no_grad():
-        pred = [
-            model(x[i : i + batch_size].to(dev)).argmax(-1).cpu()
-            for i in range(0, len(x), batch_size)
-        ]
-        pred = torch.cat(pred)
+        for i in range(0, len(x), batch_size):
+            logits = model(x[i : i + batch_size].to(dev)).float()
+            nats += F.cross_entropy(logits, y[i : i + batch_size].to(dev), reduction="sum").item()
+            preds.append(logits.argmax(-1).cpu())
+    pred = torch.cat(preds)
     k = mc["num_classes"]
     confusion = torch.bincount(y * k + pred, minlength=k * k).view(k, k)
+    scores = {"loss": nats / len(y), "accuracy": (pred == y).double().mean().item()}
     return {**scores, "confusion": confusion, "classes": mc["classes"], "n": len(y)}
 
 
