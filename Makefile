@@ -10,7 +10,7 @@ PIP := $(BIN)/python -m pip
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q -c constraints.txt -e '.[dev]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,lab,notebooks]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -29,7 +29,7 @@ claims: $(STAMP)
 	$(BIN)/reti claims run --quick --out runs/claims/ci
 
 bench: $(STAMP)
-	$(PIP) install -q -c constraints.txt -e '.[dev,bench]'
+	$(PIP) install -q -c constraints.txt -e '.[dev,lab,notebooks,bench]'
 	for f in bench/*.py; do $(BIN)/python $$f || exit 1; done
 
 clean:

@@ -1,6 +1,34 @@
-"""reti.train: one trainer for every pipeline (``fit``), evaluation and checkpoint loading."""
+"""reti.train: one trainer for every pipeline (``fit``), its events, evaluation and checkpoints."""
 
 from reti.train.checkpoint import latest_checkpoint, load_weights
-from reti.train.loop import History, TrainConfig, evaluate, fit
+from reti.train.events import (
+    Callback,
+    CheckpointSaved,
+    EpochEnd,
+    Evaluation,
+    Event,
+    RunControl,
+    RunEnd,
+    RunStart,
+    TrainStep,
+)
+from reti.train.history import History
+from reti.train.loop import TrainConfig, evaluate, fit
 
-__all__ = ["History", "TrainConfig", "evaluate", "fit", "latest_checkpoint", "load_weights"]
+__all__ = [
+    "Callback",
+    "CheckpointSaved",
+    "EpochEnd",
+    "Evaluation",
+    "Event",
+    "History",
+    "RunControl",
+    "RunEnd",
+    "RunStart",
+    "TrainConfig",
+    "TrainStep",
+    "evaluate",
+    "fit",
+    "latest_checkpoint",
+    "load_weights",
+]

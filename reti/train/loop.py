@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from reti.train import checkpoint as ckpt
 from reti.train import ddp, log
 from reti.train.config import TrainConfig
 from reti.train.flops import mfu
+from reti.train.history import History
 from reti.train.optim import (
     WeightEMA,
     accumulate_gradients,
@@ -39,18 +40,6 @@ from reti.train.optim import (
 Data = Dataset | tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MetricFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class History:
-    """What ``fit`` returns: one row per epoch, the best and last rows, and the trained model."""
-
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    best: dict[str, Any] | None = None
-    final: dict[str, Any] | None = None
-    stopped_early: bool = False
-    run_dir: Path | None = None
-    model: nn.Module | None = None
 
 
 @torch.no_grad()
