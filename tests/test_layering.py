@@ -14,6 +14,7 @@ LEVELS = {
     "errors": 0,
     "runtime": 0.5,
     "io": 0.5,
+    "i18n": 0.5,
     "reference": 1,
     "layers": 1,
     "data": 1,
