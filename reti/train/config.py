@@ -49,6 +49,8 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "monitor_mode": (lambda v: v in ("min", "max"), "'min' or 'max'"),
     "ema_decay": (lambda v: v is None or (_num(v) and 0 < v < 1), "None or in (0, 1)"),
+    "log_every": _OPTIONAL_COUNT,
+    "eval_every": _OPTIONAL_COUNT,
     "checkpoint_every": _OPTIONAL_COUNT,
     "keep_last": _COUNT,
     "seed": (lambda v: _int(v, 0), "an integer >= 0"),
@@ -81,6 +83,8 @@ class TrainConfig:
     monitor: str = "val_loss"
     monitor_mode: str = "min"
     ema_decay: float | None = None
+    log_every: int | None = None
+    eval_every: int | None = None
     checkpoint_every: int | None = None
     keep_last: int = 2
     seed: int = 0

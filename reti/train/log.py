@@ -26,7 +26,7 @@ CONFIG_JSON = "config.json"
 CURVES_PNG = "curves.png"
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON has no NaN/inf: write them as null."""
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -45,7 +45,7 @@ def write_rows(run_dir: str | os.PathLike, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         writer.writerow(row)
     atomic_write_text(run_dir / METRICS_CSV, buf.getvalue())
-    lines = [json.dumps({k: _plain(v) for k, v in row.items()}) for row in rows]
+    lines = [json.dumps({k: plain(v) for k, v in row.items()}) for row in rows]
     atomic_write_text(run_dir / METRICS_JSONL, "".join(line + "\n" for line in lines))
 
 
