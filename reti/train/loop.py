@@ -214,6 +214,7 @@ def fit(
         row = {"step": at["step"], "epoch": at["epoch"]}
         row.update({f"val_{k}": v for k, v in scores.items()})
         step_log.add(row)
+        show(val_loss=row["val_loss"])
         emit(listeners, Evaluation(**at, row=row))
         return row
 
@@ -238,11 +239,18 @@ def fit(
         sums[1].zero_()
         prog.row_seen, prog.row_tokens, prog.row_seconds = 0, 0, 0.0
         step_log.add(row)
+        show(loss=row["train_loss"])
         emit(listeners, TrainStep(**at, row=row))
 
     last_saved = ckpt.latest_checkpoint(run_dir) if run_dir is not None else None
     stopped_early = stopping = False
     clock = [time.perf_counter()]
+
+    shown: dict[str, Any] = {}  # the epoch and latest losses, shown beside the progress
+
+    def show(**values: Any) -> None:
+        shown.update(values)
+        bar.set_postfix(**shown)
 
     def lap() -> None:  # training time since the clock started counts for the epoch and the row
         elapsed = time.perf_counter() - clock[0]
@@ -250,18 +258,19 @@ def fit(
         prog.row_seconds += elapsed
 
     emit(listeners, RunStart(**where(), run_dir=run_dir, config=config))
+    bar = log.progress(
+        total_steps, progress_desc or "train", cfg.quiet, info.rank, initial=prog.step
+    )
     while prog.epoch < cfg.epochs and (cfg.max_steps is None or prog.step < cfg.max_steps):
         if prog.micro == 0:  # a new epoch (not a resumed one): remember how its order was drawn
             order_state = parts.generators["order"].get_state()
             prog.seen, prog.tokens, prog.seconds = 0, 0, 0.0
             sums[0].zero_()
         parts.generators["order"].set_state(order_state)
+        show(epoch=f"{prog.epoch + 1}/{cfg.epochs}")
         order = torch.randperm(train_src.n, generator=parts.generators["order"])
         index_batches = ddp.shard(order, cfg.batch_size, info)
         net.train()
-        desc = progress_desc or f"epoch {prog.epoch + 1}/{cfg.epochs}"
-        bar = log.progress(steps_per_epoch, desc, cfg.quiet, info.rank)
-        bar.update(prog.micro // cfg.accumulate)
         stream = train_src.batches(index_batches[prog.micro :], device)  # one loader per epoch
         evaluated_at, at_end = -1, True
         clock[0] = time.perf_counter()
@@ -316,7 +325,6 @@ def fit(
             clock[0] = time.perf_counter()
             if stopping or last_step:
                 break
-        bar.close()
         if stopping and not at_end:  # stopped mid-epoch: evaluate, checkpoint, leave
             if val_src is not None and evaluated_at != prog.step:
                 validate()
@@ -332,6 +340,7 @@ def fit(
         row["lr"] = parts.optimizer.param_groups[0]["lr"]
         speed(row, seen, tokens, prog.seconds)
         row["seconds"] = prog.seconds
+        show(loss=row["train_loss"])
         prog.epoch, prog.micro = prog.epoch + 1, 0
         prog.record(row, cfg.monitor, cfg.monitor_mode)
         stopped_early = bool(cfg.early_stop_patience) and prog.bad_epochs >= cfg.early_stop_patience
@@ -341,15 +350,11 @@ def fit(
         last_saved = save() or last_saved
         if stopped_early or stopping:
             break
-    if out_dir is not None:
-        log.save_curves(out_dir, prog.rows)
+    bar.close()
     if parts.ema is not None:  # the returned model carries the averaged weights it was judged by
         parts.ema.swap(raw)
-    ddp.barrier(info)
     final = prog.rows[-1] if prog.rows else None
-    end = RunEnd(**where(), stopped=stopping, stopped_early=stopped_early, final=final)
-    emit(listeners, end)
-    return History(
+    history = History(
         rows=prog.rows,
         steps=step_log.rows,
         best=prog.best_row or final,
@@ -359,3 +364,8 @@ def fit(
         run_dir=run_dir,
         model=raw,
     )
+    if out_dir is not None:
+        log.save_curves(out_dir, history)
+    ddp.barrier(info)
+    emit(listeners, RunEnd(**where(), stopped=stopping, stopped_early=stopped_early, final=final))
+    return history
