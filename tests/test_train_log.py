@@ -122,10 +122,41 @@ def test_importing_reti_train_loads_neither_notebook_tqdm_nor_matplotlib():
     assert out.stdout.strip() == "False"
 
 
-def test_mfu_is_three_forward_passes_over_the_measured_peak(monkeypatch):
+def test_mfu_is_three_forward_passes_over_the_measured_peak(monkeypatch, tmp_path):
+    monkeypatch.setenv("RETI_DATA", str(tmp_path))
+    monkeypatch.setattr(flops, "_PEAK", {})
     device = torch.device("cpu")
-    peak = flops.measured_peak(device, size=256, repeats=2)
+    peak = flops.measured_peak(device, size=128, repeats=3)
     assert peak > 1e6 and flops.measured_peak(device) == peak  # measured once, then cached
-    monkeypatch.setitem(flops._PEAK, "cpu", 1e9)
+    saved = json.loads((tmp_path / "peak_flops.json").read_text())
+    assert saved == {flops.peak_key(device): peak}
+    monkeypatch.setattr(flops, "_PEAK", {})  # a new process reads the machine's cached peak
+    monkeypatch.setattr(flops, "time_matmul", lambda *a: pytest.fail("measured again"))
+    assert flops.measured_peak(device) == peak
+    monkeypatch.setitem(flops._PEAK, flops.peak_key(device), 1e9)
     assert flops.mfu(1e6, 100.0, device) == pytest.approx(3 * 1e6 * 100 / 1e9)
     assert math.isfinite(flops.mfu(0.0, 0.0, device))
+
+
+def test_an_mfu_above_one_is_dropped_with_a_warning(monkeypatch, tmp_path):
+    monkeypatch.setenv("RETI_DATA", str(tmp_path))
+    device = torch.device("cpu")
+    monkeypatch.setattr(flops, "_PEAK", {flops.peak_key(device): 1e3})  # a tiny, "busy" peak
+    with pytest.warns(RuntimeWarning, match=r"MFU would be 3.00 .* MFU left out"):
+        assert flops.mfu(1e3, 1.0, device) is None
+
+    import torch.nn.functional as F
+
+    from reti.train import TrainConfig, fit
+
+    class Declared(torch.nn.Linear):
+        def flops_per_sample(self):
+            return 2 * self.in_features * self.out_features
+
+    g = torch.Generator().manual_seed(0)
+    X, y = torch.randn(40, 3, generator=g), torch.randint(0, 2, (40,), generator=g)
+    cfg = TrainConfig(batch_size=10, log_every=2, device="cpu", quiet=True)
+    with pytest.warns(RuntimeWarning, match="MFU left out"):
+        h = fit(Declared(3, 2), (X, y), cfg, loss_fn=F.cross_entropy)
+    assert all("mfu" not in row for row in h.rows + h.steps)
+    assert h.rows[0]["samples_per_s"] > 0
