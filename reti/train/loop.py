@@ -11,6 +11,7 @@ Everything a resumed run needs to continue bit-identically is in the checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -48,6 +49,7 @@ from reti.train.optim import (
     optimizer_step,
     schedule_factor,
 )
+from reti.train.rundir import replacing, run_folder
 from reti.train.steps import StepLog, read_steps
 
 __all__ = ["TrainConfig", "evaluate", "fit"]
@@ -101,15 +103,32 @@ def fit(
     notes' recipe (notes: Data Augmentation): sample a mini-batch, transform it, train on it.
 
     ``callbacks`` hear every event of the run (rank 0 only); ``control.request_stop()`` ends
-    the run cleanly after the current step (evaluated, checkpointed, resumable).
+    the run cleanly after the current step (evaluated, checkpointed, resumable). ``run_dir`` is
+    opened with ``run_folder``: a folder holding a run needs ``resume`` or ``overwrite``, and a
+    failure puts back the run that ``overwrite`` was replacing.
 
     Raises:
-        ConfigError: an impossible setting (checked before any work).
+        ConfigError: an impossible setting (checked before any work), an unwritable folder.
+        RunExistsError: ``run_dir`` holds a run and neither ``resume`` nor ``overwrite``.
         CheckpointError: ``resume`` from a checkpoint of another model or not a training one.
         TrainingError: a non-finite loss; the weights stay at the last good step.
     """
     metrics = dict(metrics or {})
     _check_before_work(cfg, val, metrics, resume, run_dir)
+    folder = contextlib.nullcontext()
+    if run_dir is not None:  # a no-op when the caller already holds the folder open
+        folder = run_folder(run_dir, resume=resume, overwrite=overwrite)
+    with folder:
+        return _fit(
+            model, train, cfg, loss_fn, val, metrics, batch_transform, run_dir, resume,
+            model_config, progress_desc, callbacks, control,
+        )  # fmt: skip
+
+
+def _fit(
+    model, train, cfg, loss_fn, val, metrics, batch_transform, run_dir, resume, model_config,
+    progress_desc, callbacks, control,
+) -> History:  # fmt: skip
     train_src = ddp.Source(train, "train")
     val_src = ddp.Source(val, "val") if val is not None else None
     info = ddp.setup(cfg.device)
@@ -158,8 +177,6 @@ def fit(
         prog, order_state = ckpt.Progress(**restored[1]["progress"]), restored[0]["rng/order_epoch"]
         saved_sums = restored[0].get("progress/loss_sums")
         sums.copy_(saved_sums if saved_sums is not None else torch.tensor([prog.loss_sum, 0.0]))
-    elif run_dir is not None and info.is_main:  # a fresh run replaces the folder's old run
-        ckpt.clear_checkpoints(run_dir)
     kept = [r for r in read_steps(run_dir) if r["step"] <= prog.step] if restored else []
     step_log = StepLog(out_dir, kept)
     net = ddp.wrap(raw, info)
@@ -295,7 +312,9 @@ def fit(
             finite = torch.isfinite(group_loss).float()  # all ranks must agree to stop
             if ddp.all_reduce_sum(finite, info) != info.world_size:  # checked before the step
                 parts.optimizer.zero_grad(set_to_none=True)
-                kept_note = f"; the last good checkpoint {last_saved} is kept" if last_saved else ""
+                kept_note = ""
+                if last_saved and not replacing(run_dir):  # else run_folder says what is kept
+                    kept_note = f"; the last good checkpoint {last_saved} is kept"
                 raise TrainingError(
                     f"training loss became {group_loss.item()} at step {prog.step + 1} "
                     f"(epoch {prog.epoch + 1}); stopped before updating the weights{kept_note}"
