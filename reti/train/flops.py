@@ -31,6 +31,7 @@ from reti.io import atomic_write_json
 
 PEAK_FILE = "peak_flops.json"
 _PEAK: dict[str, float] = {}
+_WARNED: set[str] = set()  # warn once per peak, not at every row
 
 
 def _sync(device: torch.device) -> None:
@@ -103,9 +104,12 @@ def measured_peak(device: torch.device, size: int | None = None, repeats: int = 
 
 def mfu(flops_per_sample: float, samples_per_s: float, device: torch.device) -> float | None:
     """``3 * flops_per_sample * samples_per_s / measured_peak(device)`` (a fraction, not %),
-    or None, with a warning, when that is above 1 (the peak was measured too low)."""
+    or None when that is above 1 (the peak was measured too low; a warning, once per peak)."""
     value = 3.0 * flops_per_sample * samples_per_s / measured_peak(device)
     if value > 1.0:
+        if peak_key(device) in _WARNED:
+            return None
+        _WARNED.add(peak_key(device))
         warnings.warn(
             f"MFU would be {value:.2f} (over 100 % of the measured peak, which a busy moment "
             f"undercut; delete {cache_dir() / PEAK_FILE} to measure again): MFU left out",
