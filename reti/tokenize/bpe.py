@@ -21,7 +21,7 @@ from __future__ import annotations
 import base64
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
+from itertools import chain, islice
 from pathlib import Path
 
 from reti.errors import ConfigError, DataError, DataNotFoundError
@@ -89,6 +89,8 @@ class BPETokenizer:
         pattern: str = "gpt2",
         cache_size: int = 1 << 16,
     ):
+        if not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigError(f"BPE cache_size must be an int >= 0, got {cache_size!r}")
         missing = [b for b in range(256) if bytes([b]) not in ranks]
         if missing:
             raise ConfigError(f"BPE ranks must contain all 256 single bytes; missing {missing[:5]}")
@@ -127,23 +129,40 @@ class BPETokenizer:
     def encode_ordinary(self, text: str) -> list[int]:
         """Ids of ``text`` with special-token strings treated as plain text.
 
-        Chunks go through a cache (chunk -> ids): natural text repeats its words, so most chunks
-        are one dict lookup, done in C with ``map``. The cache is bounded: when it outgrows
-        ``cache_size`` it is emptied (cheaper per hit than LRU bookkeeping).
+        Chunks go through a cache (chunk -> ids): natural text repeats its words, so a text whose
+        chunks are all cached costs one dict lookup per chunk, done in C with ``map``. Otherwise
+        the missing chunks are merged and inserted, the ids gathered, and only then is the cache
+        cut back to ``cache_size`` (``_evict``): nothing this call relies on can vanish under it.
         """
         chunks = self._split(text)
         cache = self._cache
-        missing = set(chunks).difference(cache)
-        if missing:
-            try:
-                new = {chunk: self._encode_chunk(chunk) for chunk in missing}
-            except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
-                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-                return self.encode_ordinary(text)
-            if len(cache) + len(new) > self._cache_size:
-                cache.clear()
-            cache.update(new)
-        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        try:
+            return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        except KeyError:
+            pass
+        needed = set(chunks)
+        try:
+            new = {chunk: self._encode_chunk(chunk) for chunk in needed.difference(cache)}
+        except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return self.encode_ordinary(text)
+        cache.update(new)
+        ids = list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        if len(cache) > self._cache_size:
+            self._evict(needed)
+        return ids
+
+    def _evict(self, recent: set[str]) -> None:
+        """Cut the cache back to ``cache_size``: the oldest insertions go first, and the chunks
+        of the call just made (``recent``) only if there is no other way. Bookkeeping happens
+        only on calls that missed, so a cache hit stays one plain dict lookup."""
+        cache = self._cache
+        excess = len(cache) - self._cache_size
+        drop = list(islice((chunk for chunk in cache if chunk not in recent), excess))
+        if len(drop) < excess:
+            drop += islice((chunk for chunk in cache if chunk in recent), excess - len(drop))
+        for chunk in drop:
+            del cache[chunk]
 
     def encode(
         self,
