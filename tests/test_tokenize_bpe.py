@@ -205,11 +205,14 @@ def test_bad_token_ids_in_decode(tok):
 @pytest.mark.parametrize(
     "content,match",
     [
-        ("not json", "not a tokenizer JSON"),
+        ("not json", "bad.json is not a tokenizer file: not JSON"),
         ('{"type": "bpe2"}', "type must be one of"),
-        ('{"type": "bpe", "tokens": []}', "malformed BPE"),
-        ('{"type": "bpe", "byte_tokens": "identity", "tokens": ["!!"]}', "malformed BPE"),
-        ("[1, 2]", "type must be one of"),
+        ('{"type": "bpe", "tokens": []}', "bad.json: field 'byte_tokens' is missing"),
+        (
+            '{"type": "bpe", "byte_tokens": "identity", "tokens": ["!!"]}',
+            "'tokens\\[0\\]' is not base64",
+        ),
+        ("[1, 2]", "bad.json: the document must be a JSON object, got \\[1, 2\\]"),
     ],
 )
 def test_malformed_files_are_data_errors(tmp_path, content, match):

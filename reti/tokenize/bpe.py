@@ -27,6 +27,7 @@ from pathlib import Path
 from reti.errors import ConfigError, DataError, DataNotFoundError
 from reti.io import atomic_write_json, atomic_write_text
 from reti.tokenize.bpe_train import learn_merges
+from reti.tokenize.jsonfile import check, field
 from reti.tokenize.pretokenize import PATTERNS, encode_with_special, split_special, splitter
 
 ENDOFTEXT = "<|endoftext|>"
@@ -264,29 +265,53 @@ class BPETokenizer:
         return [self._ranks[bytes([b])] for b in range(256)]
 
     @classmethod
-    def from_dict(cls, obj: Mapping) -> BPETokenizer:
-        """Rebuild from the dict ``save`` wrote.
+    def from_dict(cls, obj: Mapping, source: str = "tokenizer") -> BPETokenizer:
+        """Rebuild from the dict ``save`` wrote; ``source`` names it in errors (the file).
 
         Raises:
-            DataError: a malformed dict.
+            DataError: a missing or mistyped field (named with its path), an unknown pattern,
+            repeated tokens or ids.
         """
+        version = field(obj, "version", int, source, default=1)
+        if version != 1:
+            raise DataError(f"{source}: field 'version' is {version}; this reti reads version 1")
+        order = field(obj, "byte_tokens", (str, list), source)
+        if order == "identity":
+            order = range(256)
+        elif isinstance(order, str) or len(order) != 256:
+            raise DataError(
+                f"{source}: field 'byte_tokens' must be \"identity\" or a list of 256 ids, "
+                f"got {str(order)[:40]!r}"
+            )
+        ranks = {bytes([b]): check(order[b], int, source, f"byte_tokens[{b}]") for b in range(256)}
+        used = set(ranks.values())
+        rank = 0
+        for i, text in enumerate(field(obj, "tokens", list, source)):
+            while rank in used:
+                rank += 1
+            check(text, str, source, f"tokens[{i}]")
+            try:
+                token = base64.b64decode(text, validate=True)
+            except ValueError:
+                raise DataError(
+                    f"{source}: field 'tokens[{i}]' is not base64: {text[:40]!r}"
+                ) from None
+            if token in ranks:
+                raise DataError(f"{source}: field 'tokens[{i}]' repeats the token {token!r}")
+            ranks[token] = rank
+            used.add(rank)
+        specials = field(obj, "special_tokens", dict, source, default={})
+        for name, i in specials.items():
+            check(i, int, source, f"special_tokens[{name}]")
+        pattern = field(obj, "pattern", str, source, default="gpt2")
+        if pattern not in PATTERNS:
+            raise DataError(
+                f"{source}: field 'pattern' must be one of {sorted(PATTERNS)}, got {pattern!r}"
+            )
         try:
-            order = obj["byte_tokens"]
-            order = range(256) if order == "identity" else order
-            ranks = {bytes([b]): int(order[b]) for b in range(256)}
-            used = set(ranks.values())
-            rank = 0
-            for text in obj["tokens"]:
-                while rank in used:
-                    rank += 1
-                ranks[base64.b64decode(text, validate=True)] = rank
-                used.add(rank)
-            specials = {str(k): int(v) for k, v in obj.get("special_tokens", {}).items()}
-            return cls(ranks, specials, str(obj.get("pattern", "gpt2")))
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            if isinstance(exc, ConfigError):
-                raise DataError(f"malformed BPE tokenizer file: {exc}") from None
-            raise DataError(f"malformed BPE tokenizer file: {type(exc).__name__}: {exc}") from None
+            return cls(ranks, specials, pattern)
+        except ConfigError as exc:
+            raise DataError(f"{source}: {exc}") from None
 
     def save_tiktoken(self, path: str | Path) -> Path:
         """The ranks in tiktoken's file format: one ``base64(bytes) rank`` per line."""
