@@ -19,9 +19,10 @@ becomes its character and a lone surrogate becomes U+FFFD.
 from __future__ import annotations
 
 import base64
+import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain, islice
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from reti.errors import ConfigError, DataError, DataNotFoundError
@@ -40,22 +41,22 @@ _NOT_A_TOKEN = 1 << 62
 def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
     """The ids of one chunk: merge the lowest-rank adjacent pair (leftmost on ties) until no
     adjacent pair is a token. ``pair_ranks[k]`` is the rank of ``parts[k] + parts[k + 1]``; a merge
-    changes only its two neighbours, and ``min``/``index`` scan the list in C."""
+    changes only its two neighbours; ``map``/``min``/``index`` run the scans in C."""
     get = ranks.get
-    parts = [_SINGLE_BYTES[b] for b in piece]
-    pair_ranks = [get(a + b, _NOT_A_TOKEN) for a, b in zip(parts, parts[1:])]
+    parts = list(map(_SINGLE_BYTES.__getitem__, piece))
+    pair_ranks = list(map(get, map(operator.add, parts, parts[1:]), repeat(_NOT_A_TOKEN)))
     while pair_ranks:
         best = min(pair_ranks)
         if best == _NOT_A_TOKEN:
             break
         i = pair_ranks.index(best)
-        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        parts[i] += parts.pop(i + 1)
         del pair_ranks[i]
         if i < len(pair_ranks):
             pair_ranks[i] = get(parts[i] + parts[i + 1], _NOT_A_TOKEN)
         if i > 0:
             pair_ranks[i - 1] = get(parts[i - 1] + parts[i], _NOT_A_TOKEN)
-    return [ranks[p] for p in parts]
+    return list(map(ranks.__getitem__, parts))
 
 
 def bytes_to_unicode() -> dict[int, str]:

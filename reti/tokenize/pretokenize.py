@@ -41,8 +41,9 @@ CL100K_PATTERN = (
 # ... and the same for `re`, the classes as placeholders. Possessive quantifiers are
 # dropped (Python 3.10's ``re`` lacks them): in these patterns backtracking into them can never
 # give a different match. ``$`` is ``\Z``: in Python ``$`` also matches before a final newline.
+# GPT-2's words come first (~10% faster): no text can start both a word and a contraction.
 _TEMPLATES = {
-    "gpt2": r"""'(?:[sdmt]|ll|ve|re)| ?[{L}]+| ?[{N}]+| ?[^{S}{L}{N}]+|[{S}]+(?![^{S}])|[{S}]+""",
+    "gpt2": r""" ?[{L}]+|'(?:[sdmt]|ll|ve|re)| ?[{N}]+| ?[^{S}{L}{N}]+|[{S}]+(?![^{S}])|[{S}]+""",
     "cl100k": (
         r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n{L}{N}]?[{L}]+|[{N}]{{1,3}}| ?[^{S}{L}{N}]+[\r\n]*"""
         r"""|[{S}]+\Z|[{S}]*[\r\n]|[{S}]+(?![^{S}])|[{S}]"""
