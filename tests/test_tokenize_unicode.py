@@ -16,7 +16,13 @@ from tiktoken_ext.openai_public import r50k_pat_str
 
 from reti.data import fetch
 from reti.tokenize import GPT2_EOT, load_gpt2, load_tiktoken_ranks
-from reti.tokenize.pretokenize import _AFTER_16, compile_pattern, pretokenize, unicode_classes
+from reti.tokenize.pretokenize import (
+    _AFTER_16,
+    _has_after_16,
+    compile_pattern,
+    pretokenize,
+    unicode_classes,
+)
 
 # tiktoken's cl100k_base pattern, exactly as tiktoken 0.7+ writes it (our CL100K_PATTERN differs
 # only in `{1,3}` for `{1,3}+`, for Oniguruma).
@@ -157,3 +163,18 @@ def test_gpt2_ids_on_every_letter_python_does_not_know(gpt2_pair):
         for text in (f" {c}'s", f"a{c}b", f"{c}1 {c}{c}"):
             assert reti.encode(text) == oracle.encode(text), (hex(ord(c)), text)
     assert reti.encode(" \u1c89's") == oracle.encode(" \u1c89's")
+
+
+@pytest.mark.parametrize("name", ["gpt2", "cl100k"])
+def test_every_engine_gives_tiktokens_split(name):
+    # BMP only (re, bitmaps); astral (the regex package's own tables); astral with a letter newer
+    # than Unicode 16.0 (re, explicit 16.0 classes); a BMP letter newer than 16.0 (re, bitmaps).
+    texts = {
+        "a \u1c89's b  \n": False,
+        "\U0001f600 a\U00011f04b 12345 \n  ": False,
+        "\U0001f600 \U00010940x\u0558 y's \n ": True,
+        "\u0558a \ua7ceb": True,
+    }
+    for text, newer in texts.items():
+        assert _has_after_16(text) is newer
+        assert pretokenize(text, name) == tiktoken_split(text, ORIGINAL[name]), text
