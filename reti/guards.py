@@ -124,7 +124,11 @@ def check_model(build: Callable[[], nn.Module], what: str) -> None:
     except RuntimeError as exc:  # a shape whose byte count does not even fit in 64 bits
         if "overflow" not in str(exc):
             return  # a builder the meta device cannot run; the real build reports its own error
-        raise ConfigError(f"{what} is too large: its tensor sizes overflow 64 bits") from None
+        machine = machine_memory()[1]
+        raise ConfigError(
+            f"{what} needs more than {human_bytes(2**63)} for its weights (a tensor's size "
+            f"overflows 64 bits); {machine}"
+        ) from None
     except NotImplementedError:
         return
     finally:
