@@ -17,6 +17,7 @@ parameters in order; keywords may come anywhere. ``str(compose)`` prints the can
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import re
 from dataclasses import dataclass, field
@@ -297,6 +298,13 @@ def _build(call: Call, text: str, num_classes: int | None) -> Transform:
         where[key] = pos
     if cls in MIXES:
         kwargs["num_classes"] = num_classes
+    needed = [
+        name
+        for name, prm in inspect.signature(cls).parameters.items()
+        if prm.default is inspect.Parameter.empty and name not in kwargs
+    ]
+    if needed:
+        raise ParseError(f"{call.name} needs its {needed[0]}, e.g. {call.name}(24)", text, call.pos)
     try:
         return cls(**kwargs)
     except ConfigError as exc:  # a range the constructor checks: point at that argument
