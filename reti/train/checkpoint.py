@@ -147,8 +147,8 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     except UnicodeDecodeError:
         name = None
     if name is None or len(raw) == 256 or not re.fullmatch(rf"{STEP_PREFIX}\d{{1,12}}", name):
-        shown = repr(name[:40]) if name else f"{len(raw)} bytes that are no checkpoint name"
-        raise CheckpointError(f"{pointer} names {shown}, not a checkpoint folder (step-NNNNNNN)")
+        shown = "holds bytes that are not UTF-8 text" if name is None else f"names {name[:40]!r}"
+        raise CheckpointError(f"{pointer} {shown}, not a checkpoint folder (step-NNNNNNN)")
     path = pointer.parent / name
     if not path.is_dir():
         raise CheckpointError(f"{pointer} names {name!r}, which is not a checkpoint folder here")
