@@ -19,12 +19,14 @@ import sys
 from collections.abc import Sequence
 
 from reti.cli import augment, claims, data, demo, params, series, text, vision
-from reti.errors import ParseError, RetiError
+from reti.errors import ConfigError, ParseError, RetiError
 from reti.guards import human_bytes, machine_memory
+from reti.io import read_json
 
 # Each module adds its subcommand(s) with ``register(subparsers)`` and sets ``func=`` on them.
 COMMANDS = (demo, data, params, vision, augment, series, text, claims)
 DEBUG_ENV = "RETI_DEBUG"
+MAX_LINE = 600  # characters of one error line; longer messages keep their start and end
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -79,6 +81,9 @@ OS_ERRORS = {
 }
 _ALLOC = re.compile(r"(?:can't allocate memory|not enough memory|out of memory)", re.I)
 _TRIED = re.compile(r"tried to allocate (\d+) bytes")
+_DIGITS = re.compile(
+    r"^Exceeds the limit \(\d+ digits\) for integer string conversion.* (\d+) digits"
+)
 
 
 def _shown_path(path) -> str:
@@ -104,6 +109,9 @@ def describe(exc: BaseException) -> str | None:
             f"out of memory{size}; {machine_memory(device)[1]}: try a smaller model, batch or "
             "input size"
         )
+    digits = _DIGITS.search(str(exc)) if isinstance(exc, ValueError) else None
+    if digits:  # int("9" * 5000) of a flag a parser did not catch
+        return f"a number of {digits.group(1)} digits; no size reti takes needs that many"
     if isinstance(exc, RecursionError):
         return "the input is nested too deeply to process (Python's recursion limit)"
     return None
@@ -141,6 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         return _usage(parser)
     try:
+        config = getattr(args, "config", None)
+        if isinstance(config, str):  # within limits before any command reads it (depth, digits)
+            read_json(config, "--config file", error=ConfigError)
         result = func(args)
         sys.stdout.flush()
     except BrokenPipeError:
@@ -153,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = describe(exc)
         if message is None or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             raise
+        if len(message) > MAX_LINE:  # a 5000-digit flag echoed back helps nobody
+            message = message[: MAX_LINE - 83] + " ... " + message[-78:]
         print(f"reti: error: {message}", file=sys.stderr)
         if isinstance(exc, ParseError):
             print(exc.caret(), file=sys.stderr)
