@@ -66,6 +66,15 @@ def ensure_dir(path: str | os.PathLike, *, create: bool = True) -> Path:
     return path
 
 
+def _file_mode() -> int:
+    mask = os.umask(0)  # the only way to read the umask is to set it
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     """Write ``data`` to ``path`` through a temp file + fsync + rename; readers see old or new."""
     path = Path(path)
@@ -74,6 +83,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     ensure_dir(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; the file is meant to be shared like any
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -106,6 +116,7 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
         raise ConfigError(f"output folder {str(path)!r} is an existing file, not a folder")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
+        os.chmod(tmp, _FILE_MODE | ((_FILE_MODE & 0o444) >> 2))  # mkdtemp makes 0700: add x by r
         yield tmp
         for child in tmp.iterdir():
             with open(child, "rb") as fh:

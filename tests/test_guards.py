@@ -291,3 +291,21 @@ def test_latest_pointer_is_checked(tmp_path, raw, message):
     assert message in str(err.value)
     (folder.parent / "latest").write_bytes(b"step-0000001\n")
     assert latest_checkpoint(tmp_path / "run") == folder
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    """mkstemp/mkdtemp make 0600/0700; a written file or checkpoint folder must not stay so."""
+    import os
+
+    from reti.io import atomic_write_text
+
+    mask = os.umask(0)
+    os.umask(mask)
+    atomic_write_text(tmp_path / "a.txt", "x")
+    save_checkpoint(tmp_path / "ck", {"w": torch.zeros(1)}, {})
+    with open(tmp_path / "plain.txt", "w", encoding="ascii") as fh:  # what open() itself makes
+        fh.write("x")
+    assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o666 & ~mask
+    assert (tmp_path / "a.txt").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
+    (tmp_path / "plain").mkdir()
+    assert (tmp_path / "ck").stat().st_mode == (tmp_path / "plain").stat().st_mode
