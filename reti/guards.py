@@ -136,6 +136,50 @@ def check_model(build: Callable[[], nn.Module], what: str) -> None:
     check_bytes(module_bytes(model), what, "for its weights")
 
 
+def activation_bytes(build: Callable[[], nn.Module], example: tuple[int, ...]) -> int | None:
+    """Bytes of every leaf module's output for ONE input of shape ``example`` (no batch axis),
+    from a forward pass on the meta device: what autograd keeps for the backward pass, roughly.
+    None when the model cannot run on the meta device."""
+    if getattr(_measuring, "active", False):
+        return None
+    _measuring.active = True
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        if isinstance(output, torch.Tensor):
+            total += output.numel() * output.element_size()
+
+    try:
+        with torch.device("meta"):
+            model = build()
+            hooks = [
+                m.register_forward_hook(count) for m in model.modules() if not list(m.children())
+            ]
+            model(torch.empty((1, *example)))
+        for hook in hooks:
+            hook.remove()
+    except (RuntimeError, NotImplementedError, ValueError, TypeError):
+        return None
+    finally:
+        _measuring.active = False
+    return total
+
+
+def check_batch(
+    build: Callable[[], nn.Module], example: tuple[int, ...], batch_size: int, what: str
+) -> None:
+    """Refuse a batch whose activations (``activation_bytes`` x ``batch_size``) outgrow memory:
+    ``one batch of 128 through model 'cnn' needs 40.1 GB for its activations; ...``."""
+    per_sample = activation_bytes(build, example)
+    if per_sample is not None:
+        check_bytes(
+            per_sample * batch_size,
+            f"one batch of {batch_size} through {what}",
+            "for its activations",
+        )
+
+
 def check_image_pixels(width: int, height: int, source: str) -> None:
     """Refuse an image whose header claims more than ``MAX_IMAGE_PIXELS`` pixels.
 

@@ -133,6 +133,21 @@ def test_sizes_that_fit_still_build_and_count_right(monkeypatch):
         build_model("FC@16,SOFTMAX", 3, 1, 4)
 
 
+def test_activations_of_one_batch(monkeypatch):
+    from reti.models.registry import build_model
+
+    def build():
+        return build_model("CONV3@8-RELU-FC@4,SOFTMAX", 3, 1, 4)
+
+    # conv (8, 4, 4) + relu (8, 4, 4) + flatten 128 + fc 4 + head 3 = 391 floats = 1564 bytes
+    assert guards.activation_bytes(build, (1, 4, 4)) == 1564
+    monkeypatch.setenv(guards.LIMIT_ENV, str(1564 * 10))
+    guards.check_batch(build, (1, 4, 4), 10, "model 'x'")
+    with pytest.raises(ConfigError, match=r"^one batch of 11 through model 'x' needs 17.2 KB for"):
+        guards.check_batch(build, (1, 4, 4), 11, "model 'x'")
+    assert guards.activation_bytes(build, (2, 4, 4)) is None  # wrong channels: not measurable
+
+
 def test_crop_sizes_are_capped_and_checked_against_memory(monkeypatch):
     from reti.augment import parse_spec
 
