@@ -257,3 +257,21 @@ def test_hostile_csv_fields_name_the_line(tmp_path):
         read_csv(path)
     path.write_bytes(b"t,v\n0,1\n")
     assert read_csv(path, ["v"]).values.tolist() == [[1.0]]
+
+
+def test_gzip_and_idx_headers_cannot_ask_for_unbounded_memory(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", "2000")  # half of it (1000 bytes) may be unpacked
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">i", 5000) + bytes(5000)))
+    with pytest.raises(DataError, match=r"ubyte.gz: gzip data expands past 1.0 KB"):
+        formats.read_idx(path)
+    monkeypatch.delenv("RETI_MEMORY_LIMIT")
+    assert formats.read_idx(path).shape == (5000,)
+    # dimensions whose product wraps a 64-bit integer to the file's real size: still refused
+    raw = bytes([0, 0, 8, 3]) + struct.pack(">iii", 2**31 - 1, 2**31 - 1, 4) + bytes(8)
+    (tmp_path / "wrap").write_bytes(raw)
+    with pytest.raises(DataError, match="IDX data truncated"):
+        formats.read_idx(tmp_path / "wrap")
+    (tmp_path / "neg").write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">i", -4))
+    with pytest.raises(DataError, match="negative dimension"):
+        formats.read_idx(tmp_path / "neg")

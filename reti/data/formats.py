@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import math
 import pickle
 import re
 import warnings
@@ -21,7 +22,13 @@ from pathlib import Path
 import numpy as np
 
 from reti.errors import DataError, DataNotFoundError
-from reti.guards import MAX_IMAGE_PIXELS, check_bytes, check_image_pixels
+from reti.guards import (
+    MAX_IMAGE_PIXELS,
+    check_bytes,
+    check_image_pixels,
+    human_bytes,
+    machine_memory,
+)
 
 # IDX type byte -> numpy dtype (big-endian), from LeCun's format description.
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -35,10 +42,15 @@ def _open_bytes(path: str | Path) -> bytes:
         raise DataNotFoundError(f"no such file: {path}")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
+        limit = machine_memory()[0] // 2  # a gzip "bomb" expands a few KB into gigabytes
         try:
-            return gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+                data = fh.read(limit + 1)
         except (OSError, EOFError) as exc:
             raise DataError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+        if len(data) > limit:
+            raise DataError(f"{path}: gzip data expands past {human_bytes(limit)}; not read")
+        return data
     return raw
 
 
@@ -62,8 +74,10 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{path}: IDX header truncated ({len(raw)} bytes, {ndim} dimensions)")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">i4", count=ndim, offset=4))
+    if min(shape) < 0:
+        raise DataError(f"{path}: IDX header has a negative dimension {shape}")
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: np.prod could wrap around
     if len(raw) - header != expected:
         what = "truncated" if len(raw) - header < expected else "longer than its header says"
         raise DataError(
