@@ -72,3 +72,7 @@ class ParseError(ConfigError):
         # one caret column per character; control characters would break the line, so escape
         shown = "".join(ch if ch.isprintable() else "?" for ch in shown)
         return f"  {shown}\n  {' ' * pos}^"
+
+
+class RunExistsError(RetiError, FileExistsError):
+    """A run folder that already holds a run, given neither ``resume`` nor ``overwrite``."""
