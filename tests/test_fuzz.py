@@ -167,3 +167,37 @@ def test_latest_pointer_names_a_checkpoint_or_is_a_reti_error(raw):
             return
         assume(found is not None)
         assert found == root / "step-0000001"
+
+
+CONFIG_FIELDS = ["epochs", "lr", "batch_size", "optimizer", "momentum", "seed", "device",
+                 "schedule", "precision", "keep_last", "ema_decay", "grad_clip", "max_steps",
+                 "monitor_mode", "train_config", "nonsense"]  # fmt: skip
+CONFIG_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-(10**30), 10**30), st.floats(),
+                          st.text(max_size=5), st.lists(st.integers(), max_size=2))  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(CONFIG_FIELDS), CONFIG_VALUES, max_size=4).map(json.dumps)
+    | JSON_TEXT
+)
+def test_config_file_gives_a_train_config_or_a_reti_error(text):
+    """What `--config FILE.json` goes through: the CLI's read_json, then the TrainConfig fields."""
+    import argparse
+
+    from reti.cli.args import config_from_args
+    from reti.errors import ConfigError
+    from reti.io import read_json
+    from reti.train import TrainConfig
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "config.json"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            read_json(path, "--config file", error=ConfigError)
+            config = config_from_args(TrainConfig, argparse.Namespace(config=str(path)))
+        except RetiError:
+            return
+    given = json.loads(text)
+    given = given.get("train_config", given)
+    assert all(getattr(config, k) == v or v != v for k, v in given.items())
