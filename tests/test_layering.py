@@ -12,6 +12,7 @@ PACKAGE = ROOT / "reti"
 # Top-level part of reti -> level. Parts on one level never import each other.
 LEVELS = {
     "errors": 0,
+    "guards": 0.5,
     "runtime": 0.5,
     "io": 0.5,
     "i18n": 0.5,
