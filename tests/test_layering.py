@@ -29,6 +29,7 @@ LEVELS = {
     "tasks": 4,
     "claims": 5,
     "demo": 5,
+    "lab": 5.5,  # the lab serves the claims page: above claims, below the CLI
     "cli": 6,
 }
 EXEMPT = {"__init__", "__main__"}  # the package root re-exports; `python -m reti` runs the CLI

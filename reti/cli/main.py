@@ -8,10 +8,12 @@ import sys
 from collections.abc import Sequence
 
 from reti.cli import augment, claims, data, demo, params, series, text, vision
+from reti.cli import lab as lab_cli
 from reti.errors import ParseError, RetiError
 
 # Each module adds its subcommand(s) with ``register(subparsers)`` and sets ``func=`` on them.
 COMMANDS = (demo, data, params, vision, augment, series, text, claims)
+COMMANDS += (lab_cli,)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -1,0 +1,182 @@
+"""What each kind of lab job runs: a vision training (reti.tasks.vision's parts + ``fit``), a
+series forecast (``reti.tasks.series.run``, option A vs B vs the naive baselines) and one claim
+of the notes (``reti.claims``). Each checks its params before any work and returns a JSON-ready
+result; progress goes to ``emit`` as dicts (what the page receives by server-sent events).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from reti.errors import ConfigError
+from reti.lab.jobs import Job, fit_with_events
+from reti.lab.vision import _float, _int
+from reti.models.pattern import parse
+from reti.models.registry import MODELS
+from reti.tasks import vision as vt
+from reti.train import TrainConfig
+from reti.viz import conv_feature_maps
+
+VISION_DATA = ("digits", "mnist", "fashion-mnist")
+DEFAULT_PATTERN = "CONV3@16-RELU-POOL-CONV3@32-RELU-GAP,SOFTMAX"
+Emit = Callable[[dict], None]
+
+
+def vision_params(raw: dict) -> dict:
+    """The checked params of a vision job (an error names the bad one)."""
+    data = raw.get("data", "digits")
+    if data not in VISION_DATA:
+        raise ConfigError(f"data must be one of {', '.join(VISION_DATA)}, got {data!r}")
+    model = str(raw.get("model") or DEFAULT_PATTERN)
+    if model not in MODELS:
+        parse(model)
+    params = {
+        "data": data,
+        "model": model,
+        "epochs": _int(raw.get("epochs", 1), "epochs", 1, 50),
+        "batch_size": _int(raw.get("batch_size", 32), "batch_size", 1, 1024),
+        "lr": _float(raw.get("lr", 3e-3), "lr", 1e-6, 1.0),
+        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
+        "limit": None if raw.get("limit") in (None, "") else _int(raw["limit"], "limit", 1, 10**6),
+    }
+    TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"])
+    return params
+
+
+def vision_command(params: dict) -> str:
+    """The ``reti vision train`` command that trains the same model on the same data."""
+    parts = ["reti", "vision", "train", "--data", params["data"], "--model", params["model"]]
+    parts += ["--epochs", str(params["epochs"]), "--batch-size", str(params["batch_size"])]
+    parts += ["--lr", str(params["lr"]), "--seed", str(params["seed"])]
+    if params.get("limit"):
+        parts += ["--limit", str(params["limit"])]
+    return shlex.join(parts + ["--out", "runs/vision/lab"])
+
+
+def _image_rows(t: torch.Tensor, limit: int) -> dict:
+    """(N, H, W) floats -> each scaled to 0..255 on its own, as flat ints."""
+    t = t[:limit].float()
+    lo = t.flatten(1).min(1).values[:, None, None]
+    hi = t.flatten(1).max(1).values[:, None, None]
+    scaled = ((t - lo) / (hi - lo).clamp_min(1e-8) * 255).round().to(torch.uint8)
+    return {"shape": list(scaled.shape), "pixels": scaled.flatten().tolist()}
+
+
+def _pictures(model, sample: torch.Tensor) -> dict:
+    """First conv layer's filters (first input channel) and one sample's first feature maps."""
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        return {}
+    with torch.no_grad():
+        filters = _image_rows(convs[0].weight[:, 0].detach().cpu(), 16)
+    maps = conv_feature_maps(model, sample)[0][1]
+    return {"filters": filters, "maps": _image_rows(maps, 8)}
+
+
+def run_vision(job: Job, emit: Emit) -> dict:
+    """Train a CNN on a built-in image set with the test split as validation."""
+    p = vision_params(job.params)
+    data = vt.load_data(p["data"], p["limit"])
+    c, h, _ = data.shape
+    mean, std = vt.channel_stats(data.train_x)
+    model_config = {
+        "task": "vision", "model": p["model"], "num_classes": len(data.classes),
+        "in_channels": c, "image_size": h, "options": {}, "mean": mean, "std": std,
+        "classes": [str(k) for k in data.classes], "data": p["data"], "bn_stats": "moving",
+    }  # fmt: skip
+    torch.manual_seed(p["seed"])
+    model = vt.build_classifier(model_config)
+    steps = -(-len(data.train_x) // p["batch_size"]) * p["epochs"]
+    cfg = TrainConfig(
+        epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
+        device="cpu", quiet=True, checkpoint_every=max(1, steps // 4),
+        **({"log_every": max(1, steps // 20)} if "log_every" in TrainConfig.__dataclass_fields__
+           else {}),
+    )  # fmt: skip
+    sample = vt.to_float(data.test_x[:1])
+    every = max(1, steps // 6)
+
+    def listen(event) -> None:
+        info = event.as_dict()
+        info.pop("config", None)
+        if info.get("kind") in ("train", "eval", "epoch", "end"):
+            emit({k: v for k, v in info.items() if k not in ("run_dir", "path")})
+        if info.get("kind") == "train" and event.step % every == 0:
+            emit({"kind": "pictures", "step": event.step, **_pictures(model, sample)})
+
+    emit({"kind": "command", "command": vision_command(p), "total_steps": steps})
+    history = fit_with_events(
+        model, (vt.to_float(data.train_x), data.train_y), cfg, listen=listen,
+        control=job.control, loss_fn=vt._smoothed(None, 0.0, len(data.classes)),
+        val=(vt.to_float(data.test_x), data.test_y), metrics={"accuracy": vt.accuracy},
+        run_dir=job.run_dir, resume=bool(job.params.get("resume")) and job.run_dir.is_dir(),
+        model_config=model_config, total_steps=steps,
+    )  # fmt: skip
+    emit({"kind": "pictures", "step": steps, **_pictures(model, sample)})
+    result = {"command": vision_command(p), "classes": model_config["classes"]}
+    if history is not None and history.final:
+        result["final"] = history.final
+    if (job.run_dir / "checkpoints").is_dir():
+        scores = vt.evaluate(job.run_dir)
+        result.update(
+            accuracy=scores["accuracy"], loss=scores["loss"], confusion=scores["confusion"].tolist()
+        )
+    return result
+
+
+SERIES_DATA = ("airline", "co2", "nile", "sunspots", "lynx", "shampoo")
+
+
+def series_params(raw: dict) -> dict:
+    """The checked params of a series job."""
+    data = raw.get("data", "airline")
+    if data not in SERIES_DATA:
+        raise ConfigError(f"series data must be one of {', '.join(SERIES_DATA)}, got {data!r}")
+    return {
+        "data": data,
+        "horizon": _int(raw.get("horizon", 12), "horizon", 1, 48),
+        "epochs": _int(raw.get("epochs", 5), "epochs", 1, 50),
+    }
+
+
+def run_series(job: Job, emit: Emit) -> dict:
+    """Forecast a built-in series with option A (direct head) and B (rollout) vs naive."""
+    from reti.tasks.series import SeriesConfig
+    from reti.tasks.series import run as series_run
+
+    p = series_params(job.params)
+    data, horizon, epochs = p["data"], p["horizon"], p["epochs"]
+    cfg = SeriesConfig(data=data, horizon=horizon, compare=True, channels=16, levels=3)
+    emit({"kind": "status", "status": "training", "data": data})
+    out = series_run(cfg, TrainConfig(epochs=epochs, quiet=True, device="cpu"), None)
+    return {
+        "data": data,
+        "horizon": horizon,
+        "models": out["models"],
+        "baselines": out["baselines"],
+    }
+
+
+def run_claim(job: Job, emit: Emit) -> dict:
+    """One claim of the notes on the quick budget: its verdict and numbers."""
+    from reti.claims.base import Budget
+    from reti.claims.runner import select
+
+    name = str(job.params.get("claim", ""))
+    (claim,) = select([name]) if name else select(["?"])
+    emit({"kind": "status", "status": "running claim", "claim": claim.name})
+    torch.manual_seed(0)
+    out = Path(job.folder) / "claim"
+    out.mkdir(exist_ok=True)
+    finding = claim.run(Budget(quick=True, seed=0), out)
+    return {
+        "claim": claim.name, "verdict": finding.verdict, "rule": finding.rule,
+        "summary": finding.summary, "numbers": finding.numbers,
+    }  # fmt: skip
+
+
+RUNNERS = {"vision": run_vision, "series": run_series, "claim": run_claim}
