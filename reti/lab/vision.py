@@ -62,7 +62,7 @@ def connectivity(image: int, hidden: int, kernel: int, filters: int, channels: i
                 "order": order_of_magnitude(r.total),
                 "how": r.note,
                 "notes": NOTES_COUNTS[r.kind],
-                "matches_notes": notes and r.total == NOTES_COUNTS[r.kind],
+                "matches_notes": r.total == NOTES_COUNTS[r.kind],
             }
             for r in rows
         ],
