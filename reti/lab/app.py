@@ -243,7 +243,8 @@ class Lab:
         async def stream():
             n = start
             while True:
-                events, finished = job.events[n:], job.status in FINISHED
+                with job.changed:  # the status and its event change together
+                    events, finished = job.events[n:], job.status in FINISHED
                 for event in events:
                     yield f"data: {json.dumps(event)}\n\n"
                 n += len(events)

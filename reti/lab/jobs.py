@@ -11,7 +11,6 @@ and can be resumed from its last checkpoint.
 from __future__ import annotations
 
 import datetime as _dt
-import inspect
 import json
 import queue
 import re
@@ -24,8 +23,7 @@ from typing import Any
 
 from reti.errors import ConfigError, DataNotFoundError, RetiError
 from reti.io import atomic_write_json
-from reti.train import RunControl, fit
-from reti.train.events import Event, RunEnd, TrainStep
+from reti.train import RunControl
 
 JOB_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
 FINISHED = ("done", "failed", "stopped", "interrupted")
@@ -180,59 +178,20 @@ class JobStore:
                 return
             if job.status != "queued":  # stopped while it waited
                 continue
-            job.set_status("running")
-            job.add_event({"kind": "status", "status": "running"})
+            self._finish(job, "running")
             try:
                 result = self.runners[job.kind](job, job.add_event)
                 status = "stopped" if job.control.stop_requested else "done"
-                job.set_status(status, result=result)
+                self._finish(job, status, result=result)
             except RetiError as exc:
-                job.set_status("failed", error=str(exc))
+                self._finish(job, "failed", error=str(exc))
             except Exception as exc:  # a bug in a job must not take the worker down
-                job.set_status("failed", error=f"{type(exc).__name__}: {exc}")
                 (job.folder / "traceback.txt").write_text(traceback.format_exc())
-            job.add_event({"kind": "status", "status": job.status, "error": job.error})
+                self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
 
-
-# --- fit with events ------------------------------------------------------------------------------
-
-_HAS_EVENTS = "callbacks" in inspect.signature(fit).parameters
-
-
-class _Stopped(Exception):
-    pass
-
-
-def fit_with_events(model, train, cfg, *, listen: Callable[[Event], None], control, **kw):
-    """``fit(..., callbacks=[listen], control=control)``. Until fit takes callbacks (branch
-    wt-train), a stand-in: the loss function reports a ``TrainStep`` every 5 training steps and
-    stops the run (at a checkpoint boundary, from ``checkpoint_every``) when asked."""
-    total = kw.pop("total_steps", 0)
-    if _HAS_EVENTS:
-        return fit(model, train, cfg, callbacks=[listen], control=control, **kw)
-    import torch
-
-    from reti.train.events import EpochEnd
-
-    loss_fn, steps = kw.pop("loss_fn"), [0]
-
-    def counted(logits, y):
-        loss = loss_fn(logits, y)
-        if torch.is_grad_enabled():  # a training step, not evaluation
-            steps[0] += 1
-            if control.stop_requested:
-                raise _Stopped
-            if steps[0] % 5 == 0:
-                row = {"step": steps[0], "train_loss": float(loss.detach())}
-                listen(TrainStep(steps[0], 0, total, row=row))
-        return loss
-
-    try:
-        history = fit(model, train, cfg, loss_fn=counted, **kw)
-    except _Stopped:
-        listen(RunEnd(steps[0], 0, total, stopped=True))
-        return None
-    for row in history.rows:
-        listen(EpochEnd(steps[0], row.get("epoch", 0), total, row=row))
-    listen(RunEnd(steps[0], 0, total, final=history.final))
-    return history
+    @staticmethod
+    def _finish(job: Job, status: str, **fields) -> None:
+        """Set the status and send it as an event in one step (a listener sees both or none)."""
+        with job.changed:
+            job.set_status(status, **fields)
+            job.add_event({"kind": "status", "status": status, "error": job.error})

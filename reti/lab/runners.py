@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from reti.errors import ConfigError
-from reti.lab.jobs import Job, fit_with_events
+from reti.lab.jobs import Job
 from reti.lab.vision import _float, _int
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
@@ -77,54 +77,45 @@ def _pictures(model, sample: torch.Tensor) -> dict:
     return {"filters": filters, "maps": _image_rows(maps, 8)}
 
 
-def run_vision(job: Job, emit: Emit) -> dict:
-    """Train a CNN on a built-in image set with the test split as validation."""
+def vision_config(job: Job) -> vt.VisionConfig:
+    """The pipeline's config for a job: checkpoints and eval rows a few times per run."""
     p = vision_params(job.params)
-    data = vt.load_data(p["data"], p["limit"])
-    c, h, _ = data.shape
-    mean, std = vt.channel_stats(data.train_x)
-    model_config = {
-        "task": "vision", "model": p["model"], "num_classes": len(data.classes),
-        "in_channels": c, "image_size": h, "options": {}, "mean": mean, "std": std,
-        "classes": [str(k) for k in data.classes], "data": p["data"], "bn_stats": "moving",
-    }  # fmt: skip
-    torch.manual_seed(p["seed"])
-    model = vt.build_classifier(model_config)
-    steps = -(-len(data.train_x) // p["batch_size"]) * p["epochs"]
-    cfg = TrainConfig(
+    n_train = p["limit"] or len(vt.load_data(p["data"]).train_x)
+    steps = -(-n_train // p["batch_size"]) * p["epochs"]
+    train = TrainConfig(
         epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
         device="cpu", quiet=True, checkpoint_every=max(1, steps // 4),
-        **({"log_every": max(1, steps // 20)} if "log_every" in TrainConfig.__dataclass_fields__
-           else {}),
+        log_every=max(1, steps // 20), eval_every=max(1, steps // 4),
     )  # fmt: skip
-    sample = vt.to_float(data.test_x[:1])
-    every = max(1, steps // 6)
+    return vt.VisionConfig(
+        data=p["data"], model=p["model"], out=str(job.run_dir), limit=p["limit"], train=train
+    )
+
+
+def run_vision(job: Job, emit: Emit) -> dict:
+    """Train with ``reti.tasks.vision.train`` (what ``reti vision train`` runs), listening to
+    its events; the filters and feature maps are redrawn from each checkpoint it saves."""
+    cfg = vision_config(job)
+    sample = vt.to_float(vt.load_data(cfg.data).test_x[:1])
 
     def listen(event) -> None:
-        info = event.as_dict()
-        info.pop("config", None)
-        if info.get("kind") in ("train", "eval", "epoch", "end"):
-            emit({k: v for k, v in info.items() if k not in ("run_dir", "path")})
-        if info.get("kind") == "train" and event.step % every == 0:
+        info = {k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")}
+        if info["kind"] == "checkpoint":
+            model, _ = vt.load_run(event.path)
             emit({"kind": "pictures", "step": event.step, **_pictures(model, sample)})
+        else:
+            emit(info)
 
-    emit({"kind": "command", "command": vision_command(p), "total_steps": steps})
-    history = fit_with_events(
-        model, (vt.to_float(data.train_x), data.train_y), cfg, listen=listen,
-        control=job.control, loss_fn=vt._smoothed(None, 0.0, len(data.classes)),
-        val=(vt.to_float(data.test_x), data.test_y), metrics={"accuracy": vt.accuracy},
-        run_dir=job.run_dir, resume=bool(job.params.get("resume")) and job.run_dir.is_dir(),
-        model_config=model_config, total_steps=steps,
-    )  # fmt: skip
-    emit({"kind": "pictures", "step": steps, **_pictures(model, sample)})
-    result = {"command": vision_command(p), "classes": model_config["classes"]}
-    if history is not None and history.final:
-        result["final"] = history.final
+    command = vision_command(vision_params(job.params))
+    emit({"kind": "command", "command": command})
+    resume = bool(job.params.get("resume")) and job.run_dir.is_dir()
+    vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
+    result = {"command": command}
     if (job.run_dir / "checkpoints").is_dir():
-        scores = vt.evaluate(job.run_dir)
-        result.update(
-            accuracy=scores["accuracy"], loss=scores["loss"], confusion=scores["confusion"].tolist()
-        )
+        scores = vt.evaluate(job.run_dir, device="cpu")
+        confusion = scores["confusion"].tolist()
+        result.update(classes=scores["classes"], accuracy=scores["accuracy"], loss=scores["loss"])
+        result["confusion"] = confusion
     return result
 
 
@@ -144,21 +135,25 @@ def series_params(raw: dict) -> dict:
 
 
 def run_series(job: Job, emit: Emit) -> dict:
-    """Forecast a built-in series with option A (direct head) and B (rollout) vs naive."""
+    """Forecast a built-in series with option A (direct head) and B (rollout) vs naive, by
+    ``reti.tasks.series.run`` (what ``reti series train --compare`` runs)."""
     from reti.tasks.series import SeriesConfig
     from reti.tasks.series import run as series_run
 
     p = series_params(job.params)
-    data, horizon, epochs = p["data"], p["horizon"], p["epochs"]
-    cfg = SeriesConfig(data=data, horizon=horizon, compare=True, channels=16, levels=3)
-    emit({"kind": "status", "status": "training", "data": data})
-    out = series_run(cfg, TrainConfig(epochs=epochs, quiet=True, device="cpu"), None)
-    return {
-        "data": data,
-        "horizon": horizon,
-        "models": out["models"],
-        "baselines": out["baselines"],
-    }
+    train = TrainConfig(epochs=p["epochs"], quiet=True, device="cpu")
+    cfg = SeriesConfig(
+        task="forecast", data=p["data"], horizon=p["horizon"], compare=True, channels=16,
+        levels=3, train=train,
+    )  # fmt: skip
+
+    def listen(event) -> None:
+        if event.kind in ("epoch", "end"):
+            emit({k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")})
+
+    out = series_run(cfg, callbacks=[listen], control=job.control)
+    return {"data": p["data"], "horizon": p["horizon"], "models": out.models,
+            "baselines": out.baselines}  # fmt: skip
 
 
 def run_claim(job: Job, emit: Emit) -> dict:

@@ -142,14 +142,15 @@ class CharGPT:
         with self._lock:
             if self._loaded is None:
                 if not (self.folder / "checkpoints").is_dir():
-                    cfg = text_task.TextConfig(
-                        data="shakespeare", tokenizer="char", max_chars=CORPUS_CHARS,
-                        n_ctx=32, n_layer=2, n_head=2, d_model=64, val_windows=32,
-                    )  # fmt: skip
                     tc = TrainConfig(
                         max_steps=self.steps, batch_size=32, lr=3e-3, quiet=True, device="cpu"
                     )
-                    text_task.train(cfg, tc, self.folder)
+                    cfg = text_task.TextConfig(
+                        data="shakespeare", tokenizer="char", max_chars=CORPUS_CHARS,
+                        n_ctx=32, n_layer=2, n_head=2, d_model=64, val_windows=32,
+                        out=str(self.folder), train=tc,
+                    )  # fmt: skip
+                    text_task.train(cfg, overwrite=True)
                 model, tok, _ = text_task.load_run(self.folder)
                 self._loaded = (model, tok)
             return self._loaded
