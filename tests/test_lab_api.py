@@ -277,6 +277,18 @@ def test_queue_stop_and_resume(client):
     assert wait(client, first["id"])["status"] == "stopped"
 
 
+def test_series_job_compares_options_with_the_naive_baselines(client):
+    params = {"data": "airline", "epochs": 1, "horizon": 6}
+    job = wait(
+        client, client.post("/api/jobs", json={"kind": "series", "params": params}).json()["id"]
+    )
+    assert job["status"] == "done", job
+    result = job["result"]
+    assert set(result["models"]) == {"tcn (direct head)", "tcn (autoregressive rollout)"}
+    assert "naive" in result["baselines"] and result["horizon"] == 6
+    assert all(m["mae"] > 0 for m in result["models"].values())
+
+
 def test_claim_job_runs_one_claim(client):
     r = client.post("/api/jobs", json={"kind": "claim", "params": {"claim": "1"}})
     job = wait(client, r.json()["id"])

@@ -126,12 +126,15 @@ def test_cnn_bad_pattern_shows_its_column_then_trains(page):
     assert page.locator("#confusion tr").count() == 11
     assert page.inner_text("#command").startswith("reti vision train --data digits")
     assert page.inner_text("#status") == "done"
-    page.mouse.move(400, 400)  # draw on the pad and classify
+    page.locator("#pad").scroll_into_view_if_needed()  # draw a stroke on the pad, classify
     box = page.locator("#pad").bounding_box()
     page.mouse.move(box["x"] + 80, box["y"] + 20)
     page.mouse.down()
     page.mouse.move(box["x"] + 80, box["y"] + 140, steps=8)
     page.mouse.up()
+    ink = "Array.from(document.getElementById('pad').getContext('2d')"
+    ink += ".getImageData(0, 0, 160, 160).data).some((v, i) => i % 4 === 0 && v > 0)"
+    assert page.evaluate(ink)
     page.click("#predict")
     page.locator("#probs div").nth(9).wait_for()
     assert page.locator("#probs div.match").count() == 1

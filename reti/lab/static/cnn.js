@@ -168,12 +168,18 @@ async function predict() {
   if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model", "train a model first"); return; }
   const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
   const side = info.input[1];
-  const small = lab.el("canvas", { width: side, height: side });
-  const sctx = small.getContext("2d");
-  sctx.drawImage(pad, 0, 0, side, side);
-  const img = sctx.getImageData(0, 0, side, side).data;
+  // average each block of the pad into one pixel (drawImage may just pick one pixel per block)
+  const full = ctx.getImageData(0, 0, pad.width, pad.height).data;
   const pixels = [];
-  for (let i = 0; i < side * side; i++) pixels.push(img[4 * i] / 255);
+  for (let y = 0; y < side; y++) {
+    for (let x = 0; x < side; x++) {
+      const [y0, y1] = [Math.floor((y * pad.height) / side), Math.floor(((y + 1) * pad.height) / side)];
+      const [x0, x1] = [Math.floor((x * pad.width) / side), Math.floor(((x + 1) * pad.width) / side)];
+      let sum = 0;
+      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += full[4 * (yy * pad.width + xx)];
+      pixels.push(Math.min(1, sum / ((y1 - y0) * (x1 - x0) * 255)));
+    }
+  }
   try {
     showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels } }));
   } catch (e) { $("train-error").textContent = e.message; }
