@@ -26,7 +26,8 @@ def root(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def client(root):
-    limits = Limits(body_bytes=20_000, upload_bytes=5_000, csv_rows=50, image_pixels=64 * 64)
+    limits = Limits(body_bytes=20_000, upload_bytes=5_000, csv_rows=50, image_pixels=64 * 64,
+                    zip_files=50, zip_unpacked_bytes=1_000_000)  # fmt: skip
     with TestClient(create_app(root, limits=limits, gpt_steps=20)) as c:
         yield c
 
@@ -252,6 +253,8 @@ def test_bad_jobs_are_refused_before_any_work(client):
         return client.post("/api/jobs", json={"kind": kind, "params": params})
 
     assert "kind" in bad(submit("nope", {}))
+    assert "kind" in bad(submit(["vision"], {}))
+    assert "unknown: 'epoch'" in bad(submit("vision", {"epoch": 1}))
     assert "epochs" in bad(submit("vision", {"epochs": 0}))
     assert "data" in bad(submit("vision", {"data": "../../etc"}))
     assert bad(submit("vision", {"model": "CONV3-RELU-(("}))
@@ -330,6 +333,66 @@ def test_csv_upload_is_capped(client):
     assert "UTF-8" in bad(send(b"\xff\xfe\x00"))
     assert "no number" in bad(send(b"a\n1\n2\nx\n3\n4\n"))
     assert "file" in bad(client.post("/api/series/csv", data={"x": "1"}))
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _png(value: int, side: int = 10) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("L", (side, side), value).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_an_uploaded_zip_of_class_folders_trains(client):
+    members = {f"set/{c}/{i}.png": _png(v + i) for c, v in (("dark", 0), ("light", 240))
+               for i in range(6)}  # fmt: skip
+    members["set/.DS_Store"] = b"junk"
+    r = client.post("/api/uploads/images?size=8", files={"file": ("s.zip", _zip(members))})
+    assert r.status_code == 201, r.text
+    up = r.json()
+    assert up["classes"] == ["dark", "light"] and up["counts"] == {"dark": 6, "light": 6}
+    assert up["grey"] is True
+    table = client.get(f"/api/pattern?model=CONV3@4-RELU-GAP,SOFTMAX&data=upload:{up['id']}")
+    assert table.json()["input"] == [1, 8, 8]
+    params = {"data": f"upload:{up['id']}", "model": "CONV3@4-RELU-GAP,SOFTMAX",
+              "batch_size": 4, "epochs": 1}  # fmt: skip
+    job = client.post("/api/jobs", json={"kind": "vision", "params": params}).json()
+    job = wait(client, job["id"])
+    assert job["status"] == "done", job
+    assert job["result"]["classes"] == ["dark", "light"]
+    assert "--data folder:" in job["result"]["command"]
+    assert "upload" in bad(client.post("/api/jobs", json={"kind": "vision", "params": {
+        "data": "upload:../../etc"}}))  # fmt: skip
+    missing = {"kind": "vision", "params": {"data": "upload:u000000000000"}}
+    bad(client.post("/api/jobs", json=missing), 404)
+
+
+def test_bad_zips_are_refused(client):
+    def send(raw: bytes):
+        return client.post("/api/uploads/images", files={"file": ("s.zip", raw)})
+
+    two = {"a/1.png": _png(0), "b/1.png": _png(255)}
+    assert "not a zip" in bad(send(b"PK not really"))
+    assert "not allowed" in bad(send(_zip({**two, "../evil/1.png": _png(0)})))
+    assert "not allowed" in bad(send(_zip({**two, "/abs/1.png": _png(0)})))
+    assert "not allowed" in bad(send(_zip({**two, "a b/../c/1.png": _png(0)})))
+    assert "class/image" in bad(send(_zip({**two, "x/y/z/1.png": _png(0)})))
+    assert "two class" in bad(send(_zip({"a/1.png": _png(0), "a/2.png": _png(0)})))
+    assert "readable" in bad(send(_zip({**two, "a/2.png": b"not an image"})))
+    many = {f"a/{i}.png": b"" for i in range(60)}
+    bomb = _zip({**two, "a/big.png": b"\0" * 3_000_000})  # deflates to a few KB
+    assert "at most" in bad(send(_zip({**two, **many})))
+    assert "more bytes" in bad(send(bomb))
+    bad(client.post("/api/uploads/images?size=1000", files={"file": ("s.zip", _zip(two))}))
+    bad(client.post("/api/uploads/images", data={"x": "1"}))
 
 
 def test_the_token_is_checked_on_every_request(tmp_path):

@@ -33,6 +33,7 @@ from reti.i18n import LANGUAGES, catalogue
 from reti.lab import sequences, vision
 from reti.lab.jobs import FINISHED, JobStore
 from reti.lab.runners import DEFAULT_PATTERN, RUNNERS, series_params, vision_params
+from reti.lab.uploads import ZipLimits, unpack_image_zip, upload_shape
 from reti.models.registry import MODELS
 from reti.tasks import vision as vt
 from reti.train import latest_checkpoint
@@ -50,6 +51,9 @@ class Limits:
     upload_files: int = 1
     image_pixels: int = 4096 * 4096
     csv_rows: int = 20_000
+    zip_bytes: int = 8 * 1024 * 1024
+    zip_files: int = 2000
+    zip_unpacked_bytes: int = 64 * 1024 * 1024
 
 
 def _error(status: int, text: str, **extra) -> JSONResponse:
@@ -79,6 +83,8 @@ class Lab:
         self.root.mkdir(parents=True, exist_ok=True)
         self.token, self.limits = token, limits
         self.jobs = JobStore(self.root, RUNNERS)
+        self.uploads = self.root / "uploads"
+        self.uploads.mkdir(exist_ok=True)
         self.gpt = sequences.CharGPT(self.root / "models" / "char-gpt", gpt_steps)
 
     # -- pages -----------------------------------------------------------------------------
@@ -111,10 +117,11 @@ class Lab:
 
     async def pattern(self, request: Request) -> Response:
         q = request.query_params
-        model = q.get("model", DEFAULT_PATTERN)
+        model, data = q.get("model", DEFAULT_PATTERN), q.get("data", "digits")
         if len(model) > 500:
             return _error(400, "the pattern is longer than 500 characters")
-        result = await run_in_threadpool(vision.layer_table, model, q.get("data", "digits"))
+        shape = upload_shape(self.uploads, data[7:]) if data.startswith("upload:") else None
+        result = await run_in_threadpool(vision.layer_table, model, data, shape)
         return JSONResponse(result)
 
     async def models(self, request: Request) -> Response:
@@ -161,6 +168,22 @@ class Lab:
         if len(raw) > self.limits.upload_bytes:
             return _error(413, f"the file is over {self.limits.upload_bytes} bytes")
         return JSONResponse(_read_csv(raw, self.limits.csv_rows))
+
+    async def upload_images(self, request: Request) -> Response:
+        """A zip of class folders (one file, capped) -> an upload id to train on."""
+        size = vision._int(request.query_params.get("size", 28), "size", 4, 128)
+        form = await request.form(max_files=1, max_fields=4, max_part_size=self.limits.zip_bytes)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            return _error(400, "send the zip as the form field 'file'")
+        raw = await upload.read(self.limits.zip_bytes + 1)
+        if len(raw) > self.limits.zip_bytes:
+            return _error(413, f"the zip is over {self.limits.zip_bytes} bytes")
+        caps = ZipLimits(
+            self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels
+        )
+        result = await run_in_threadpool(unpack_image_zip, raw, self.uploads, size, caps)
+        return JSONResponse(result, status_code=201)
 
     async def tokenize(self, request: Request) -> Response:
         data = await _json(request, self.limits)
@@ -216,12 +239,14 @@ class Lab:
         if not isinstance(params, dict):
             return _error(400, "params must be a JSON object")
         if kind == "vision":
-            params = vision_params(params)
+            params = vision_params(params, self.uploads)
         elif kind == "series":
             params = series_params(params)
         elif kind == "claim":
             from reti.claims.runner import select
 
+            if set(params) - {"claim"}:
+                return _error(400, "claim jobs take one param: claim (a name or number)")
             select([str(params.get("claim", ""))])
         job = self.jobs.submit(kind, params)
         return JSONResponse(job.as_dict(), status_code=201)
@@ -354,6 +379,7 @@ def create_app(
         Route("/api/augment", lab.augment, methods=get),
         Route("/api/series/causal", lab.causal, methods=get),
         Route("/api/series/csv", lab.series_csv, methods=post),
+        Route("/api/uploads/images", lab.upload_images, methods=post),
         Route("/api/tokenize", lab.tokenize, methods=post),
         Route("/api/text/step", lab.text_step, methods=post),
         Route("/api/text/attention", lab.attention, methods=post),

@@ -128,7 +128,7 @@ class JobStore:
 
     def submit(self, kind: str, params: dict) -> Job:
         """A new job in line (params are checked by the runner before any training)."""
-        if kind not in self.runners:
+        if not isinstance(kind, str) or kind not in self.runners:
             raise ConfigError(f"job kind must be one of {', '.join(self.runners)}, got {kind!r}")
         with self.lock:
             stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")

@@ -14,6 +14,7 @@ import torch
 
 from reti.errors import ConfigError
 from reti.lab.jobs import Job
+from reti.lab.uploads import upload_folder
 from reti.lab.vision import _float, _int
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
@@ -26,11 +27,22 @@ DEFAULT_PATTERN = "CONV3@16-RELU-POOL-CONV3@32-RELU-GAP,SOFTMAX"
 Emit = Callable[[dict], None]
 
 
-def vision_params(raw: dict) -> dict:
-    """The checked params of a vision job (an error names the bad one)."""
+def _known(raw: dict, names: tuple[str, ...], kind: str) -> None:
+    unknown = sorted(set(raw) - set(names) - {"resume"})
+    if unknown:
+        raise ConfigError(f"{kind} jobs take {', '.join(names)}; unknown: {unknown[0]!r}")
+
+
+def vision_params(raw: dict, uploads: Path | None = None) -> dict:
+    """The checked params of a vision job (an error names the bad one); ``data`` is a built-in
+    set or ``upload:<id>`` of an image zip unpacked under ``uploads``."""
+    _known(raw, ("data", "model", "epochs", "batch_size", "lr", "seed", "limit"), "vision")
     data = raw.get("data", "digits")
-    if data not in VISION_DATA:
-        raise ConfigError(f"data must be one of {', '.join(VISION_DATA)}, got {data!r}")
+    if isinstance(data, str) and data.startswith("upload:") and uploads is not None:
+        upload_folder(uploads, data[len("upload:") :])
+    elif data not in VISION_DATA:
+        allowed = ", ".join(VISION_DATA)
+        raise ConfigError(f"data must be one of {allowed} or upload:ID, got {data!r}")
     model = str(raw.get("model") or DEFAULT_PATTERN)
     if model not in MODELS:
         parse(model)
@@ -47,9 +59,21 @@ def vision_params(raw: dict) -> dict:
     return params
 
 
-def vision_command(params: dict) -> str:
+def _uploads(job: Job) -> Path:
+    return job.folder.parent.parent / "uploads"  # <lab>/jobs/<id> -> <lab>/uploads
+
+
+def _data_spec(data: str, uploads: Path) -> str:
+    """A job's data as ``load_images`` takes it: a name, or ``folder:`` for an upload."""
+    if data.startswith("upload:"):
+        return f"folder:{upload_folder(uploads, data[len('upload:') :])}"
+    return data
+
+
+def vision_command(params: dict, data: str | None = None) -> str:
     """The ``reti vision train`` command that trains the same model on the same data."""
-    parts = ["reti", "vision", "train", "--data", params["data"], "--model", params["model"]]
+    data = data or params["data"]
+    parts = ["reti", "vision", "train", "--data", data, "--model", params["model"]]
     parts += ["--epochs", str(params["epochs"]), "--batch-size", str(params["batch_size"])]
     parts += ["--lr", str(params["lr"]), "--seed", str(params["seed"])]
     if params.get("limit"):
@@ -79,8 +103,9 @@ def _pictures(model, sample: torch.Tensor) -> dict:
 
 def vision_config(job: Job) -> vt.VisionConfig:
     """The pipeline's config for a job: checkpoints and eval rows a few times per run."""
-    p = vision_params(job.params)
-    n_train = p["limit"] or len(vt.load_data(p["data"]).train_x)
+    p = vision_params(job.params, _uploads(job))
+    data = _data_spec(p["data"], _uploads(job))
+    n_train = p["limit"] or len(vt.load_data(data).train_x)
     steps = -(-n_train // p["batch_size"]) * p["epochs"]
     train = TrainConfig(
         epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
@@ -88,7 +113,7 @@ def vision_config(job: Job) -> vt.VisionConfig:
         log_every=max(1, steps // 20), eval_every=max(1, steps // 4),
     )  # fmt: skip
     return vt.VisionConfig(
-        data=p["data"], model=p["model"], out=str(job.run_dir), limit=p["limit"], train=train
+        data=data, model=p["model"], out=str(job.run_dir), limit=p["limit"], train=train
     )
 
 
@@ -106,7 +131,7 @@ def run_vision(job: Job, emit: Emit) -> dict:
         else:
             emit(info)
 
-    command = vision_command(vision_params(job.params))
+    command = vision_command(vision_params(job.params, _uploads(job)), cfg.data)
     emit({"kind": "command", "command": command})
     resume = bool(job.params.get("resume")) and job.run_dir.is_dir()
     vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
@@ -124,6 +149,7 @@ SERIES_DATA = ("airline", "co2", "nile", "sunspots", "lynx", "shampoo")
 
 def series_params(raw: dict) -> dict:
     """The checked params of a series job."""
+    _known(raw, ("data", "horizon", "epochs"), "series")
     data = raw.get("data", "airline")
     if data not in SERIES_DATA:
         raise ConfigError(f"series data must be one of {', '.join(SERIES_DATA)}, got {data!r}")

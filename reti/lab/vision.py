@@ -70,7 +70,7 @@ def connectivity(image: int, hidden: int, kernel: int, filters: int, channels: i
     }
 
 
-def layer_table(model: str, data: str = "digits") -> dict:
+def layer_table(model: str, data: str = "digits", shape: tuple[int, int] | None = None) -> dict:
     """Parse a pattern (or take a named model) and list each layer's output shape and parameters.
 
     Shapes come from one forward pass on the meta device (no memory, no compute).
@@ -78,9 +78,9 @@ def layer_table(model: str, data: str = "digits") -> dict:
     Raises:
         ParseError: a pattern that does not parse (the app reports its column).
     """
-    if data not in IMAGE_SETS:
+    if shape is None and data not in IMAGE_SETS:
         raise ConfigError(f"data must be one of {', '.join(IMAGE_SETS)}, got {data!r}")
-    channels, side = IMAGE_SETS[data]
+    channels, side = shape or IMAGE_SETS[data]
     if model not in MODELS:
         parse(model)  # a ParseError names its column
     with torch.device("meta"):

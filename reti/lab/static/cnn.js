@@ -167,6 +167,7 @@ function showProbs(data) {
 async function predict() {
   if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model", "train a model first"); return; }
   const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
+  const channels = info.input[0];
   const side = info.input[1];
   // average each block of the pad into one pixel (drawImage may just pick one pixel per block)
   const full = ctx.getImageData(0, 0, pad.width, pad.height).data;
@@ -180,6 +181,8 @@ async function predict() {
       pixels.push(Math.min(1, sum / ((y1 - y0) * (x1 - x0) * 255)));
     }
   }
+  const grey = pixels.slice();
+  for (let c = 1; c < channels; c++) pixels.push(...grey); // (C, H, W): the same ink in each
   try {
     showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels } }));
   } catch (e) { $("train-error").textContent = e.message; }
@@ -192,6 +195,22 @@ async function upload() {
   try {
     showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { method: "POST", body: form }));
   } catch (e) { $("train-error").textContent = e.message; }
+}
+
+async function uploadZip() {
+  if (!$("zip").files.length) return;
+  const form = new FormData();
+  form.append("file", $("zip").files[0]);
+  try {
+    const d = await lab.api("/api/uploads/images?size=28", { method: "POST", body: form });
+    const value = "upload:" + d.id;
+    $("data").appendChild(lab.el("option", { value: value }, value + " (" + d.classes.join(", ") + ")"));
+    $("data").value = value;
+    $("zip-info").textContent = Object.entries(d.counts).map(([k, v]) => k + ": " + v).join(", ");
+    parsePattern();
+  } catch (e) {
+    $("zip-info").textContent = e.message;
+  }
 }
 
 async function init() {
@@ -208,6 +227,7 @@ async function init() {
   $("clear").addEventListener("click", clearPad);
   $("predict").addEventListener("click", predict);
   $("upload").addEventListener("change", upload);
+  $("zip").addEventListener("change", uploadZip);
   clearPad();
   parsePattern();
 }
