@@ -120,6 +120,7 @@ def test_batch_norm_spreads_with_tiny_batches_layer_norm_does_not(client):
     assert tiny["bn_std"] > 3 * big["bn_std"]
     assert big["bn_mean"] == pytest.approx(big["population"], abs=0.15)
     assert tiny["ln_value"] == big["ln_value"]
+    assert big["moving_mean"] == pytest.approx(big["true_mean"], abs=0.3)  # the moving average
     bad(client.get("/api/norm?batch=1"))
 
 

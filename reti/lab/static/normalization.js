@@ -28,6 +28,7 @@ async function updateNorm() {
   $("bn-std").textContent = d.bn_std.toFixed(3);
   $("population").textContent = d.population.toFixed(3);
   $("ln").textContent = d.ln_value.toFixed(3);
+  $("moving").textContent = d.moving_mean.toFixed(3);
 }
 
 $("p").addEventListener("input", lab.debounce(updateDropout, 60));
