@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
 import io
 import json
-import secrets
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,12 +26,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
+from reti.errors import DataNotFoundError, ParseError, RetiError
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import sequences, vision
+from reti.lab.guard import TokenGuard
 from reti.lab.jobs import FINISHED, JobStore
 from reti.lab.runners import DEFAULT_PATTERN, RUNNERS, series_params, vision_params
-from reti.lab.uploads import ZipLimits, unpack_image_zip, upload_shape
+from reti.lab.uploads import ZipLimits, read_csv_column, unpack_image_zip, upload_shape
 from reti.models.registry import MODELS
 from reti.tasks import vision as vt
 from reti.train import latest_checkpoint
@@ -167,7 +166,7 @@ class Lab:
         raw = await upload.read(self.limits.upload_bytes + 1)
         if len(raw) > self.limits.upload_bytes:
             return _error(413, f"the file is over {self.limits.upload_bytes} bytes")
-        return JSONResponse(_read_csv(raw, self.limits.csv_rows))
+        return JSONResponse(read_csv_column(raw, self.limits.csv_rows))
 
     async def upload_images(self, request: Request) -> Response:
         """A zip of class folders (one file, capped) -> an upload id to train on."""
@@ -321,34 +320,6 @@ class Lab:
         return JSONResponse({"classes": mc["classes"], "probs": probs.tolist()})
 
 
-def _read_csv(raw: bytes, max_rows: int) -> dict:
-    """Numbers of the first numeric column of a CSV (a header row is allowed)."""
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DataError("the CSV is not UTF-8 text") from None
-    values: list[float] = []
-    for i, row in enumerate(csv.reader(io.StringIO(text))):
-        if len(values) >= max_rows:
-            raise DataError(f"the CSV has more than {max_rows} rows")
-        numbers = []
-        for cell in row:
-            try:
-                numbers.append(float(cell))
-            except ValueError:
-                continue
-        if numbers:
-            values.append(numbers[-1] if len(numbers) > 1 else numbers[0])
-        elif i > 0 and row:
-            raise DataError(f"row {i + 1} of the CSV holds no number: {row[:3]}")
-    if len(values) < 4:
-        raise DataError("the CSV needs at least 4 numeric rows")
-    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
-        raise DataError("the CSV holds a non-finite number")
-    naive = sum(abs(b - a) for a, b in zip(values, values[1:])) / (len(values) - 1)
-    return {"values": values, "rows": len(values), "naive_mae": naive}
-
-
 def _lifespan(lab: Lab):
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -363,7 +334,7 @@ def create_app(
     token: str | None = None,
     limits: Limits | None = None,
     gpt_steps: int = 300,
-) -> Starlette:
+) -> Starlette | TokenGuard:
     """The lab app writing under ``root``; with ``token`` every request must carry it."""
     lab = Lab(Path(root), token, limits or Limits(), gpt_steps)
     get, post = ["GET"], ["POST"]
@@ -415,34 +386,4 @@ def create_app(
         lifespan=_lifespan(lab),
     )
     app.state.lab = lab
-    if token is None:
-        return app
-    inner = app
-
-    async def guarded(scope, receive, send):
-        """Refuse any HTTP request without the token (a 401 JSON error)."""
-        if scope["type"] != "http":
-            return await inner(scope, receive, send)
-        request = Request(scope)
-        given = (
-            request.headers.get("x-reti-token")
-            or request.query_params.get("token")
-            or request.cookies.get("reti_token")
-            or ""
-        )
-        if not secrets.compare_digest(given.encode(), token.encode()):
-            response = _error(401, "this lab needs its token: open the address it printed")
-            return await response(scope, receive, send)
-        if request.query_params.get("token"):
-
-            async def send_cookie(message):
-                if message["type"] == "http.response.start":
-                    cookie = f"reti_token={token}; HttpOnly; SameSite=Strict; Path=/"
-                    message.setdefault("headers", []).append((b"set-cookie", cookie.encode()))
-                await send(message)
-
-            return await inner(scope, receive, send_cookie)
-        return await inner(scope, receive, send)
-
-    guarded.state = app.state  # type: ignore[attr-defined]
-    return guarded  # type: ignore[return-value]
+    return app if token is None else TokenGuard(app, token)

@@ -9,6 +9,7 @@ the bytes they unpack to (read in bounded chunks, so a zip bomb stops early) and
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
@@ -124,3 +125,31 @@ def upload_shape(root: Path, upload_id: str) -> tuple[int, int]:
     """(channels, side) of an upload."""
     info = json.loads((upload_folder(root, upload_id) / "upload.json").read_text("utf-8"))
     return (1 if info["grey"] else 3), int(info["size"])
+
+
+def read_csv_column(raw: bytes, max_rows: int) -> dict:
+    """Numbers of the first numeric column of a CSV (a header row is allowed)."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise DataError("the CSV is not UTF-8 text") from None
+    values: list[float] = []
+    for i, row in enumerate(csv.reader(io.StringIO(text))):
+        if len(values) >= max_rows:
+            raise DataError(f"the CSV has more than {max_rows} rows")
+        numbers = []
+        for cell in row:
+            try:
+                numbers.append(float(cell))
+            except ValueError:
+                continue
+        if numbers:
+            values.append(numbers[-1] if len(numbers) > 1 else numbers[0])
+        elif i > 0 and row:
+            raise DataError(f"row {i + 1} of the CSV holds no number: {row[:3]}")
+    if len(values) < 4:
+        raise DataError("the CSV needs at least 4 numeric rows")
+    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+        raise DataError("the CSV holds a non-finite number")
+    naive = sum(abs(b - a) for a, b in zip(values, values[1:])) / (len(values) - 1)
+    return {"values": values, "rows": len(values), "naive_mae": naive}
