@@ -293,6 +293,21 @@ def test_series_job_compares_options_with_the_naive_baselines(client):
     assert all(m["mae"] > 0 for m in result["models"].values())
 
 
+def test_series_anomaly_job_returns_the_flags_to_highlight(client):
+    params = {"task": "anomaly", "epochs": 1}
+    job = wait(
+        client, client.post("/api/jobs", json={"kind": "series", "params": params}).json()["id"]
+    )
+    assert job["status"] == "done", job
+    trace = job["result"]["trace"]
+    assert len(trace["values"]) <= 4000 and trace["labels"]
+    assert all(0 <= i < len(trace["values"]) for i in trace["flags"] + trace["labels"])
+    assert "z-score" in job["result"]["baselines"]
+    assert "GunPoint" in bad(client.post("/api/jobs", json={"kind": "series", "params": {
+        "task": "classify", "data": "airline"}}))  # fmt: skip
+    assert "task" in bad(client.post("/api/jobs", json={"kind": "series", "params": {"task": "x"}}))
+
+
 def test_claim_job_runs_one_claim(client):
     r = client.post("/api/jobs", json={"kind": "claim", "params": {"claim": "1"}})
     job = wait(client, r.json()["id"])

@@ -144,16 +144,26 @@ def run_vision(job: Job, emit: Emit) -> dict:
     return result
 
 
-SERIES_DATA = ("airline", "co2", "nile", "sunspots", "lynx", "shampoo")
+SERIES_DATA = {
+    "forecast": ("airline", "co2", "nile", "sunspots", "lynx", "shampoo"),
+    "classify": ("GunPoint", "ItalyPowerDemand", "ArrowHead"),
+    "anomaly": ("kdd-tsad-135",),
+}
+MAX_TRACE = 4000  # points of an anomaly trace sent to the page
 
 
 def series_params(raw: dict) -> dict:
-    """The checked params of a series job."""
-    _known(raw, ("data", "horizon", "epochs"), "series")
-    data = raw.get("data", "airline")
-    if data not in SERIES_DATA:
-        raise ConfigError(f"series data must be one of {', '.join(SERIES_DATA)}, got {data!r}")
+    """The checked params of a series job: a task, a built-in data set for it, sizes."""
+    _known(raw, ("task", "data", "horizon", "epochs"), "series")
+    task = raw.get("task", "forecast")
+    if task not in SERIES_DATA:
+        raise ConfigError(f"series task must be one of {', '.join(SERIES_DATA)}, got {task!r}")
+    data = raw.get("data", SERIES_DATA[task][0])
+    if data not in SERIES_DATA[task]:
+        allowed = ", ".join(SERIES_DATA[task])
+        raise ConfigError(f"series data for {task} must be one of {allowed}, got {data!r}")
     return {
+        "task": task,
         "data": data,
         "horizon": _int(raw.get("horizon", 12), "horizon", 1, 48),
         "epochs": _int(raw.get("epochs", 5), "epochs", 1, 50),
@@ -161,16 +171,17 @@ def series_params(raw: dict) -> dict:
 
 
 def run_series(job: Job, emit: Emit) -> dict:
-    """Forecast a built-in series with option A (direct head) and B (rollout) vs naive, by
-    ``reti.tasks.series.run`` (what ``reti series train --compare`` runs)."""
+    """A series task by ``reti.tasks.series.run`` (what ``reti series train`` runs): a forecast
+    with option A (direct head) and B (rollout) vs the naive baselines, a UCR classification,
+    or anomaly detection (the flagged points come back to be highlighted)."""
     from reti.tasks.series import SeriesConfig
     from reti.tasks.series import run as series_run
 
     p = series_params(job.params)
     train = TrainConfig(epochs=p["epochs"], quiet=True, device="cpu")
     cfg = SeriesConfig(
-        task="forecast", data=p["data"], horizon=p["horizon"], compare=True, channels=16,
-        levels=3, train=train,
+        task=p["task"], data=p["data"], horizon=p["horizon"], compare=p["task"] == "forecast",
+        channels=16, levels=3, train=train,
     )  # fmt: skip
 
     def listen(event) -> None:
@@ -178,8 +189,18 @@ def run_series(job: Job, emit: Emit) -> dict:
             emit({k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")})
 
     out = series_run(cfg, callbacks=[listen], control=job.control)
-    return {"data": p["data"], "horizon": p["horizon"], "models": out.models,
-            "baselines": out.baselines}  # fmt: skip
+    result = {**p, "models": out.models, "baselines": out.baselines}
+    if out.trace is not None:
+        stride = -(-len(out.trace.values) // MAX_TRACE)
+        result["trace"] = {
+            "stride": stride,
+            "values": out.trace.values[::stride].tolist(),
+            "flags": torch.nonzero(out.trace.flags).flatten().div(stride, rounding_mode="floor")
+            .unique().tolist(),
+            "labels": torch.nonzero(out.trace.labels).flatten().div(stride, rounding_mode="floor")
+            .unique().tolist(),
+        }  # fmt: skip
+    return result
 
 
 def run_claim(job: Job, emit: Emit) -> dict:

@@ -31,10 +31,33 @@ async function update() {
   }
 }
 
+const SETS = {
+  forecast: ["airline", "co2", "nile", "lynx"],
+  classify: ["GunPoint", "ItalyPowerDemand", "ArrowHead"],
+  anomaly: ["kdd-tsad-135"],
+};
+
+function fillSets() {
+  const select = $("series-data");
+  select.innerHTML = "";
+  SETS[$("series-task").value].forEach((name) => select.appendChild(lab.el("option", {}, name)));
+}
+
+function drawTrace(trace) {
+  const pts = trace.values.map((v, i) => [i, v]);
+  lab.lineChart($("trace"), [
+    { name: "series", points: pts, color: "#999" },
+    { name: lab.t("lab.series.flagged", "flagged"), points: [], color: "#b00020", marks: trace.flags.map((i) => pts[i]) },
+    { name: lab.t("lab.series.true_anomaly", "true anomaly"), points: [], color: "#0a7a2f", marks: trace.labels.map((i) => pts[i]) },
+  ], { width: 900, height: 220, xlabel: "t / " + trace.stride });
+}
+
 async function forecast() {
   $("forecast-table").innerHTML = "";
+  $("trace").innerHTML = "";
   try {
-    const job = await lab.api("/api/jobs", { json: { kind: "series", params: { data: $("series-data").value, epochs: $("series-epochs").value } } });
+    const params = { task: $("series-task").value, data: $("series-data").value, epochs: $("series-epochs").value };
+    const job = await lab.api("/api/jobs", { json: { kind: "series", params: params } });
     $("forecast-status").textContent = lab.t("lab.status.queued", "queued");
     const poll = async () => {
       const j = await lab.api("/api/jobs/" + job.id);
@@ -51,9 +74,10 @@ async function forecast() {
       Object.entries(rows).forEach(([name, m]) => {
         const tr = lab.el("tr");
         tr.appendChild(lab.el("td", { class: "l" }, name));
-        cols.forEach((c) => tr.appendChild(lab.el("td", {}, typeof m[c] === "number" ? m[c].toFixed(3) : String(m[c]))));
+        cols.forEach((c) => tr.appendChild(lab.el("td", {}, typeof m[c] === "number" ? (Number.isInteger(m[c]) ? String(m[c]) : m[c].toFixed(3)) : String(m[c]))));
         t.appendChild(tr);
       });
+      if (j.result.trace) drawTrace(j.result.trace);
     };
     poll();
   } catch (e) {
@@ -76,5 +100,7 @@ async function uploadCsv() {
 ["step", "levels"].forEach((k) => $(k).addEventListener("input", lab.debounce(update, 100)));
 $("kernel").addEventListener("change", update);
 $("forecast").addEventListener("click", forecast);
+$("series-task").addEventListener("change", fillSets);
+fillSets();
 $("csv").addEventListener("change", uploadCsv);
 update();
