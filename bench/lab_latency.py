@@ -77,7 +77,11 @@ def main() -> None:
         server, thread, base = _serve(root)
         client = httpx.Client(base_url=base, timeout=600)
         for method, path, *body in endpoints.values():  # warm: GPT trained, BPE learned
-            client.request(method, path, json=body[0] if body else None).raise_for_status()
+            while (
+                r := client.request(method, path, json=body[0] if body else None)
+            ).status_code == 409:
+                time.sleep(1.0)  # the char GPT's training job has not finished yet
+            r.raise_for_status()
         params = {"data": "digits", "epochs": 50, "batch_size": 16}
         job = client.post("/api/jobs", json={"kind": "vision", "params": params}).json()
         while client.get(f"/api/jobs/{job['id']}").json()["status"] != "running":

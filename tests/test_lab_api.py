@@ -167,7 +167,14 @@ def test_tokenizers_side_by_side(client):
     bad(client.post("/api/tokenize", content=b"x" * 30_000), 413)
 
 
+def gpt_ready(client) -> None:
+    """Wait for the char GPT's training job (first in the queue of a new lab folder)."""
+    (job,) = [j for j in client.get("/api/jobs").json()["jobs"] if j["kind"] == "chargpt"]
+    assert wait(client, job["id"])["status"] == "done"
+
+
 def test_sampling_step_temperature_zero_is_the_argmax(client):
+    gpt_ready(client)
     body = {"prompt": "ROMEO:", "temperature": 0}
     a = client.post("/api/text/step", json=body).json()
     b = client.post("/api/text/step", json=body).json()
@@ -182,6 +189,7 @@ def test_sampling_step_temperature_zero_is_the_argmax(client):
 
 
 def test_attention_maps_are_causal_distributions(client):
+    gpt_ready(client)
     d = client.post("/api/text/attention", json={"prompt": "To be"}).json()
     assert d["tokens"] == list("To be")
     for layer in d["layers"]:
@@ -254,6 +262,7 @@ def test_bad_jobs_are_refused_before_any_work(client):
         return client.post("/api/jobs", json={"kind": kind, "params": params})
 
     assert "kind" in bad(submit("nope", {}))
+    assert "kind" in bad(submit("chargpt", {}))  # the lab's own job, not a user's
     assert "kind" in bad(submit(["vision"], {}))
     assert "unknown: 'epoch'" in bad(submit("vision", {"epoch": 1}))
     assert "epochs" in bad(submit("vision", {"epochs": 0}))
@@ -411,8 +420,15 @@ def test_bad_zips_are_refused(client):
     bad(client.post("/api/uploads/images", data={"x": "1"}))
 
 
+def test_the_char_gpt_is_not_ready_before_its_job(tmp_path):
+    from reti.lab.sequences import CharGPT, NotReady
+
+    with pytest.raises(NotReady):
+        CharGPT(tmp_path / "none").get()
+
+
 def test_the_token_is_checked_on_every_request(tmp_path):
-    with TestClient(create_app(tmp_path, token="s3cret-token")) as c:
+    with TestClient(create_app(tmp_path, token="s3cret-token", gpt_steps=1)) as c:
         assert "token" in bad(c.get("/api/connectivity"), 401)
         bad(c.get("/static/lab.js"), 401)
         bad(c.get("/api/connectivity", headers={"X-Reti-Token": "wrong"}), 401)

@@ -31,7 +31,7 @@ from reti.i18n import LANGUAGES, catalogue
 from reti.lab import sequences, vision
 from reti.lab.guard import TokenGuard
 from reti.lab.jobs import FINISHED, JobStore
-from reti.lab.runners import DEFAULT_PATTERN, RUNNERS, series_params, vision_params
+from reti.lab.runners import DEFAULT_PATTERN, RUNNERS, USER_JOBS, series_params, vision_params
 from reti.lab.uploads import ZipLimits, read_csv_column, unpack_image_zip, upload_shape
 from reti.models.registry import MODELS
 from reti.tasks import vision as vt
@@ -84,7 +84,13 @@ class Lab:
         self.jobs = JobStore(self.root, RUNNERS)
         self.uploads = self.root / "uploads"
         self.uploads.mkdir(exist_ok=True)
-        self.gpt = sequences.CharGPT(self.root / "models" / "char-gpt", gpt_steps)
+        self.gpt = sequences.CharGPT(self.root / "models" / "char-gpt")
+        waiting = any(
+            j["kind"] == "chargpt" and j["status"] in ("queued", "running")
+            for j in self.jobs.list()
+        )
+        if not self.gpt.trained and not waiting:  # first in line, trained once per lab folder
+            self.jobs.submit("chargpt", {"steps": gpt_steps})
 
     # -- pages -----------------------------------------------------------------------------
     async def page(self, request: Request) -> Response:
@@ -235,6 +241,8 @@ class Lab:
     async def job_submit(self, request: Request) -> Response:
         d = await _json(request, self.limits)
         kind, params = d.get("kind"), d.get("params", {})
+        if not isinstance(kind, str) or kind not in USER_JOBS:
+            return _error(400, f"job kind must be one of {', '.join(USER_JOBS)}, got {kind!r}")
         if not isinstance(params, dict):
             return _error(400, "params must be a JSON object")
         if kind == "vision":
@@ -368,6 +376,8 @@ def create_app(
     ]
 
     async def reti_error(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, sequences.NotReady):
+            return _error(409, str(exc), retry=True)
         if isinstance(exc, ParseError):
             return _error(400, str(exc), column=exc.position + 1, message=exc.message)
         status = 404 if isinstance(exc, DataNotFoundError) else 400

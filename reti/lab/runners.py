@@ -221,4 +221,20 @@ def run_claim(job: Job, emit: Emit) -> dict:
     }  # fmt: skip
 
 
-RUNNERS = {"vision": run_vision, "series": run_series, "claim": run_claim}
+def run_chargpt(job: Job, emit: Emit) -> dict:
+    """Train the Text page's char GPT into ``<lab>/models/char-gpt``."""
+    from reti.lab.sequences import CharGPT
+
+    steps = _int(job.params.get("steps", 300), "steps", 1, 100_000)
+    gpt = CharGPT(job.folder.parent.parent / "models" / "char-gpt")
+
+    def listen(event) -> None:
+        if event.kind in ("train", "eval", "end"):
+            emit({k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")})
+
+    gpt.train(steps, callbacks=[listen], control=job.control)
+    return {"steps": steps}
+
+
+RUNNERS = {"vision": run_vision, "series": run_series, "claim": run_claim, "chargpt": run_chargpt}
+USER_JOBS = ("vision", "series", "claim")

@@ -16,7 +16,7 @@ from torch import nn
 
 from reti.data.fetch import fetch
 from reti.data.text import load_text
-from reti.errors import ConfigError, DataError
+from reti.errors import ConfigError, DataError, RetiError
 from reti.generate import SamplingConfig, filter_logits
 from reti.lab.vision import _float, _int
 from reti.layers import ALiBi, CausalConv1d, RelativeBias, SinusoidalPosition
@@ -34,16 +34,24 @@ TOKENIZERS = ("char", "word", "bpe", "gpt2")
 
 
 def _stack(causal: bool, kernel: int, levels: int, seed: int) -> nn.Sequential:
-    torch.manual_seed(seed)
+    """Dilated conv layers (dilation 1, 2, 4 ...) with weights from a seeded generator (built on
+    the meta device: no draw from torch's global generator, which a training job may be using)."""
     layers: list[nn.Module] = []
-    for level in range(levels):
-        d = 2**level
-        if causal:
-            layers.append(CausalConv1d(1, 1, kernel, dilation=d))
-        else:  # "same" padding: step i sees (k-1)d/2 steps on each side, the future included
-            layers.append(nn.Conv1d(1, 1, kernel, dilation=d, padding=(kernel - 1) * d // 2))
-        layers.append(nn.Tanh())
-    return nn.Sequential(*layers)
+    with torch.device("meta"):
+        for level in range(levels):
+            d = 2**level
+            if causal:
+                layers.append(CausalConv1d(1, 1, kernel, dilation=d))
+            else:  # "same" padding: step i sees (k-1)d/2 steps on each side, the future too
+                layers.append(nn.Conv1d(1, 1, kernel, dilation=d, padding=(kernel - 1) * d // 2))
+            layers.append(nn.Tanh())
+    net = nn.Sequential(*layers).to_empty(device="cpu")
+    gen = make_generator(seed)
+    with torch.no_grad():
+        for conv in net[::2]:
+            conv.weight.copy_(torch.randn(conv.weight.shape, generator=gen) * 0.7)
+            conv.bias.zero_()
+    return net
 
 
 def causal_demo(step: int, kernel: int = 3, levels: int = 3, length: int = 64, seed: int = 0):
@@ -129,28 +137,42 @@ def tokenize_all(text: str, kinds: tuple[str, ...] = TOKENIZERS) -> dict:
 # --- text: a small char GPT -----------------------------------------------------------------------
 
 
-class CharGPT:
-    """The lab's char GPT: trained once into ``folder`` (a few hundred steps), then reloaded."""
+class NotReady(RetiError):
+    """The char GPT is still being trained (its job is in the lab's queue)."""
 
-    def __init__(self, folder: Path, steps: int = 300):
-        self.folder, self.steps = Path(folder), steps
+
+class CharGPT:
+    """The lab's char GPT: trained once into ``folder`` by a job of the lab's worker (trainings
+    run one at a time there: each seeds torch's global generator), then reloaded."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
         self._lock = threading.Lock()
         self._loaded = None
 
+    @property
+    def trained(self) -> bool:
+        return (self.folder / "checkpoints").is_dir()
+
+    def train(self, steps: int, callbacks=(), control=None) -> None:
+        """Train it (``reti.tasks.text.train``: 2 layers, d_model 64, on Shakespeare)."""
+        tc = TrainConfig(max_steps=steps, batch_size=32, lr=3e-3, quiet=True, device="cpu")
+        cfg = text_task.TextConfig(
+            data="shakespeare", tokenizer="char", max_chars=CORPUS_CHARS, n_ctx=32, n_layer=2,
+            n_head=2, d_model=64, val_windows=32, out=str(self.folder), train=tc,
+        )  # fmt: skip
+        text_task.train(cfg, overwrite=True, callbacks=callbacks, control=control)
+
     def get(self):
-        """(model, tokenizer), training it first when the folder holds no run yet."""
+        """(model, tokenizer).
+
+        Raises:
+            NotReady: its training job has not finished yet.
+        """
         with self._lock:
             if self._loaded is None:
-                if not (self.folder / "checkpoints").is_dir():
-                    tc = TrainConfig(
-                        max_steps=self.steps, batch_size=32, lr=3e-3, quiet=True, device="cpu"
-                    )
-                    cfg = text_task.TextConfig(
-                        data="shakespeare", tokenizer="char", max_chars=CORPUS_CHARS,
-                        n_ctx=32, n_layer=2, n_head=2, d_model=64, val_windows=32,
-                        out=str(self.folder), train=tc,
-                    )  # fmt: skip
-                    text_task.train(cfg, overwrite=True)
+                if not self.trained:
+                    raise NotReady("the char GPT is still training; try again in a moment")
                 model, tok, _ = text_task.load_run(self.folder)
                 self._loaded = (model, tok)
             return self._loaded

@@ -25,6 +25,7 @@ lab.api = async function (path, options) {
   if (!response.ok) {
     const err = new Error((data && data.error) || response.statusText);
     err.data = data;
+    err.status = response.status;
     throw err;
   }
   return data;

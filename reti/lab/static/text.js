@@ -43,13 +43,25 @@ function showDist(d) {
   });
 }
 
-async function step(body) {
-  $("loading").hidden = false;
-  try {
-    return await lab.api("/api/text/step", { json: body });
-  } finally {
-    $("loading").hidden = true;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// the char GPT trains once per lab folder (first in the job queue): wait for it
+async function whenReady(call) {
+  for (let i = 0; ; i++) {
+    try {
+      const out = await call();
+      $("loading").hidden = true;
+      return out;
+    } catch (e) {
+      if (e.status !== 409 || i > 600) { $("loading").hidden = true; throw e; }
+      $("loading").hidden = false;
+      await sleep(1000);
+    }
   }
+}
+
+async function step(body) {
+  return whenReady(() => lab.api("/api/text/step", { json: body }));
 }
 
 async function generate(n) {
@@ -87,7 +99,7 @@ async function oneStep() {
 
 async function loadAttention() {
   const prompt = ($("sample").textContent || $("prompt").value).slice(0, 32);
-  attention = await lab.api("/api/text/attention", { json: { prompt: prompt } });
+  attention = await whenReady(() => lab.api("/api/text/attention", { json: { prompt: prompt } }));
   const layers = $("att-layer");
   const heads = $("att-head");
   if (layers.options.length !== attention.layers.length) {
