@@ -257,6 +257,40 @@ def test_vision_job_streams_events_and_gives_a_model(client):
     assert "readable" in bad(client.post(url, files={"image": ("d.png", b"GIF89a..", "image/png")}))
 
 
+def test_a_lab_job_trains_what_its_command_trains(client, tmp_path):
+    """Same seed, same run: the job's final numbers equal those of the pipeline the printed
+    ``reti vision train`` command runs (the pictures drawn during training draw no randomness);
+    and the lab's model loader gives the same predictions as reti.tasks.vision.load_run."""
+    import torch
+
+    from reti.lab.runners import load_classifier
+    from reti.tasks import vision as vt
+    from reti.train import TrainConfig
+
+    params = {"data": "digits", "epochs": 1, "limit": 256, "batch_size": 32, "seed": 5,
+              "model": "CONV3@8-RELU-DROPOUT(0.3)-POOL-FC@10,SOFTMAX"}  # fmt: skip
+    job = client.post("/api/jobs", json={"kind": "vision", "params": params}).json()
+    job = wait(client, job["id"])
+    assert job["status"] == "done", job
+    assert "pictures" in client.get(f"/api/jobs/{job['id']}/events").text
+    from reti.lab.jobs import Job
+    from reti.lab.runners import vision_config
+
+    folder = tmp_path / "jobs" / "vision-x"
+    folder.mkdir(parents=True)
+    cfg = vision_config(Job(folder, "vision", params))
+    alone = vt.train(vt.VisionConfig(
+        data="digits", model=params["model"], out=str(tmp_path / "alone"), limit=256,
+        train=TrainConfig(**{**cfg.train.__dict__}),
+    ))  # fmt: skip
+    assert alone.final["val_loss"] == job["result"]["final"]["val_loss"]
+    run_dir = client.app.state.lab.jobs.get(job["id"]).run_dir
+    ours, _ = load_classifier(run_dir)
+    theirs, _ = vt.load_run(run_dir)
+    x = torch.rand(4, 1, 8, 8)
+    assert torch.equal(ours(x), theirs(x))
+
+
 def test_bad_jobs_are_refused_before_any_work(client):
     def submit(kind, params):
         return client.post("/api/jobs", json={"kind": kind, "params": params})

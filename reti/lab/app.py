@@ -31,10 +31,16 @@ from reti.i18n import LANGUAGES, catalogue
 from reti.lab import sequences, vision
 from reti.lab.guard import TokenGuard
 from reti.lab.jobs import FINISHED, JobStore
-from reti.lab.runners import DEFAULT_PATTERN, RUNNERS, USER_JOBS, series_params, vision_params
+from reti.lab.runners import (
+    DEFAULT_PATTERN,
+    RUNNERS,
+    USER_JOBS,
+    load_classifier,
+    series_params,
+    vision_params,
+)
 from reti.lab.uploads import ZipLimits, read_csv_column, unpack_image_zip, upload_shape
 from reti.models.registry import MODELS
-from reti.tasks import vision as vt
 from reti.train import latest_checkpoint
 
 HERE = Path(__file__).resolve().parent
@@ -309,7 +315,7 @@ class Lab:
         job = self.jobs.get(request.path_params["job"])
         if job.kind != "vision" or not (job.run_dir / "checkpoints").is_dir():
             raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
-        model, mc = await run_in_threadpool(vt.load_run, job.run_dir)
+        model, mc = await run_in_threadpool(load_classifier, job.run_dir)
         shape = (mc["in_channels"], mc["image_size"], mc["image_size"])
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form(max_files=self.limits.upload_files, max_fields=4,

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import torch
 
-from reti.errors import ConfigError
+from reti.errors import CheckpointError, ConfigError
 from reti.lab.jobs import Job
 from reti.lab.uploads import upload_folder
 from reti.lab.vision import _float, _int
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
 from reti.tasks import vision as vt
-from reti.train import TrainConfig
+from reti.tasks.runs import read_run
+from reti.train import TrainConfig, load_weights
 from reti.viz import conv_feature_maps
 
 VISION_DATA = ("digits", "mnist", "fashion-mnist")
@@ -117,6 +118,20 @@ def vision_config(job: Job) -> vt.VisionConfig:
     )
 
 
+def load_classifier(path: str | Path) -> tuple[torch.nn.Module, dict]:
+    """``reti.tasks.vision.load_run`` built on the meta device, then filled from the checkpoint:
+    the same model without a draw from torch's global generator (a training may be using it;
+    vision models keep no non-persistent buffers, so every value comes from the checkpoint)."""
+    run = read_run(path)
+    if run.model_config.get("task") != "vision":
+        raise CheckpointError(f"{path} is not a `reti vision` checkpoint")
+    with torch.device("meta"):
+        model = vt.build_classifier(run.model_config)
+    model = model.to_empty(device="cpu")
+    load_weights(model, run.checkpoint)
+    return model.eval(), run.model_config
+
+
 def run_vision(job: Job, emit: Emit) -> dict:
     """Train with ``reti.tasks.vision.train`` (what ``reti vision train`` runs), listening to
     its events; the filters and feature maps are redrawn from each checkpoint it saves."""
@@ -126,7 +141,7 @@ def run_vision(job: Job, emit: Emit) -> dict:
     def listen(event) -> None:
         info = {k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")}
         if info["kind"] == "checkpoint":
-            model, _ = vt.load_run(event.path)
+            model, _ = load_classifier(event.path)
             emit({"kind": "pictures", "step": event.step, **_pictures(model, sample)})
         else:
             emit(info)
@@ -134,8 +149,8 @@ def run_vision(job: Job, emit: Emit) -> dict:
     command = vision_command(vision_params(job.params, _uploads(job)), cfg.data)
     emit({"kind": "command", "command": command})
     resume = bool(job.params.get("resume")) and job.run_dir.is_dir()
-    vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
-    result = {"command": command}
+    history = vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
+    result = {"command": command, "final": history.final}
     if (job.run_dir / "checkpoints").is_dir():
         scores = vt.evaluate(job.run_dir, device="cpu")
         confusion = scores["confusion"].tolist()
