@@ -273,15 +273,12 @@ def test_a_lab_job_trains_what_its_command_trains(client, tmp_path):
     job = wait(client, job["id"])
     assert job["status"] == "done", job
     assert "pictures" in client.get(f"/api/jobs/{job['id']}/events").text
-    from reti.lab.jobs import Job
-    from reti.lab.runners import vision_config
-
-    folder = tmp_path / "jobs" / "vision-x"
-    folder.mkdir(parents=True)
-    cfg = vision_config(Job(folder, "vision", params))
+    # what `reti vision train --data digits --model ... --epochs 1 --batch-size 32 --lr 0.003
+    # --seed 5 --limit 256` runs (the job also logs, evaluates and checkpoints more often)
+    assert "--epochs 1 --batch-size 32 --lr 0.003 --seed 5 --limit 256" in job["result"]["command"]
+    train = TrainConfig(epochs=1, batch_size=32, lr=0.003, seed=5, device="cpu", quiet=True)
     alone = vt.train(vt.VisionConfig(
-        data="digits", model=params["model"], out=str(tmp_path / "alone"), limit=256,
-        train=TrainConfig(**{**cfg.train.__dict__}),
+        data="digits", model=params["model"], out=str(tmp_path / "alone"), limit=256, train=train
     ))  # fmt: skip
     assert alone.final["val_loss"] == job["result"]["final"]["val_loss"]
     run_dir = client.app.state.lab.jobs.get(job["id"]).run_dir
