@@ -451,11 +451,32 @@ def test_bad_zips_are_refused(client):
     bad(client.post("/api/uploads/images", data={"x": "1"}))
 
 
-def test_the_char_gpt_is_not_ready_before_its_job(tmp_path):
+def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
+    from reti.errors import DataError
+    from reti.lab.runners import RUNNERS
     from reti.lab.sequences import CharGPT, NotReady
 
     with pytest.raises(NotReady):
         CharGPT(tmp_path / "none").get()
+
+    def no_corpus(job, emit):
+        raise DataError("no network to fetch shakespeare")
+
+    monkeypatch.setitem(RUNNERS, "chargpt", no_corpus)  # its job fails: an error, not a wait
+    with TestClient(create_app(tmp_path / "lab", gpt_steps=1)) as c:
+        (job,) = c.get("/api/jobs").json()["jobs"]
+        assert wait(c, job["id"])["status"] == "failed"
+        error = bad(c.post("/api/text/step", json={"prompt": "a"}))
+        assert error == "the char GPT could not be trained: no network to fetch shakespeare"
+
+    import threading
+
+    release = threading.Event()
+    monkeypatch.setitem(RUNNERS, "chargpt", lambda job, emit: release.wait(60) and {})
+    with TestClient(create_app(tmp_path / "lab2", gpt_steps=1)) as c:
+        r = c.post("/api/text/step", json={"prompt": "a"})
+        assert r.status_code == 409 and r.json()["retry"] is True  # the page waits and retries
+        release.set()
 
 
 def test_the_token_is_checked_on_every_request(tmp_path):

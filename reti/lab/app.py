@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from reti.errors import DataNotFoundError, ParseError, RetiError
+from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import sequences, vision
 from reti.lab.guard import TokenGuard
@@ -204,8 +204,17 @@ class Lab:
         result = await run_in_threadpool(sequences.tokenize_all, data.get("text", ""), tuple(kinds))
         return JSONResponse(result)
 
+    def _check_gpt(self) -> None:
+        """A failed char GPT job is an error to show, not a reason to wait (409) forever."""
+        if self.gpt.trained:
+            return
+        jobs = [j for j in self.jobs.list() if j["kind"] == "chargpt"]
+        if jobs and jobs[-1]["status"] in FINISHED and jobs[-1]["status"] != "done":
+            raise DataError(f"the char GPT could not be trained: {jobs[-1]['error']}")
+
     async def text_step(self, request: Request) -> Response:
         d = await _json(request, self.limits)
+        self._check_gpt()
         result = await run_in_threadpool(
             sequences.sample_step, self.gpt, d.get("prompt", ""), d.get("temperature", 1.0),
             d.get("top_k"), d.get("top_p"), d.get("seed", 0),
@@ -214,6 +223,7 @@ class Lab:
 
     async def attention(self, request: Request) -> Response:
         d = await _json(request, self.limits)
+        self._check_gpt()
         return JSONResponse(
             await run_in_threadpool(sequences.attention, self.gpt, d.get("prompt", ""))
         )
