@@ -12,7 +12,8 @@ async function tokenize() {
       const block = lab.el("div", { class: "tokenizer", "data-kind": kind });
       block.appendChild(lab.el("strong", {}, kind + " (" + t.count + " " + lab.t("lab.text.tokens", "tokens") + ", vocab " + t.vocab_size + "): "));
       t.pieces.forEach((p, i) => {
-        const span = lab.el("span", { class: "tok", style: "background:" + COLORS[i % COLORS.length], title: "id " + t.ids[i] }, p);
+        const shown = p.replace(/ /g, "\u2423").replace(/\n/g, "\u21b5"); // spaces and newlines visible
+        const span = lab.el("span", { class: "tok", style: "background:" + COLORS[i % COLORS.length], title: "id " + t.ids[i] }, shown);
         const sub = lab.el("sub", {}, String(t.ids[i]));
         span.appendChild(sub);
         block.appendChild(span);
