@@ -175,6 +175,7 @@ def gpt_ready(client) -> None:
 
 def test_sampling_step_temperature_zero_is_the_argmax(client):
     gpt_ready(client)
+    assert client.get("/api/text/ready").json() == {"ready": True, "error": None}
     body = {"prompt": "ROMEO:", "temperature": 0}
     a = client.post("/api/text/step", json=body).json()
     b = client.post("/api/text/step", json=body).json()
@@ -468,6 +469,7 @@ def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
         assert wait(c, job["id"])["status"] == "failed"
         error = bad(c.post("/api/text/step", json={"prompt": "a"}))
         assert error == "the char GPT could not be trained: no network to fetch shakespeare"
+        assert c.get("/api/text/ready").json() == {"ready": False, "error": error}
 
     import threading
 
@@ -475,7 +477,8 @@ def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
     monkeypatch.setitem(RUNNERS, "chargpt", lambda job, emit: release.wait(60) and {})
     with TestClient(create_app(tmp_path / "lab2", gpt_steps=1)) as c:
         r = c.post("/api/text/step", json={"prompt": "a"})
-        assert r.status_code == 409 and r.json()["retry"] is True  # the page waits and retries
+        assert r.status_code == 409 and r.json()["retry"] is True
+        assert c.get("/api/text/ready").json() == {"ready": False, "error": None}  # page waits
         release.set()
 
 

@@ -212,6 +212,14 @@ class Lab:
         if jobs and jobs[-1]["status"] in FINISHED and jobs[-1]["status"] != "done":
             raise DataError(f"the char GPT could not be trained: {jobs[-1]['error']}")
 
+    async def text_ready(self, request: Request) -> Response:
+        """Whether the char GPT is trained (the page asks before sampling, instead of a 409)."""
+        try:
+            self._check_gpt()
+        except DataError as exc:
+            return JSONResponse({"ready": False, "error": str(exc)})
+        return JSONResponse({"ready": self.gpt.trained, "error": None})
+
     async def text_step(self, request: Request) -> Response:
         d = await _json(request, self.limits)
         self._check_gpt()
@@ -376,6 +384,7 @@ def create_app(
         Route("/api/series/csv", lab.series_csv, methods=post),
         Route("/api/uploads/images", lab.upload_images, methods=post),
         Route("/api/tokenize", lab.tokenize, methods=post),
+        Route("/api/text/ready", lab.text_ready, methods=get),
         Route("/api/text/step", lab.text_step, methods=post),
         Route("/api/text/attention", lab.attention, methods=post),
         Route("/api/text/positions", lab.positions, methods=get),

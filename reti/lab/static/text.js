@@ -48,17 +48,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // the char GPT trains once per lab folder (first in the job queue): wait for it
 async function whenReady(call) {
-  for (let i = 0; ; i++) {
-    try {
-      const out = await call();
-      $("loading").hidden = true;
-      return out;
-    } catch (e) {
-      if (e.status !== 409 || i > 600) { $("loading").hidden = true; throw e; }
-      $("loading").hidden = false;
-      await sleep(1000);
-    }
+  for (let i = 0; i < 900; i++) {
+    const state = await lab.api("/api/text/ready");
+    if (state.error) throw new Error(state.error);
+    if (state.ready) break;
+    $("loading").hidden = false;
+    await sleep(1000);
   }
+  $("loading").hidden = true;
+  return call();
 }
 
 async function step(body) {
