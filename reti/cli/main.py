@@ -18,13 +18,13 @@ import re
 import sys
 from collections.abc import Sequence
 
-from reti.cli import augment, claims, data, demo, params, series, text, vision
+from reti.cli import augment, claims, data, demo, lab, params, series, text, vision
 from reti.errors import ConfigError, ParseError, RetiError
 from reti.guards import human_bytes, machine_memory
 from reti.io import read_json
 
 # Each module adds its subcommand(s) with ``register(subparsers)`` and sets ``func=`` on them.
-COMMANDS = (demo, data, params, vision, augment, series, text, claims)
+COMMANDS = (demo, data, params, vision, augment, series, text, claims, lab)
 DEBUG_ENV = "RETI_DEBUG"
 MAX_LINE = 600  # characters of one error line; longer messages keep their start and end
 
