@@ -7,7 +7,9 @@ projected. The fast path is ``F.scaled_dot_product_attention``; ``reti.reference
 writes the same formula plainly, and the tests prove the two equal.
 
 During generation a :class:`KVCache` keeps the keys and values of the tokens already seen, so
-each step feeds only the new token: the cache changes what is fed back, not the loop.
+each step feeds only the new token: the cache changes what is fed back, not the loop. A rolling
+cache (``keep``) forgets the oldest keys, so each new token sees at most ``keep + 1`` of them
+(sliding-window attention; only meaningful for position biases that depend on distances alone).
 """
 
 from __future__ import annotations
@@ -22,26 +24,57 @@ from reti.errors import ConfigError, ShapeError
 
 
 class KVCache:
-    """Keys and values of one attention layer for the tokens seen so far.
+    """Keys and values of one attention layer for the tokens seen so far; with ``keep``, only
+    the last ``keep`` of them are kept for the next step (a rolling cache).
+
+    The steps are written into a buffer with room to spare (no concatenation per token: a
+    new buffer only when it is full, doubling, or for a rolling cache once per ``keep`` steps).
 
     Shape: k, v (B, nh, T_seen, hs).
     """
 
-    def __init__(self) -> None:
-        self.k: torch.Tensor | None = None
-        self.v: torch.Tensor | None = None
+    def __init__(self, keep: int | None = None) -> None:
+        if keep is not None and keep < 0:
+            raise ConfigError(f"KVCache keep must be >= 0 or None, got {keep}")
+        self.keep = keep
+        self._k: torch.Tensor | None = None  # buffers (B, nh, capacity, hs)
+        self._v: torch.Tensor | None = None
+        self._lo = self._hi = 0  # the kept steps are _k[:, :, _lo:_hi]
 
     def __len__(self) -> int:
-        return 0 if self.k is None else self.k.shape[2]
+        return self._hi - self._lo
+
+    @property
+    def k(self) -> torch.Tensor | None:
+        return None if self._k is None else self._k[:, :, self._lo : self._hi]
+
+    @property
+    def v(self) -> torch.Tensor | None:
+        return None if self._v is None else self._v[:, :, self._lo : self._hi]
+
+    def _make_room(self, k: torch.Tensor, n_new: int) -> None:
+        kept = len(self)
+        room = 2 * (self.keep + n_new) if self.keep is not None else 2 * (kept + n_new)
+        shape = (*k.shape[:2], max(room, 16), k.shape[3])
+        new_k, new_v = k.new_empty(shape), k.new_empty(shape)
+        if kept:
+            new_k[:, :, :kept] = self.k
+            new_v[:, :, :kept] = self.v
+        self._k, self._v, self._lo, self._hi = new_k, new_v, 0, kept
 
     def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Add the new steps' keys and values; return all of them (old first)."""
-        if self.k is None:
-            self.k, self.v = k, v
-        else:
-            self.k = torch.cat([self.k, k], dim=2)  # (B, nh, T_seen + T_new, hs)
-            self.v = torch.cat([self.v, v], dim=2)
-        return self.k, self.v
+        """Add the new steps' keys and values; return all of them (old first). A rolling
+        cache then forgets all but the last ``keep`` (the returned ones are still complete)."""
+        n_new = k.shape[2]
+        if self._k is None or self._hi + n_new > self._k.shape[2]:
+            self._make_room(k, n_new)
+        lo, hi = self._lo, self._hi + n_new
+        self._k[:, :, self._hi : hi] = k
+        self._v[:, :, self._hi : hi] = v
+        self._hi = hi
+        if self.keep is not None:
+            self._lo = max(lo, hi - self.keep)
+        return self._k[:, :, lo:hi], self._v[:, :, lo:hi]  # (B, nh, T_seen + T_new, hs)
 
 
 def causal_bias(n_q: int, n_k: int, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -84,10 +117,8 @@ class CausalSelfAttention(nn.Module):
         self.proj = nn.Linear(d_model, d_model, bias=bias)
 
     def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        q, k, v = self.qkv(x).chunk(3, dim=-1)  # (B, T, 3C) -> 3 x (B, T, C)
-        shape = (self.n_head, self.head_size)
-        # (B, T, C) -> (B, T, nh, hs) -> (B, nh, T, hs)
-        return tuple(t.unflatten(-1, shape).transpose(1, 2) for t in (q, k, v))
+        qkv = self.qkv(x).unflatten(-1, (3, self.n_head, self.head_size))  # (B, T, 3, nh, hs)
+        return qkv.permute(2, 0, 3, 1, 4).unbind(0)  # -> 3 x (B, nh, T, hs)
 
     def forward(
         self,
@@ -110,11 +141,13 @@ class CausalSelfAttention(nn.Module):
             k, v = cache.append(k, v)
         n_all = k.shape[2]
         p = self.dropout if self.training else 0.0
-        if return_weights:
+        # One query with a bias (a generation step of alibi / relative): the plain formula,
+        # measured faster there than the kernel's general path on the CPU.
+        if return_weights or (bias is not None and n_new == 1 and p == 0.0):
             if bias is None:
                 bias = causal_bias(n_new, n_all, x.device, q.dtype)
             weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_size) + bias, -1)
-            out = F.dropout(weights, p, self.training) @ v
+            out = (F.dropout(weights, p, self.training) if p else weights) @ v
         elif bias is None:
             # One new token sees every key; otherwise PyTorch's causal kernel (Tq == Tk here).
             causal = n_new > 1
