@@ -37,44 +37,44 @@ class KVCache:
         if keep is not None and keep < 0:
             raise ConfigError(f"KVCache keep must be >= 0 or None, got {keep}")
         self.keep = keep
-        self._k: torch.Tensor | None = None  # buffers (B, nh, capacity, hs)
-        self._v: torch.Tensor | None = None
-        self._lo = self._hi = 0  # the kept steps are _k[:, :, _lo:_hi]
+        self._kv: torch.Tensor | None = None  # the buffer (2, B, nh, capacity, hs): k, v
+        self._lo = self._hi = 0  # the kept steps are _kv[:, :, :, _lo:_hi]
 
     def __len__(self) -> int:
         return self._hi - self._lo
 
     @property
     def k(self) -> torch.Tensor | None:
-        return None if self._k is None else self._k[:, :, self._lo : self._hi]
+        return None if self._kv is None else self._kv[0, :, :, self._lo : self._hi]
 
     @property
     def v(self) -> torch.Tensor | None:
-        return None if self._v is None else self._v[:, :, self._lo : self._hi]
+        return None if self._kv is None else self._kv[1, :, :, self._lo : self._hi]
 
-    def _make_room(self, k: torch.Tensor, n_new: int) -> None:
+    def _make_room(self, kv: torch.Tensor, n_new: int) -> None:
         kept = len(self)
         room = 2 * (self.keep + n_new) if self.keep is not None else 2 * (kept + n_new)
-        shape = (*k.shape[:2], max(room, 16), k.shape[3])
-        new_k, new_v = k.new_empty(shape), k.new_empty(shape)
+        buffer = kv.new_empty((*kv.shape[:3], max(room, 16), kv.shape[4]))
         if kept:
-            new_k[:, :, :kept] = self.k
-            new_v[:, :, :kept] = self.v
-        self._k, self._v, self._lo, self._hi = new_k, new_v, 0, kept
+            buffer[:, :, :, :kept] = self._kv[:, :, :, self._lo : self._hi]
+        self._kv, self._lo, self._hi = buffer, 0, kept
 
     def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Add the new steps' keys and values; return all of them (old first). A rolling
         cache then forgets all but the last ``keep`` (the returned ones are still complete)."""
-        n_new = k.shape[2]
-        if self._k is None or self._hi + n_new > self._k.shape[2]:
-            self._make_room(k, n_new)
+        return self.append_kv(torch.stack((k, v)))
+
+    def append_kv(self, kv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``append`` for keys and values stacked as (2, B, nh, T_new, hs): one copy."""
+        n_new = kv.shape[3]
+        if self._kv is None or self._hi + n_new > self._kv.shape[3]:
+            self._make_room(kv, n_new)
         lo, hi = self._lo, self._hi + n_new
-        self._k[:, :, self._hi : hi] = k
-        self._v[:, :, self._hi : hi] = v
+        self._kv[:, :, :, self._hi : hi] = kv
         self._hi = hi
         if self.keep is not None:
             self._lo = max(lo, hi - self.keep)
-        return self._k[:, :, lo:hi], self._v[:, :, lo:hi]  # (B, nh, T_seen + T_new, hs)
+        return self._kv[:, :, :, lo:hi].unbind(0)  # 2 x (B, nh, T_seen + T_new, hs)
 
 
 def causal_bias(n_q: int, n_k: int, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -116,9 +116,9 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
         self.proj = nn.Linear(d_model, d_model, bias=bias)
 
-    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
         qkv = self.qkv(x).unflatten(-1, (3, self.n_head, self.head_size))  # (B, T, 3, nh, hs)
-        return qkv.permute(2, 0, 3, 1, 4).unbind(0)  # -> 3 x (B, nh, T, hs)
+        return qkv.permute(2, 0, 3, 1, 4)  # -> (3, B, nh, T, hs): q, k, v
 
     def forward(
         self,
@@ -136,9 +136,9 @@ class CausalSelfAttention(nn.Module):
         if x.dim() != 3:
             raise ShapeError(f"attention input must be (B, T, C), got shape {tuple(x.shape)}")
         n_new = x.shape[1]
-        q, k, v = self._heads(x)
-        if cache is not None:
-            k, v = cache.append(k, v)
+        qkv = self._heads(x)
+        q = qkv[0]
+        k, v = qkv[1:].unbind(0) if cache is None else cache.append_kv(qkv[1:])
         n_all = k.shape[2]
         p = self.dropout if self.training else 0.0
         # One query with a bias (a generation step of alibi / relative): the plain formula,
