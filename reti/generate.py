@@ -30,7 +30,8 @@ What happens once the window is full is ``slide``:
   oldest kept token changes nothing. It equals a full forward of the whole sequence with that
   banded mask, and with one layer also the exact mode; with more layers it does not: the kept
   keys of the upper layers came from hidden states that had seen the forgotten tokens, while a
-  recompute of the window has not (the tests prove both statements).
+  recompute of the window has not (the tests prove both statements). A prompt longer than the
+  window is cropped to it first.
 
 ``"amortized"`` and ``"rolling"`` use ``window`` or else ``n_ctx``.
 """
