@@ -57,3 +57,7 @@ class ParseError(ConfigError):
     def caret(self) -> str:
         """Two lines: the text, and a caret under the offending column."""
         return f"  {self.text}\n  {' ' * self.position}^"
+
+
+class RunExistsError(RetiError, FileExistsError):
+    """A run folder that already holds a run, given neither ``resume`` nor ``overwrite``."""

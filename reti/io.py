@@ -204,3 +204,34 @@ def load_checkpoint(
     except (SafetensorError, OSError, RuntimeError) as exc:
         raise CheckpointError(f"{tensor_path} cannot be read: {exc}") from None
     return tensors, meta
+
+
+# ----------------------------------------------------------------------------- leftovers
+def clean_temp_files(folder: str | os.PathLike, depth: int = 2) -> list[Path]:
+    """Remove what an interrupted atomic write leaves in ``folder`` and its sub-folders down to
+    ``depth`` levels: hidden ``.<name>.<random>.tmp`` files and folders (``atomic_write_bytes``,
+    ``atomic_dir``), and ``.<name>.old`` folders of an ``atomic_dir`` swap: put back when the
+    swap was cut between its two renames (``<name>`` missing), else deleted. Returns the paths
+    removed or put back."""
+    folder = Path(folder)
+    done: list[Path] = []
+    if depth < 1 or not folder.is_dir():
+        return done
+    for entry in sorted(folder.iterdir()):
+        name = entry.name
+        if name.startswith(".") and name.endswith(".tmp"):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            done.append(entry)
+        elif name.startswith(".") and name.endswith(".old") and entry.is_dir() and len(name) > 5:
+            original = entry.with_name(name[1:-4])
+            if original.exists():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                os.replace(entry, original)
+            done.append(entry)
+        elif entry.is_dir() and not entry.is_symlink():
+            done += clean_temp_files(entry, depth - 1)
+    return done

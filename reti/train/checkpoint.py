@@ -178,10 +178,13 @@ class Progress:
     best_value: float | None = None
     best_row: dict[str, Any] | None = None
     bad_epochs: int = 0
-    loss_sum: float = 0.0  # this epoch's sum of loss x samples (this rank)
+    loss_sum: float = 0.0  # read from checkpoints of older versions only (now a tensor)
     seen: int = 0  # this epoch's samples (this rank)
     tokens: int = 0  # this epoch's tokens when x is integer (B, T) (this rank)
-    seconds: float = 0.0  # this epoch's training time before the last checkpoint
+    seconds: float = 0.0  # this epoch's training time so far
+    row_seen: int = 0  # samples since the last train row (this rank)
+    row_tokens: int = 0  # tokens since the last train row (this rank)
+    row_seconds: float = 0.0  # training time since the last train row
 
     def record(self, row: dict[str, Any], monitor: str, mode: str) -> None:
         """Append an epoch's row; track the best ``monitor`` value and epochs since it improved."""
