@@ -23,43 +23,12 @@ from reti.train import TrainConfig
 T = TypeVar("T")
 NONE_WORDS = ("none", "null")
 
-# Help of the training fields until TrainConfig carries its own (``metadata={"help": ...}``).
-FIELD_HELP = {
-    "epochs": "Passes over the training set.",
-    "max_steps": "Stop after this many optimizer steps.",
-    "batch_size": "Samples per optimizer step.",
-    "eval_batch_size": "Samples per evaluation batch (none: batch_size).",
-    "lr": "Peak learning rate, > 0.",
-    "optimizer": "The optimizer: adamw or sgd.",
-    "weight_decay": "Decoupled weight decay, >= 0.",
-    "momentum": "SGD momentum in [0, 1).",
-    "nesterov": "Use Nesterov momentum (SGD).",
-    "schedule": "Learning-rate schedule: constant, step, cosine or onecycle.",
-    "warmup_steps": "Steps of linear learning-rate warm-up.",
-    "grad_clip": "Clip the gradient norm to this value.",
-    "accumulate": "Micro-batches per optimizer step.",
-    "precision": "Number format: auto, fp32, bf16 or fp16.",
-    "compile": "Compile the model with torch.compile.",
-    "channels_last": "Channels-last memory layout (CNNs; faster on this CPU too).",
-    "keep_cpu_memory": "On a Linux CPU keep freed memory for reuse (fewer page faults).",
-    "early_stop_patience": "Stop after this many epochs without improvement.",
-    "monitor": "The metric that picks the best checkpoint and drives early stopping.",
-    "monitor_mode": "Whether the monitored metric is better when lower (min) or higher (max).",
-    "ema_decay": "Keep an exponential moving average of the weights with this decay.",
-    "checkpoint_every": "Also checkpoint every N optimizer steps.",
-    "keep_last": "How many checkpoints to keep.",
-    "log_every": "Write a train row every N optimizer steps (none: once per epoch).",
-    "eval_every": "Evaluate the validation set every N optimizer steps (none: once per epoch).",
-    "seed": "Seed of the weights, data order, splits, augmentation and dropout.",
-    "device": "Where to train: auto, cpu, cuda, cuda:N or mps.",
-    "quiet": "No progress bar.",
-}
 FLAG_TYPES = (int, float, str, bool)  # fields of other types (dicts, nested configs) get no flag
 
 
 def field_help(f) -> str:
     """The one sentence of help of a dataclass field: its ``metadata["help"]``."""
-    return f.metadata.get("help") or FIELD_HELP.get(f.name) or f"The {f.name} setting."
+    return f.metadata.get("help", "")
 
 
 def _flag(name: str) -> str:
