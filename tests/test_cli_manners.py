@@ -47,7 +47,8 @@ def test_every_flag_has_a_sentence_of_help():
 
 COMPUTING = {  # commands that run a model
     ("vision", "train"), ("vision", "eval"), ("vision", "predict"), ("vision", "show"),
-    ("series", "train"), ("series", "classify"), ("series", "anomalies"), ("series", "filter"),
+    ("series", "train"), ("series", "forecast"), ("series", "classify"), ("series", "anomalies"),
+    ("series", "filter"),
     ("text", "train"), ("text", "generate"), ("text", "eval"), ("text", "attention"),
 }  # fmt: skip
 

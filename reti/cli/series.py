@@ -45,6 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fc.add_argument("--steps", type=int, default=12, help="Steps ahead. Default: 12.")
     fc.add_argument("--out", default=None, help="The folder for forecast.csv and forecast.png "
                     "(default: the run folder).")  # fmt: skip
+    fc.add_argument("--device", default="auto",
+                    help="Where to compute: auto (default), cpu, cuda, cuda:N or mps.")  # fmt: skip
     fc.set_defaults(func=_forecast)
     data = actions.add_parser("data", help="the built-in series data sets")
     data.set_defaults(func=_data)
@@ -87,7 +89,7 @@ def _fmt(v: float) -> str:
 def _forecast(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
-    fc = series.forecast_from_run(args.checkpoint, args.steps)
+    fc = series.forecast_from_run(args.checkpoint, args.steps, device=args.device)
     out = Path(args.out or args.checkpoint)
     channels = fc["forecast"].shape[1]
     names = ["forecast", "truth", "seasonal_naive"]
