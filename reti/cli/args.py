@@ -63,6 +63,8 @@ def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
 def _default_text(default: Any) -> str:
     if default is None:
         return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
     return str(default)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -164,6 +164,8 @@ def train(
     if len(val_ids) > cfg.n_ctx:
         x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
+    if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
+        tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
     model = GPT(gpt_cfg)
     with run_folder(out, resume=resume, overwrite=overwrite):  # all checked: now write
         if saved is not None and not reuse:
