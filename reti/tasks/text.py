@@ -32,7 +32,7 @@ from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything
-from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.tokenize import Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
@@ -167,7 +167,7 @@ def train(
     if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
         tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
     model = GPT(gpt_cfg)
-    with run_folder(out, resume=resume, overwrite=overwrite):  # all checked: now write
+    with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
         if saved is not None and not reuse:
             ensure_dir(out)
             tok.save(saved)
