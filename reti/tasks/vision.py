@@ -349,7 +349,7 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
             device="cpu",
         ),
     )  # fmt: skip
-    history = train(cfg)
+    history = train(cfg, overwrite=True)  # a demo run replaces the previous demo run
     pictures = show(cfg.out, out_dir / "vision")
     acc = history.final["val_accuracy"]
     seconds = sum(row["seconds"] for row in history.rows)
