@@ -4,7 +4,13 @@
 booleans, ``none`` accepted where a field may be None) and ``--config FILE.json``;
 ``config_from_args(TrainConfig, args)`` builds the dataclass: the file's values first, then
 every flag the user actually typed on top, then the dataclass's own validation. Flags default to
-"not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file.
+"not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file. Each flag's
+help is its field's one sentence (``metadata={"help": ...}``) and its default.
+
+``add_pipeline_args`` / ``pipeline_from_args`` do the same for a pipeline's ``train`` command: its
+config's fields, TrainConfig's, ``--resume`` and ``--overwrite``. Its ``--config`` is a flat JSON
+object of both, or a run's own ``config.json`` (TrainConfig in ``train_config``, the pipeline's
+settings in ``model_config[<pipeline>]``), which runs that run again.
 """
 
 from __future__ import annotations

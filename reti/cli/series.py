@@ -20,6 +20,7 @@ from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.data.series import ANOMALY_SETS, FORECAST_SETS, UCR_SETS
 from reti.errors import ConfigError
 from reti.io import atomic_write_text
+from reti.runtime import world
 from reti.tasks import series
 
 SHORTCUTS = {"train": None, "classify": "classify", "anomalies": "anomaly", "filter": "filter"}
@@ -63,6 +64,8 @@ def _train(args: argparse.Namespace) -> int:
     if cfg.out is None:
         cfg.out = f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}"
     result = series.run(cfg, resume=args.resume, overwrite=args.overwrite)
+    if world()[0] != 0:  # under torchrun only rank 0 prints
+        return 0
     print(_table(result))
     print(f"run: {cfg.out}")
     if result.trace is not None:

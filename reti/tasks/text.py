@@ -31,7 +31,7 @@ from reti.generate import SamplingConfig, generate
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device, seed_everything
+from reti.runtime import make_generator, resolve_device, seed_everything, world
 from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.tokenize import Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
@@ -168,7 +168,7 @@ def train(
         tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
     model = GPT(gpt_cfg)
     with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
-        if saved is not None and not reuse:
+        if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)
             tok.save(saved)
         return fit(
