@@ -3,6 +3,7 @@ config.json re-runs it, and a failed train into an existing run leaves every fil
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from reti.cli.main import main
 from reti.tasks import text as task
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+TIMING = {"seconds", "samples_per_s", "tokens_per_s", "mfu"}
 CORPUS = "ROMEO: But soft, what light through yonder window breaks?\n" * 40
 SMALL = ["--n-layer", "1", "--n-head", "2", "--d-model", "16", "--n-ctx", "16", "--dropout",
          "0.1", "--batch-size", "8", "--max-steps", "6", "--eval-every", "3",
@@ -29,6 +31,12 @@ def files(run: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
 
 
+def rows(run: Path, name: str) -> list[dict[str, str]]:
+    """A CSV's rows without the timing columns (the only ones that may differ)."""
+    with open(run / name, newline="") as fh:
+        return [{k: v for k, v in r.items() if k not in TIMING} for r in csv.DictReader(fh)]
+
+
 def weights(run: Path) -> bytes:
     latest = (run / "checkpoints" / "latest").read_text().strip()
     return (run / "checkpoints" / latest / "tensors.safetensors").read_bytes()
@@ -38,7 +46,8 @@ def test_same_command_twice_same_weights_and_the_config_replays_it(corpus, tmp_p
     a, b, c = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     for out in (a, b):
         assert main(["text", "train", "--data", corpus, *SMALL, "--out", str(out)]) == 0
-    assert weights(a) == weights(b)
+    assert weights(a) == weights(b) and rows(a, "metrics.csv") == rows(b, "metrics.csv")
+    assert rows(a, "steps.csv") == rows(b, "steps.csv") and len(rows(a, "steps.csv")) >= 2
     assert (a / "tokenizer.json").read_bytes() == (b / "tokenizer.json").read_bytes()
     assert main(["text", "train", "--config", str(a / "config.json"), "--out", str(c)]) == 0
     assert weights(a) == weights(c)
