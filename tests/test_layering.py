@@ -13,6 +13,7 @@ PACKAGE = ROOT / "reti"
 # Top-level part of reti -> level. Parts on one level never import each other.
 LEVELS = {
     "errors": 0,
+    "guards": 0.5,
     "runtime": 0.5,
     "io": 0.5,
     "i18n": 0.5,
@@ -30,6 +31,7 @@ LEVELS = {
     "tasks": 4,
     "claims": 5,
     "demo": 5,
+    "lab": 5.5,  # the lab serves the claims page: above claims, below the CLI
     "cli": 6,
 }
 EXEMPT = {"__init__", "__main__"}  # the package root re-exports; `python -m reti` runs the CLI

@@ -161,9 +161,13 @@ def test_step_rows_survive_a_crash_and_resume_across_row_boundaries(tmp_path):
     assert untimed([json.loads(line) for line in lines]) == untimed(whole.steps)
 
 
-def test_eval_every_without_validation_data_is_refused():
+def test_eval_every_without_validation_data_and_odd_listeners_are_refused():
     with pytest.raises(ConfigError, match="eval_every=5 needs val data"):
         fit(net(), data(), cfg(eval_every=5), loss_fn=F.cross_entropy)
+    with pytest.raises(ConfigError, match="callbacks must be a list of callables"):
+        fit(net(), data(), cfg(), loss_fn=F.cross_entropy, callbacks=print)
+    with pytest.raises(ConfigError, match="control must be a RunControl or None, got bool"):
+        fit(net(), data(), cfg(), loss_fn=F.cross_entropy, control=True)
 
 
 def test_a_failing_listener_stops_the_run_with_its_error():

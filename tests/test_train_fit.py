@@ -12,7 +12,7 @@ from torch.utils.data import TensorDataset
 
 from reti.errors import ConfigError, ShapeError, TrainingError
 from reti.runtime import seed_everything
-from reti.train import TrainConfig, evaluate, fit, load_weights
+from reti.train import TrainConfig, evaluate, fit, flops, load_weights
 
 
 def accuracy(out, y):
@@ -204,11 +204,13 @@ def test_mfu_for_models_that_declare_flops(monkeypatch, tmp_path):
     monkeypatch.setenv("RETI_DATA", str(tmp_path))  # the measured peak is cached there
 
     class Declared(nn.Linear):
-        def flops_per_sample(self):
-            return 2 * self.in_features * self.out_features
+        def flops_per_sample(self):  # a training step: forward 2 x in x out, backward twice that
+            return 6 * self.in_features * self.out_features
 
     X, y = blobs(64)
     h = fit(Declared(6, 3), (X, y), cfg(), loss_fn=F.cross_entropy)
+    peak = flops.measured_peak(torch.device("cpu"))  # the peak fit used (once per process)
+    assert h.rows[0]["mfu"] == pytest.approx(6 * 6 * 3 * h.rows[0]["samples_per_s"] / peak)
     assert 0 < h.rows[0]["mfu"] < 1
 
 

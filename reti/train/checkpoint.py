@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,14 @@ import torch
 from torch import nn
 
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import atomic_write_text, load_checkpoint, save_checkpoint
+from reti.io import (
+    META_FILE,
+    Field,
+    atomic_write_text,
+    check_schema,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
@@ -132,9 +140,17 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     pointer = checkpoint_dir(run_dir) / LATEST
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    with open(pointer, "rb") as fh:
+        raw = fh.read(256)  # "step-0000120\n"; anything longer is not a pointer reti wrote
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = None
+    if name is None or len(raw) == 256 or not re.fullmatch(rf"{STEP_PREFIX}\d{{1,12}}", name):
+        shown = "holds bytes that are not UTF-8 text" if name is None else f"names {name[:40]!r}"
+        raise CheckpointError(f"{pointer} {shown}, not a checkpoint folder (step-NNNNNNN)")
     path = pointer.parent / name
-    if not name.startswith(STEP_PREFIX) or not path.is_dir():
+    if not path.is_dir():
         raise CheckpointError(f"{pointer} names {name!r}, which is not a checkpoint folder here")
     return path
 
@@ -212,6 +228,12 @@ class LiveState:
 
 
 TRAINING_STATE = "reti-training-state"
+# What a resume reads from a training checkpoint's meta.json (checked before it is used).
+TRAINING_META = {
+    "optimizer": {"param_groups": [dict], "scalars": dict},
+    "rng": {"numpy": [(int, float, str)], "python": [Field((int, float), nullable=True)]},
+    "scaler": Field(dict, nullable=True, required=False),
+}
 
 
 def save_training_state(
@@ -265,6 +287,7 @@ def load_training_state(
     tensors, meta = load_checkpoint(folder)
     if meta.get("kind") != TRAINING_STATE:
         raise CheckpointError(f"{folder} is not a reti training checkpoint; cannot resume from it")
+    check_schema(meta, TRAINING_META, str(folder / META_FILE), error=CheckpointError)
     if meta.get("model_config") != model_config:
         raise CheckpointError(
             f"{folder} was made for model config {meta.get('model_config')!r}, "

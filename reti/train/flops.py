@@ -1,18 +1,19 @@
 """Model-FLOPs utilisation: how much of the machine's measured matmul peak a run uses.
 
-A model may declare ``flops_per_sample()``: the FLOPs of one forward pass on one sample
-(a multiply-add counts 2). Training costs about three forward passes (forward, and a backward
-that is twice the forward -- the usual estimate, e.g. the PaLM paper's appendix B), so
+A model may declare ``flops_per_sample()``: the FLOPs one *training* step spends on one sample,
+forward and backward (a multiply-add counts 2; the backward costs about twice the forward, so
+this is about 3x the forward pass -- PaLM appendix B, as ``reti.models.gpt.GPT`` counts it), so
 
-    MFU = 3 * flops_per_sample * samples_per_second / peak
+    MFU = flops_per_sample * samples_per_second / peak
 
 where ``peak`` is measured, not the datasheet's, so the figure says how well the run feeds
 *this* machine: the fastest of ``repeats`` square matmuls (fp32 on the CPU, bf16 on CUDA)
-after two warm-up calls. One timing taken while another program holds the cores would make the
-peak too low and the MFU too high (the demo once showed 110 %), so the best of many is kept and
-cached per machine, device, dtype and thread count in ``<reti cache>/peak_flops.json``
-($RETI_DATA, else $XDG_CACHE_HOME/reti, else ~/.cache/reti; delete it to measure again).
-An MFU that would still come out above 1 is dropped (None) with a warning.
+after two warm-up calls. One timing taken while another program holds the cores makes the
+peak too low and the MFU too high, so the best of many is kept, and the best ever seen is
+cached per machine, device model, dtype and thread count in ``<reti cache>/peak_flops.json``
+($RETI_DATA, else $XDG_CACHE_HOME/reti, else ~/.cache/reti): each process measures once more
+and keeps the larger, so a busy moment can lower no one's peak. An MFU that would still come
+out above 1 is dropped (None) with a warning.
 """
 
 from __future__ import annotations
@@ -87,32 +88,32 @@ def time_matmul(device: torch.device, size: int, dtype: torch.dtype, repeats: in
 
 
 def measured_peak(device: torch.device, size: int | None = None, repeats: int = 10) -> float:
-    """This machine's matmul FLOP/s on ``device``: from this process's or the disk cache, else
-    measured (``time_matmul``) and cached; ``size`` overrides the matmul size (tests)."""
+    """This machine's matmul FLOP/s on ``device``: measured once per process (``time_matmul``),
+    never below the best the cache has seen, which it raises; ``size`` overrides the matmul size
+    (tests)."""
     key = peak_key(device)
     if key in _PEAK:
         return _PEAK[key]
-    cached = _read_cache().get(key)
-    if cached is not None:
-        _PEAK[key] = cached
-        return cached
     default_size, dtype = _setting(device)
-    _PEAK[key] = time_matmul(device, size or default_size, dtype, repeats)
-    _write_cache(key, _PEAK[key])
+    measured = time_matmul(device, size or default_size, dtype, repeats)
+    cached = _read_cache().get(key, 0.0)
+    if measured > cached:
+        _write_cache(key, measured)
+    _PEAK[key] = max(measured, cached)
     return _PEAK[key]
 
 
 def mfu(flops_per_sample: float, samples_per_s: float, device: torch.device) -> float | None:
-    """``3 * flops_per_sample * samples_per_s / measured_peak(device)`` (a fraction, not %),
+    """``flops_per_sample * samples_per_s / measured_peak(device)`` (a fraction, not %),
     or None when that is above 1 (the peak was measured too low; a warning, once per peak)."""
-    value = 3.0 * flops_per_sample * samples_per_s / measured_peak(device)
+    value = flops_per_sample * samples_per_s / measured_peak(device)
     if value > 1.0:
         if peak_key(device) in _WARNED:
             return None
         _WARNED.add(peak_key(device))
         warnings.warn(
             f"MFU would be {value:.2f} (over 100 % of the measured peak, which a busy moment "
-            f"undercut; delete {cache_dir() / PEAK_FILE} to measure again): MFU left out",
+            f"undercut, or the model's flops_per_sample counts too much): MFU left out",
             RuntimeWarning,
             stacklevel=2,
         )

@@ -55,9 +55,13 @@ from reti.train.steps import StepLog, read_steps
 __all__ = ["TrainConfig", "evaluate", "fit"]
 
 
-def _check_before_work(cfg, val, metrics, resume, run_dir) -> None:
+def _check_before_work(cfg, val, metrics, resume, run_dir, callbacks, control) -> None:
     if not isinstance(cfg, TrainConfig):
         raise ConfigError(f"cfg must be a TrainConfig, got {type(cfg).__name__}")
+    if callable(callbacks) or not all(callable(c) for c in callbacks):
+        raise ConfigError(f"callbacks must be a list of callables, got {callbacks!r}")
+    if control is not None and not isinstance(control, RunControl):
+        raise ConfigError(f"control must be a RunControl or None, got {type(control).__name__}")
     if cfg.monitor.startswith("val_") and cfg.early_stop_patience and val is None:
         raise ConfigError(f"monitor {cfg.monitor!r} needs val data for early stopping")
     if cfg.monitor.startswith("val_") and cfg.monitor[4:] not in ("loss", *metrics):
@@ -114,7 +118,7 @@ def fit(
         TrainingError: a non-finite loss; the weights stay at the last good step.
     """
     metrics = dict(metrics or {})
-    _check_before_work(cfg, val, metrics, resume, run_dir)
+    _check_before_work(cfg, val, metrics, resume, run_dir, callbacks, control)
     folder = contextlib.nullcontext()
     if run_dir is not None:  # a no-op when the caller already holds the folder open
         folder = run_folder(run_dir, resume=resume, overwrite=overwrite)
