@@ -16,14 +16,14 @@ settings in ``model_config[<pipeline>]``), which runs that run again.
 from __future__ import annotations
 
 import argparse
-import json
 import types
 import typing
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reti.errors import ConfigError, DataNotFoundError
+from reti.errors import ConfigError
+from reti.io import read_json
 from reti.train import TrainConfig
 
 T = TypeVar("T")
@@ -121,12 +121,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         DataNotFoundError: no such file. ConfigError: not JSON, or not an object.
     """
     file = Path(path)
-    if not file.is_file():
-        raise DataNotFoundError(f"--config file {file} does not exist")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigError(f"--config file {file} is not valid JSON: {exc}") from None
+    data = read_json(file, "--config file", error=ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(
             f"--config file {file} must hold a JSON object, got {type(data).__name__}"

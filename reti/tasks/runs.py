@@ -11,14 +11,13 @@ folder) in ``model_config[<pipeline name>]``, so that ``--config RUN/config.json
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import META_FILE
+from reti.io import META_FILE, read_json
 from reti.train import Callback, RunControl, latest_checkpoint, run_folder
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings
@@ -58,10 +57,7 @@ def read_run(path: str | Path) -> RunMeta:
     folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
     if folder is None or not (folder / META_FILE).is_file():
         raise CheckpointError(f"{path} is neither a run with checkpoints nor a checkpoint folder")
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CheckpointError(f"{folder / META_FILE} is not readable JSON ({exc})") from None
+    meta = read_json(folder / META_FILE, "checkpoint meta", error=CheckpointError)
     model_config = meta.get("model_config") if isinstance(meta, dict) else None
     if not isinstance(model_config, dict):
         raise CheckpointError(f"{folder / META_FILE} has no model_config object")
