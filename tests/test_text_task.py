@@ -206,7 +206,7 @@ def test_corrupt_or_missing_checkpoint_exits_2(run, tmp_path, capsys):
     (broken / "tokenizer.json").write_bytes((run / "tokenizer.json").read_bytes())
     (broken / "meta.json").write_text("{not json", encoding="utf-8")
     assert main(["text", "eval", "--checkpoint", str(broken)]) == 2
-    assert "meta.json is not readable JSON" in _err(capsys)
+    assert "meta.json: not valid JSON" in _err(capsys)
 
 
 def test_empty_prompt_and_bad_context(run, capsys):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib
@@ -132,7 +133,7 @@ def forecast_options(budget: Budget, data: str, epochs: int) -> dict[str, list[f
             epochs=epochs, batch_size=32, lr=3e-3, seed=seed, device=budget.device, quiet=True
         )
         torch.manual_seed(seed)
-        result = run_series(cfg, train)
+        result = run_series(replace(cfg, train=train)).as_dict()  # tasks: one contract
         for name, metrics in {**result["models"], **result["baselines"]}.items():
             if name in result["models"]:  # "tcn (direct head)" / "tcn (autoregressive rollout)"
                 name = OPTION_A if "direct" in name else OPTION_B

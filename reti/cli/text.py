@@ -19,7 +19,7 @@ from reti.cli import tokenizer as tokenizer_cli
 from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.data.text import load_text
 from reti.generate import SamplingConfig
-from reti.runtime import resolve_device
+from reti.runtime import resolve_device, world
 from reti.tasks import text as task
 
 DEFAULT_OUT = "runs/text"
@@ -34,6 +34,8 @@ def _train(args: argparse.Namespace) -> int:
     if cfg.out is None:
         cfg.out = DEFAULT_OUT
     history = task.train(cfg, resume=args.resume, overwrite=args.overwrite)
+    if world()[0] != 0:  # under torchrun only rank 0 prints
+        return 0
     row = history.final or {}
     shown = ", ".join(
         f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "tokens_per_s") if k in row

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from reti.generate import SamplingConfig, generate
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device, seed_everything
-from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.runtime import make_generator, resolve_device, seed_everything, world
+from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.tokenize import Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
@@ -164,9 +164,11 @@ def train(
     if len(val_ids) > cfg.n_ctx:
         x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
+    if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
+        tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
     model = GPT(gpt_cfg)
-    with run_folder(out, resume=resume, overwrite=overwrite):  # all checked: now write
-        if saved is not None and not reuse:
+    with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
+        if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)
             tok.save(saved)
         return fit(

@@ -28,7 +28,7 @@ from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
-from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.train import (
     Callback,
     History,
@@ -186,7 +186,7 @@ def train(
         transform = None
         loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
     train_set = (to_float(data.train_x), data.train_y)
-    with run_folder(cfg.out, resume=resume, overwrite=overwrite):
+    with open_run(cfg.out, resume=resume, overwrite=overwrite):
         history = fit(
             model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
             metrics={"accuracy": sample_accuracy}, batch_transform=transform, run_dir=cfg.out,
@@ -349,7 +349,7 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
             device="cpu",
         ),
     )  # fmt: skip
-    history = train(cfg)
+    history = train(cfg, overwrite=True)  # a demo run replaces the previous demo run
     pictures = show(cfg.out, out_dir / "vision")
     acc = history.final["val_accuracy"]
     seconds = sum(row["seconds"] for row in history.rows)

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reti.io import atomic_write_json
-from reti.runtime import seed_everything
-from reti.tasks.runs import run_folder
+from reti.runtime import seed_everything, world
+from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
 from reti.tasks.series.common import RunOptions, SeriesConfig, SeriesResult
 from reti.tasks.series.plots import anomaly_figure, forecast_figure
@@ -37,9 +37,9 @@ def run(
     seed_everything(cfg.train.seed)
     out = Path(cfg.out) if cfg.out is not None else None
     opts = RunOptions(out, resume, overwrite, tuple(callbacks), control)
-    with run_folder(out, resume=resume, overwrite=overwrite):
+    with open_run(out, resume=resume, overwrite=overwrite):
         result = RUNNERS[cfg.task](cfg, opts)
-        if out is not None:
+        if out is not None and world()[0] == 0:  # under torchrun, rank 0 writes the shared files
             if result.trace is not None:
                 fig = anomaly_figure(result.trace, result.data)
                 fig.savefig(out / ANOMALY_PNG, dpi=110, bbox_inches="tight")
