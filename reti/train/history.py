@@ -1,4 +1,5 @@
-"""``History``: what ``fit`` returns (rows, best and final row, the trained model)."""
+"""``History``: what ``fit`` returns (rows, best and final row, the trained model), its learning
+curves as a Figure (``plot()``) and its notebook view (``_repr_html_``)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from matplotlib.figure import Figure
 from torch import nn
 
+from reti.html import block, cell, figure_img, head_and_tail, table
 
-@dataclass
+
+@dataclass(repr=False)  # the default repr would print every row
 class History:
     """What ``fit`` returns: one row per epoch (``rows``), the step-level rows (``steps``: train
     rows every ``log_every`` steps and evaluation rows every ``eval_every`` steps, in the order
@@ -23,3 +27,63 @@ class History:
     stopped: bool = False  # a RunControl asked the run to stop
     run_dir: Path | None = None
     model: nn.Module | None = None
+
+    def __repr__(self) -> str:
+        last = self.final or {}
+        final = {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()}
+        return (
+            f"History(epochs={len(self.rows)}, step_rows={len(self.steps)}, final={final}, "
+            f"run_dir={str(self.run_dir) if self.run_dir else None!r})"
+        )
+
+    def plot(self) -> Figure:
+        """The learning curves as a Figure: losses in one panel, each ``val_*`` metric in its
+        own, against the step when step rows were logged, else against the epoch."""
+        return curves_figure(self.steps if _enough(self.steps) else self.rows)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: the last row's figures, a short table (first and last rows) and the curves."""
+        if not self.rows:
+            return block("History: no epoch finished")
+        last = self.final or self.rows[-1]
+        summary = ", ".join(f"{k} {cell(v)}" for k, v in last.items() if k != "epoch")
+        title = f"History: {len(self.rows)} epoch(s), {len(self.steps)} step row(s)"
+        parts = [f"<p>final: {summary}</p>", table(head_and_tail(self.rows))]
+        if self.stopped or self.stopped_early:
+            parts.insert(0, "<p>stopped early</p>")
+        if self.run_dir is not None:
+            parts.append(f"<p>run folder: <code>{cell(self.run_dir)}</code></p>")
+        return block(title, *parts, figure_img(self.plot()))
+
+
+def _enough(rows: list[dict[str, Any]]) -> bool:
+    """Step rows draw the curves only when at least two of them carry a loss."""
+    return sum(1 for r in rows if "step" in r and _loss_keys(r)) >= 2
+
+
+def _loss_keys(row: dict[str, Any]) -> list[str]:
+    return [k for k in ("train_loss", "loss", "val_loss") if row.get(k) is not None]
+
+
+def curves_figure(rows: list[dict[str, Any]]) -> Figure:
+    """Losses (train and validation) in one panel and each ``val_*`` metric in its own, against
+    ``step`` if the rows have one, else ``epoch``; rows missing a value skip that point."""
+    x_key = "step" if rows and all("step" in r for r in rows) else "epoch"
+    metrics = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+    fig = Figure(figsize=(4.2 * (1 + len(metrics)), 3.2), layout="tight")
+    axes = fig.subplots(1, 1 + len(metrics), squeeze=False)[0]
+    for key, label in (("train_loss", "train"), ("loss", "train"), ("val_loss", "validation")):
+        points = [(r[x_key], r[key]) for r in rows if r.get(key) is not None and x_key in r]
+        if points:
+            xs, ys = zip(*points)
+            axes[0].plot(xs, ys, marker="o" if len(points) < 40 else None, label=label)
+    axes[0].set(xlabel=x_key, ylabel="loss", title="loss")
+    if axes[0].lines:
+        axes[0].legend()
+    for ax, key in zip(axes[1:], metrics):
+        points = [(r[x_key], r[key]) for r in rows if r.get(key) is not None and x_key in r]
+        if points:
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, marker="o", color="tab:green")
+        ax.set(xlabel=x_key, ylabel=key, title=key)
+    return fig
