@@ -1,5 +1,6 @@
-"""reti at home in Jupyter: importing reti and training a run never change matplotlib's backend
-or its rcParams (a notebook's inline figures and the user's own plt.show() keep working).
+"""reti at home in Jupyter: importing reti (every module of it) and training a run never change
+matplotlib's backend or its rcParams (a notebook's inline figures and the user's own
+plt.show() keep working).
 
 Runs in a fresh interpreter whose backend is set first (not Agg, so a stray
 ``matplotlib.use("Agg")`` anywhere in reti shows up as a changed backend)."""
@@ -23,10 +24,15 @@ def state():
     return {"backend": matplotlib.get_backend(), "rc": rc}
 before = state()
 
+import importlib, pkgutil
 import torch
 import torch.nn.functional as F
 import reti, reti.viz, reti.train
 from reti.train import TrainConfig, fit
+
+for module in pkgutil.walk_packages(reti.__path__, "reti."):  # every module of reti
+    if module.name != "reti.__main__":
+        importlib.import_module(module.name)
 
 gen = torch.Generator().manual_seed(0)
 x = torch.randn(64, 4, generator=gen)
