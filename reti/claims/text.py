@@ -23,11 +23,12 @@ import torch.nn.functional as F
 
 from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, Budget, Claim, Finding, mean_std, spread
 from reti.claims.sequences import fewer_threads
-from reti.data.text import load_text
+from reti.data.text import load_text, windows
 from reti.errors import ConfigError
 from reti.generate import SamplingConfig, generate
 from reti.models.gpt import GPT, GPTConfig
-from reti.tasks.text import build_tokenizer, encode_text, evaluate_text, lm_loss, windows
+from reti.tasks.text import evaluate_text, lm_loss
+from reti.tokenize.build import build_tokenizer, encode_text
 from reti.train import TrainConfig, fit
 from reti.viz import save_figure
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.sequences import fewer_threads
 from reti.claims.text import CONTEXT, corpus, lm_budget, tokenizer, trained_lm
-from reti.tasks.text import encode_text, evaluate_text
+from reti.tasks.text import evaluate_text
+from reti.tokenize.build import encode_text
 from reti.viz import save_figure
 
 

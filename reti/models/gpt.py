@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.errors import ConfigError, ShapeError
+from reti.guards import check_model
 from reti.layers.attention import KVCache, causal_bias
 from reti.layers.blocks import TransformerBlock, make_dropout
 from reti.layers.position import EXTRAPOLATES, build_positions, check_pos
@@ -77,6 +78,7 @@ class GPT(nn.Module):
 
     def __init__(self, config: GPTConfig):
         super().__init__()
+        check_model(lambda: GPT(config), "GPT")  # its weights must fit before they are made
         self.config = c = config
         self.wte = nn.Embedding(c.vocab_size, c.d_model)
         self.wpe, self.attn_bias = build_positions(
