@@ -416,9 +416,9 @@ beside the seasonal-naive forecast. / Opzione A contro opzione B.
 from reti.tasks.series import SeriesConfig, forecast_from_run, run
 
 budget = TrainConfig(epochs=30, batch_size=16, lr=3e-3, device="cpu", quiet=True, seed=0)
-config = SeriesConfig(data="airline", horizon=12, window=24, channels=32, levels=2, compare=True)
-result = run(config, budget, runs / "airline")
-scores = {**result["models"], **result["baselines"]}
+result = run(SeriesConfig(data="airline", horizon=12, window=24, channels=32, levels=2,
+                          compare=True, out=str(runs / "airline"), train=budget))
+scores = {**result.models, **result.baselines}
 {name: round(s["mase"], 4) for name, s in scores.items()}  # MASE: below 1 beats naive
 """),
     code("""
@@ -441,10 +441,11 @@ normal data; a large error flags a point (an ECG from MIT-BIH). **Classification
 """),
     code("""
 budget = TrainConfig(epochs=3, batch_size=64, lr=3e-3, device="cpu", quiet=True, seed=0)
-anomaly = run(SeriesConfig(task="anomaly", data="mitdb", channels=16, levels=3, window=32), budget)
-print(anomaly["anomalies"], "anomalous points in the test part")
+anomaly = run(SeriesConfig(task="anomaly", data="mitdb", channels=16, levels=3, window=32,
+                           train=budget))
+print(int(anomaly.trace.labels.sum()), "anomalous points in the test part")
 {name: {k: round(s[k], 3) for k in ("precision", "recall", "f1", "point-adjusted f1", "flagged")}
- for name, s in {**anomaly["models"], **anomaly["baselines"]}.items()}
+ for name, s in {**anomaly.models, **anomaly.baselines}.items()}
 """),
     md("""
 Point-adjusted scores count a whole anomalous segment as found when one of its points is
@@ -452,7 +453,7 @@ flagged (the usual convention of the anomaly benchmarks). / Un segmento anomalo 
 trovato se almeno un suo punto è segnalato.
 """),
     code("""
-values, flags, labels = anomaly["plot"]
+values, flags, labels = anomaly.trace.values, anomaly.trace.flags, anomaly.trace.labels
 steps = torch.arange(len(values))
 fig = Figure(figsize=(10, 3), layout="tight")
 ax = fig.subplots()
@@ -471,8 +472,9 @@ load_ucr("GunPoint")
 """),
     code("""
 budget = TrainConfig(epochs=30, batch_size=16, lr=3e-3, device="cpu", quiet=True, seed=0)
-classify = run(SeriesConfig(task="classify", data="GunPoint", model="fcn", channels=32), budget)
-{**classify["models"], **classify["baselines"]}
+classify = run(SeriesConfig(task="classify", data="GunPoint", model="fcn", channels=32,
+                            train=budget))
+{**classify.models, **classify.baselines}
 """),
 ]
 
@@ -535,11 +537,12 @@ GPT a caratteri.
     code("""
 from reti.tasks.text import TextConfig, load_run, sample, train
 
-text_cfg = TextConfig(n_layer=2, n_head=4, d_model=64, n_ctx=64, pos="alibi", max_chars=300_000)
 budget = TrainConfig(max_steps=150, batch_size=16, lr=3e-3, schedule="cosine", warmup_steps=20,
-                     grad_clip=1.0, device="cpu", quiet=True, seed=0)
-history = train(text_cfg, budget, runs / "gpt")
-history
+                     grad_clip=1.0, eval_every=50, device="cpu", quiet=True, seed=0)
+text_cfg = TextConfig(n_layer=2, n_head=4, d_model=64, n_ctx=64, pos="alibi", max_chars=300_000,
+                      out=str(runs / "gpt"), train=budget)
+history = train(text_cfg)
+history  # validation every 50 steps: the curve has points along the run
 """),
     code("""
 model, tok, _ = load_run(runs / "gpt")

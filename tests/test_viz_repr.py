@@ -93,9 +93,20 @@ def test_rows_without_steps_are_drawn_against_the_epoch():
     assert History(rows=rows).plot().axes[0].get_xlabel() == "epoch"
 
 
+def test_a_curve_the_step_rows_lack_comes_from_the_epoch_rows():
+    rows = [
+        {"epoch": e, "step": 10 * e, "train_loss": 1.0 / e, "val_loss": 2.0 / e} for e in (1, 2)
+    ]
+    steps = [{"step": s, "epoch": 1 + s // 10, "val_loss": 3.0} for s in (5, 10, 15, 20)]
+    loss = History(rows=rows, steps=steps).plot().axes[0]
+    train, val = loss.lines
+    assert list(train.get_xdata()) == [10, 20] and list(val.get_xdata()) == [5, 10, 15, 20]
+
+
 def test_history_plot_prefers_step_rows():
     rows = [{"epoch": 1, "train_loss": 1.0, "val_loss": 1.1}]
     steps = [{"step": s, "train_loss": 2.0 / s} for s in (1, 2, 3)] + [{"step": 3, "val_loss": 0.9}]
+    rows = [{**rows[0], "step": 3}]
     fig = History(rows=rows, steps=steps, final=rows[0]).plot()
     ax = fig.axes[0]
     assert ax.get_xlabel() == "step"

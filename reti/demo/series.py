@@ -36,21 +36,22 @@ def forecast_figure(fc: dict, ctx: Context) -> Figure:
 
 def run(ctx: Context) -> SectionResult:
     """A TCN forecast of the airline series (quick: 40 epochs, else 150)."""
-    cfg = SeriesConfig(data="airline", horizon=12, window=24, channels=32, levels=2)
-    train = TrainConfig(
-        epochs=40 if ctx.quick else 150, batch_size=16, lr=3e-3, quiet=True, seed=0,
-        device=ctx.device,
+    cfg = SeriesConfig(
+        data="airline", horizon=12, window=24, channels=32, levels=2,
+        out=str(ctx.out / "series-run"),
+        train=TrainConfig(epochs=40 if ctx.quick else 150, batch_size=16, lr=3e-3, quiet=True,
+                          seed=0, device=ctx.device),
     )  # fmt: skip
-    res = run_series(cfg, train, ctx.out / "series-run")
-    fc = forecast_from_run(ctx.out / "series-run", 24)
+    res = run_series(cfg, overwrite=True)  # a demo run again replaces its own earlier run
+    fc = forecast_from_run(cfg.out, 24)
     picture = save_figure(forecast_figure(fc, ctx), ctx.out / "series-forecast.png")
-    ours = next(iter(res["models"].values()))["mase"]
-    theirs = res["baselines"]["seasonal naive (m=12)"]["mase"]
+    ours = next(iter(res.models.values()))["mase"]
+    theirs = res.baselines["seasonal naive (m=12)"]["mase"]
     rows = [f"| {k} | {v['mase']:.3f} | {v['smape']:.2f} |"
-            for k, v in {**res["models"], **res["baselines"]}.items()]  # fmt: skip
+            for k, v in {**res.models, **res.baselines}.items()]  # fmt: skip
     answer = ctx.t("demo.s3.yes" if ours < theirs else "demo.s3.no")
     body = [
-        ctx.t("demo.s3.body", origins=res["test_origins"]), "",
+        ctx.t("demo.s3.body", origins=res.info["test_origins"]), "",
         ctx.t("demo.s3.table_head"), "|---|---|---|", *rows, "",
         ctx.t("demo.s3.beats", answer=answer), "",
         f"![{ctx.t('demo.s3.forecast_alt')}]({picture.name})", "",

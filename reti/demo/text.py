@@ -8,7 +8,6 @@ import math
 from reti.demo.base import Context, SectionResult
 from reti.generate import SamplingConfig
 from reti.tasks import text
-from reti.train import TrainConfig
 
 TEMPERATURES = (0.5, 1.0, 1.5)
 
@@ -16,13 +15,14 @@ TEMPERATURES = (0.5, 1.0, 1.5)
 def run(ctx: Context) -> SectionResult:
     """The GPT's validation loss beside a uniform guess, and samples (quick: 150 steps)."""
     steps = 150 if ctx.quick else 2000
-    cfg = text.TextConfig(n_layer=2 if ctx.quick else 4, d_model=64 if ctx.quick else 128,
-                          pos="alibi")  # fmt: skip
-    train_cfg = TrainConfig(
-        max_steps=steps, batch_size=16, lr=3e-3, schedule="cosine", warmup_steps=20,
-        grad_clip=1.0, quiet=True, seed=0, device=ctx.device,
+    train_cfg = text.text_train_config(
+        max_steps=steps, batch_size=16, warmup_steps=20, quiet=True, seed=0, device=ctx.device
+    )
+    cfg = text.TextConfig(
+        n_layer=2 if ctx.quick else 4, d_model=64 if ctx.quick else 128, pos="alibi",
+        out=str(ctx.out / "text-run"), train=train_cfg,
     )  # fmt: skip
-    history = text.train(cfg, train_cfg, ctx.out / "text-run")
+    history = text.train(cfg, overwrite=True)  # a demo run again replaces its earlier run
     model, tok, _ = text.load_run(ctx.out / "text-run")
     loss = history.final.get("val_loss", float("nan")) if history.final else float("nan")
     uniform = math.log(tok.vocab_size)

@@ -54,7 +54,7 @@ def run(ctx: Context) -> SectionResult:
             quiet=True, device=ctx.device, seed=0,
         ),
     )  # fmt: skip
-    history = vision.train(cfg)
+    history = vision.train(cfg, overwrite=True)  # a demo run again replaces its earlier run
     written = pictures(Path(cfg.out), ctx.out / "vision", ctx)
     accuracy = history.final["val_accuracy"]
     seconds = sum(row["seconds"] for row in history.rows)

@@ -38,8 +38,8 @@ class History:
 
     def plot(self) -> Figure:
         """The learning curves as a Figure: losses in one panel, each ``val_*`` metric in its
-        own, against the step when step rows were logged, else against the epoch."""
-        return curves_figure(self.steps if _enough(self.steps) else self.rows)
+        own, against the step; a curve the step rows lack is drawn from the epoch rows."""
+        return curves_figure(self.steps, self.rows)
 
     def _repr_html_(self) -> str:
         """Jupyter: the last row's figures, a short table (first and last rows) and the curves."""
@@ -56,34 +56,32 @@ class History:
         return block(title, *parts, figure_img(self.plot()))
 
 
-def _enough(rows: list[dict[str, Any]]) -> bool:
-    """Step rows draw the curves only when at least two of them carry a loss."""
-    return sum(1 for r in rows if "step" in r and _loss_keys(r)) >= 2
+def _points(rows: list[dict[str, Any]], key: str, x_key: str) -> list[tuple[Any, Any]]:
+    return [(r[x_key], r[key]) for r in rows if r.get(key) is not None and x_key in r]
 
 
-def _loss_keys(row: dict[str, Any]) -> list[str]:
-    return [k for k in ("train_loss", "loss", "val_loss") if row.get(k) is not None]
-
-
-def curves_figure(rows: list[dict[str, Any]]) -> Figure:
-    """Losses (train and validation) in one panel and each ``val_*`` metric in its own, against
-    ``step`` if the rows have one, else ``epoch``; rows missing a value skip that point."""
-    x_key = "step" if rows and all("step" in r for r in rows) else "epoch"
-    metrics = sorted({k for r in rows for k in r if k.startswith("val_") and k != "val_loss"})
+def curves_figure(steps: list[dict[str, Any]], rows: list[dict[str, Any]]) -> Figure:
+    """Train and validation loss in one panel and each ``val_*`` metric in its own, against
+    ``step`` (``epoch`` for rows without steps); each curve from the step rows when they hold
+    it, else from the epoch rows."""
+    everything = [*steps, *rows]
+    x_key = "step" if everything and all("step" in r for r in everything) else "epoch"
+    metrics = sorted({k for r in everything for k in r if k.startswith("val_") and k != "val_loss"})
     fig = Figure(figsize=(4.2 * (1 + len(metrics)), 3.2), layout="tight")
     axes = fig.subplots(1, 1 + len(metrics), squeeze=False)[0]
-    for key, label in (("train_loss", "train"), ("loss", "train"), ("val_loss", "validation")):
-        points = [(r[x_key], r[key]) for r in rows if r.get(key) is not None and x_key in r]
+
+    def draw(ax, key: str, label: str | None, color: str | None = None) -> None:
+        points = _points(steps, key, x_key) or _points(rows, key, x_key)
         if points:
             xs, ys = zip(*points)
-            axes[0].plot(xs, ys, marker="o" if len(points) < 40 else None, label=label)
+            ax.plot(xs, ys, marker="o" if len(xs) <= 40 else None, label=label, color=color)
+
+    draw(axes[0], "train_loss", "train")
+    draw(axes[0], "val_loss", "validation")
     axes[0].set(xlabel=x_key, ylabel="loss", title="loss")
     if axes[0].lines:
         axes[0].legend()
     for ax, key in zip(axes[1:], metrics):
-        points = [(r[x_key], r[key]) for r in rows if r.get(key) is not None and x_key in r]
-        if points:
-            xs, ys = zip(*points)
-            ax.plot(xs, ys, marker="o", color="tab:green")
+        draw(ax, key, None, "tab:green")
         ax.set(xlabel=x_key, ylabel=key, title=key)
     return fig
