@@ -82,7 +82,8 @@ def test_history_plot_draws_loss_and_each_metric_against_the_step(tmp_path):
     fig = history.plot()
     assert isinstance(fig, Figure)
     loss_ax, acc_ax = fig.axes
-    assert loss_ax.get_xlabel() == "step" and acc_ax.get_title() == "val_accuracy"
+    assert loss_ax.get_xlabel() == "optimizer step"
+    assert acc_ax.get_title() == "validation accuracy"
     assert [line.get_label() for line in loss_ax.lines] == ["train", "validation"]
     assert list(loss_ax.lines[1].get_xdata()) == [6, 12, 18]  # 96 samples / 16 per step
     assert list(loss_ax.lines[1].get_ydata()) == [r["val_loss"] for r in history.rows]
@@ -109,7 +110,7 @@ def test_history_plot_prefers_step_rows():
     rows = [{**rows[0], "step": 3}]
     fig = History(rows=rows, steps=steps, final=rows[0]).plot()
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "step"
+    assert ax.get_xlabel() == "optimizer step"
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3] and list(ax.lines[1].get_xdata()) == [3]
 
 

@@ -317,30 +317,3 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
             ax.set(xlabel="key token", ylabel="query token")
     fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
     return fig
-
-
-def demo_section(out_dir: str | Path, quick: bool = True) -> str:
-    """Markdown for ``reti demo``: a small char-level GPT on Shakespeare, samples at three
-    temperatures (quick: a few hundred steps, well under a minute on 2 CPU cores)."""
-    out_dir = Path(out_dir)
-    steps = 150 if quick else 2000
-    train_cfg = text_train_config(
-        max_steps=steps, batch_size=16, warmup_steps=20, quiet=True, seed=0
-    )
-    cfg = TextConfig(
-        n_layer=2 if quick else 4, d_model=64 if quick else 128, pos="alibi",
-        out=str(out_dir / "text-run"), train=train_cfg,
-    )  # fmt: skip
-    history = train(cfg, overwrite=True)
-    model, tok, _ = load_run(out_dir / "text-run")
-    val_loss = history.final.get("val_loss", float("nan")) if history.final else float("nan")
-    lines = [
-        f"A character-level GPT on Shakespeare: {cfg.n_layer} layers, {cfg.n_head} heads, "
-        f"width {cfg.d_model}, context {cfg.n_ctx}, ALiBi positions, {steps} steps of batch "
-        f"{train_cfg.batch_size}: validation loss {val_loss:.3f} nats/char (a uniform guess: "
-        f"{math.log(tok.vocab_size):.3f}).", "",
-    ]  # fmt: skip
-    for temperature in (0.5, 1.0, 1.5):
-        text = sample(model, tok, "ROMEO:", SamplingConfig(max_tokens=120, temperature=temperature))
-        lines += [f"Temperature {temperature}:", "", "```", text.strip(), "```", ""]
-    return "\n".join(lines)

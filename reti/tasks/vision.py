@@ -335,27 +335,3 @@ def show(
         ),  # fmt: skip
     ]
     return written
-
-
-def demo_section(out_dir: str | Path, quick: bool = True) -> str:
-    """Markdown for ``reti demo``: a CNN from a pattern trained on MNIST, its accuracy, filters
-    and feature maps (quick: 6000 training images, one epoch)."""
-    out_dir = Path(out_dir)
-    cfg = VisionConfig(
-        data="mnist", model=DEMO_PATTERN, out=str(out_dir / "vision-run"),
-        limit=6000 if quick else None,
-        train=TrainConfig(
-            epochs=1 if quick else 3, batch_size=128, lr=3e-3, schedule="onecycle", quiet=True,
-            device="cpu",
-        ),
-    )  # fmt: skip
-    history = train(cfg, overwrite=True)  # a demo run replaces the previous demo run
-    pictures = show(cfg.out, out_dir / "vision")
-    acc = history.final["val_accuracy"]
-    seconds = sum(row["seconds"] for row in history.rows)
-    images = "\n".join(f"![{p.stem}](vision/{p.name})" for p in pictures)
-    return (
-        f"`{DEMO_PATTERN}` trained on MNIST "
-        f"({len(history.rows)} epoch(s), {cfg.limit or 'all'} training images): "
-        f"**test accuracy {acc:.4f}** in {seconds:.0f} s.\n\n{images}\n"
-    )
