@@ -80,8 +80,8 @@ def _shift(x: torch.Tensor, dy: int, dx: int) -> torch.Tensor:
 
 SHIFTS = (1, 2, 3, 4)
 PATTERNS = {
-    "max pooling": "[(CONV3@16-RELU)-POOL]*2-(FC@64-RELU)*1,SOFTMAX",
-    "no pooling": "[(CONV3@16-RELU)]*2-(FC@64-RELU)*1,SOFTMAX",
+    "max pooling": "[(CONV3@32-RELU)-POOL]*3-(FC@64-RELU)*1,SOFTMAX",
+    "no pooling": "[(CONV3@16-RELU)]*3-(FC@64-RELU)*1,SOFTMAX",
 }
 AGREEMENT = Effect(
     "prediction agreement under 1-3 px shifts", "max pooling", "no pooling", 0.02,
