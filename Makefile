@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test lint install claims bench clean
+.PHONY: demo test lint install claims notebooks browser bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -19,7 +19,15 @@ demo: $(STAMP)
 	$(BIN)/reti demo
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not notebooks and not browser"
+
+# Longer checks, each its own target (CI runs them all): every notebook top to bottom (nbclient),
+# and the lab in a real browser (Debian chromium through Playwright; skips loudly without it).
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -m notebooks
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest -p no:xdist -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check reti tests bench

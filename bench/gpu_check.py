@@ -4,8 +4,14 @@ What it checks, each with ``reti.train.fit`` on a small CNN and random data:
 bf16 autocast (``precision="bf16"``), fp16 with a GradScaler (``precision="fp16"``),
 ``torch.compile`` (and that the checkpoint holds the unwrapped model), channels_last, a GPT step
 with ``scaled_dot_product_attention`` under bf16, KV-cached generation on the GPU, and a
-1-GPU ``torchrun`` (NCCL) run of the same training. On a machine without CUDA it says so and
-exits 0. Usage: ``python bench/gpu_check.py`` (about a minute on one GPU).
+1-GPU ``torchrun`` (NCCL) run of the same training. Then the speed figures a lent GPU should
+give at once: the LM bench's largest size (6 layers, 6 heads, width 384, context 256, batch 64,
+nanoGPT's shakespeare-char model) for the nanoGPT-equivalent peer (bench/_nanogpt.py; on CUDA
+with nanoGPT's own GPU recipe: bf16 autocast, fused AdamW, torch.compile) and for reti's GPT
+(bf16, fused AdamW, compile), tokens/s and MFU over a bf16 8192^3 matmul peak measured here;
+and the ResNet-20 training step (batch 256, 32x32) in bf16 with channels_last, eager and
+compiled, in samples/s. Compile times are reported apart. On a machine without CUDA it says so
+and exits 0. Usage: ``python bench/gpu_check.py`` (a few minutes on one GPU).
 """
 
 from __future__ import annotations
@@ -25,7 +31,11 @@ from torch import nn
 from reti.generate import SamplingConfig, generate
 from reti.io import load_checkpoint
 from reti.models.gpt import GPT, GPTConfig
+from reti.models.registry import build_model
 from reti.train import TrainConfig, fit
+
+LM = (6, 6, 384, 256, 64)  # layers, heads, width, context, batch
+CUDA = torch.device("cuda")
 
 
 def _cnn() -> nn.Module:
@@ -65,6 +75,94 @@ def _train(run_dir: Path | None, **cfg) -> dict:
         "samples_per_s": round(row.get("samples_per_s", 0.0)),
         "seconds": round(time.perf_counter() - start, 1),
     }
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def _timed(step, iters: int, device: torch.device) -> tuple[float, float]:
+    """(seconds of the first call: compilation and warm-up, seconds per later step)."""
+    start = time.perf_counter()
+    step()
+    _sync(device)
+    first = time.perf_counter() - start
+    for _ in range(3):
+        step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(iters):
+        step()
+    _sync(device)
+    return first, (time.perf_counter() - start) / iters
+
+
+def _bf16_peak(n: int = 8192, reps: int = 20) -> float:
+    a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    a @ b
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    torch.cuda.synchronize()
+    return 2 * n**3 * reps / (time.perf_counter() - start)
+
+
+def _lm_speed(peak: float, iters=30, device=CUDA, size=LM, compile=True) -> dict:
+    """tokens/s and MFU of a training step, nanoGPT-equivalent vs reti, bf16 + compile."""
+    from _nanogpt import NanoGPT, reti_twin  # bench/ is on the path: python bench/gpu_check.py
+
+    n_layer, n_head, width, ctx, batch = size
+    torch.manual_seed(0)
+    nano = NanoGPT(65, ctx, n_layer, n_head, width).to(device)
+    gpt = reti_twin(nano, 65, ctx, n_layer, n_head).to(device)
+    fpt = gpt.flops_per_sample(ctx) / ctx
+    x = torch.randint(0, 65, (batch, ctx), device=device)
+    y = torch.randint(0, 65, (batch, ctx), device=device)
+    out = {"size": dict(zip(("layers", "heads", "width", "ctx", "batch"), size, strict=True))}
+    for name, model in (("nanogpt", nano), ("reti", gpt)):
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), fused=True)
+        compiled = torch.compile(model) if compile else model
+
+        def step(model=compiled, opt=opt):
+            with torch.autocast(device.type, torch.bfloat16):
+                _, loss = model(x, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        first, per_step = _timed(step, iters, device)
+        tps = batch * ctx / per_step
+        out[name] = {"tokens_s": round(tps), "mfu": round(fpt * tps / peak, 4),
+                     "compile_s": round(first, 1)}  # fmt: skip
+    out["ratio"] = round(out["reti"]["tokens_s"] / out["nanogpt"]["tokens_s"], 3)
+    return out
+
+
+def _resnet_speed(iters=30, device=CUDA, modes=("eager", "compile"), batch=256):
+    """samples/s of a ResNet-20 training step (batch 256) in bf16, channels_last."""
+    x = torch.randn(batch, 3, 32, 32, device=device).contiguous(memory_format=torch.channels_last)
+    y = torch.randint(0, 10, (batch,), device=device)
+    out = {}
+    for name in modes:
+        torch.manual_seed(0)
+        model = build_model("resnet20", 10, 3, 32).to(device).to(memory_format=torch.channels_last)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, fused=True)
+        run = torch.compile(model) if name == "compile" else model
+
+        def step(run=run, opt=opt):
+            with torch.autocast(device.type, torch.bfloat16):
+                loss = F.cross_entropy(run(x), y)
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+
+        first, per_step = _timed(step, iters, device)
+        out[name] = {"samples_s": round(batch / per_step), "first_step_s": round(first, 1)}
+    return out
 
 
 def main() -> int:
@@ -123,6 +221,14 @@ def main() -> int:
     a = generate(model, prompt, SamplingConfig(max_tokens=200, greedy=True, use_cache=True))
     b = generate(model, prompt, SamplingConfig(max_tokens=200, greedy=True, use_cache=False))
     results["kv_cache_equal_on_gpu"] = a == b
+    peak = _bf16_peak()
+    results["bf16_matmul_tflops"] = round(peak / 1e12, 1)
+    for name, fn in (("lm_train", lambda: _lm_speed(peak)), ("resnet20_step", _resnet_speed)):
+        try:
+            results[name] = fn()
+        except Exception as exc:  # report every path, even a failing one
+            results[name] = f"FAILED: {exc.__class__.__name__}: {exc}"
+        print(name, results[name], flush=True)
     print(json.dumps({"bench": "gpu_check", "cuda": True, **results}))
     return 0
 

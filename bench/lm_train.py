@@ -1,43 +1,50 @@
-"""LM training throughput: reti's GPT vs a plain course-style PyTorch GPT of the same size.
+"""LM training throughput: reti's GPT against a nanoGPT-equivalent model and loop, at three sizes.
 
 What: a character-level language model on Shakespeare (falls back to this repository's own
-text files when the data set cannot be fetched): 4 layers, 4 heads, width 128, context 64,
-batch 12, learned positions, AdamW lr 1e-3 (reti: the fused AdamW that ``reti.train.fit``
-builds; plain: ``torch.optim.AdamW(model.parameters())``), fp32 on the CPU. Both models have
-the same architecture and parameter count; they differ in how they compute it:
+text files when the data set cannot be fetched), fp32 on the CPU, the same recipe on every side:
+AdamW betas (0.9, 0.99), weight decay 0.1 on the matrices, gradient clipping at 1.0, 100 warm-up
+iterations then a cosine to lr / 10, batches at random offsets (one seeded generator, the same
+batches for every side), ``loss.item()`` each iteration. The sides:
 
-* reti: ``reti.models.gpt.GPT`` - one fused Q/K/V projection, ``F.scaled_dot_product_attention``
-  with its causal kernel, tied output projection.
-* plain: what a student of the course writes (the "Let's build GPT" style): a ``Head`` module per
-  head with its own key/query/value ``nn.Linear``, scores ``q @ k.T / sqrt(hs)``, ``masked_fill``
-  of the upper triangle with -inf, ``softmax``, ``@ v``; heads concatenated and projected;
-  ``nn.LayerNorm``; a separate (untied) output projection.
+* ``nanogpt`` (the peer): bench/_nanogpt.py, nanoGPT's design written here (fused Q/K/V linear
+  without bias, SDPA ``is_causal``, GELU MLP, LayerNorm, tied embedding), nanoGPT's optimizer
+  groups and ``torch.optim.AdamW`` (not fused: nanoGPT fuses on CUDA only), started from the
+  same weights as reti's model (so the validation losses compare like for like).
+* ``reti``: ``reti.models.gpt.GPT`` (learned positions, no biases, tied) with what
+  ``reti.train.fit`` builds: ``build_optimizer`` (fused AdamW; the tied embedding not decayed).
+* ``reti+bf16``: the same in bf16 autocast (``TrainConfig(precision="bf16")``): the matmuls
+  in bfloat16 (oneDNN; 4.3x the fp32 matmul FLOP/s on this AMD EPYC with AVX512-BF16, 1 thread),
+  the weights, gradients and AdamW state in fp32. Its MFU is over the bf16 matmul peak.
+* ``reti+compile`` (``--compile``): reti fp32, the model through ``torch.compile`` (inductor's
+  C++ kernels); the compile time is reported apart and kept out of tokens/s.
+* ``perhead`` (size S only, ``--perhead``): the course's "Let's build GPT" model (a module per
+  head, ``masked_fill``, untied head) with the same recipe, the weakest peer, for reference.
 
-How: after 3 warm-up steps on a copy of each model (first-call costs stay out), the same
-batches (one seeded generator) go to both; the models train alternately in
-chunks of ``--chunk`` iterations (reti, plain, reti, plain, ...) until each has done ``--iters``;
-tokens/s is the total tokens over the total wall time of each model's chunks (validation is
-outside the timing). Every ``--eval-every`` iterations both are evaluated on 32 validation
-windows; the curves go to ``lm_train.csv`` / ``lm_train.png`` in ``--out``. MFU: reti's
-``flops_per_sample`` (6 N + 12 L C T per token) times samples/s, over the peak measured with a
-1024x1024 fp32 matmul loop in the same run. Threads: 1 by default (with the 2 cores shared by
-other jobs, one thread was several times faster than two for both models); ``--threads 0``
-keeps torch's default.
+Sizes (``--sizes``): S = 4 layers, 4 heads, width 128, context 64, batch 12 (nanoGPT's CPU
+recipe); M = 4 layers, 4 heads, width 256, context 128, batch 8; L = 6 layers, 6 heads, width
+384, context 256, batch 4 (nanoGPT's shakespeare-char model, a smaller batch).
 
-Numbers in docs/text.md were measured while seven other engineers used the same 2 cores:
-noisy, rerun on a quiet machine.
+How: per size, first a forward + backward of each side outside the timing (first-call and
+compile costs; gradients dropped, no optimizer step), then the sides train in turn in chunks of
+``--chunk`` iterations (nanogpt, reti, ..., nanogpt, ...) until each has done ``--iters``.
+tokens/s: tokens over the process CPU seconds of a side's chunks (``time.process_time``, which
+with one thread leaves out the waits for a core held by other jobs; wall-clock figures too;
+with more threads wall seconds, as CPU seconds would add the threads up);
+the ratio's range is over the chunks. MFU: (6 N + 12 L C T) FLOPs per token (N: the matmul
+weights, PaLM appendix B, as nanoGPT) times tokens/s over the peak of a 1024 x 1024 fp32 matmul
+measured in the same run and threads. Validation loss: 32 fixed windows, after the last chunk.
 
-    python bench/lm_train.py                 # quick: 60 iterations per model
-    python bench/lm_train.py --iters 2000    # the full validation-loss curve
+    python bench/lm_train.py                          # quick: size S, 60 iterations
+    python bench/lm_train.py --sizes S,M,L --iters 20 --compile
+    python bench/lm_train.py --iters 2000 --chunk 100 # the loss at equal iterations
 
-Ends with one JSON line: {"bench": "lm_train", "reti": ..., "peer": ..., "unit": "tokens/s", ...}.
+Ends with one JSON line: {"bench": "lm_train", "reti": <tokens/s at S>, "peer": <nanogpt at S>,
+"unit": "tokens/s", "ratio": ..., "sizes": {...}, ...}.
 """
 
 from __future__ import annotations
 
 import argparse
-import copy
-import csv
 import json
 import math
 import time
@@ -45,22 +52,27 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from _nanogpt import NanoGPT, nano_lr, nano_optimizer, reti_twin
 from torch import nn
 
-from reti.models.gpt import GPT, GPTConfig
 from reti.train.optim import build_optimizer
 
-N_LAYER, N_HEAD, WIDTH, CTX, BATCH = 4, 4, 128, 64, 12
+SIZES = {  # name: (layers, heads, width, context, batch)
+    "S": (4, 4, 128, 64, 12),
+    "M": (4, 4, 256, 128, 8),
+    "L": (6, 6, 384, 256, 4),
+}
+LR = 1e-3
 
 
-# ------------------------------------------------------------------ the plain student model
+# ------------------------------------------------------------------ the per-head student model
 class Head(nn.Module):
-    def __init__(self, width, head_size):
+    def __init__(self, width, head_size, ctx):
         super().__init__()
         self.key = nn.Linear(width, head_size)
         self.query = nn.Linear(width, head_size)
         self.value = nn.Linear(width, head_size)
-        self.register_buffer("tril", torch.tril(torch.ones(CTX, CTX)))
+        self.register_buffer("tril", torch.tril(torch.ones(ctx, ctx)))
 
     def forward(self, x):
         T = x.shape[1]
@@ -70,42 +82,35 @@ class Head(nn.Module):
         return F.softmax(scores, dim=-1) @ v
 
 
-class MultiHead(nn.Module):
-    def __init__(self, width, n_head):
-        super().__init__()
-        self.heads = nn.ModuleList(Head(width, width // n_head) for _ in range(n_head))
-        self.proj = nn.Linear(width, width)
-
-    def forward(self, x):
-        return self.proj(torch.cat([h(x) for h in self.heads], dim=-1))
-
-
-class PlainBlock(nn.Module):
-    def __init__(self, width, n_head):
+class PerHeadBlock(nn.Module):
+    def __init__(self, width, n_head, ctx):
         super().__init__()
         self.ln1, self.ln2 = nn.LayerNorm(width), nn.LayerNorm(width)
-        self.attn = MultiHead(width, n_head)
+        self.heads = nn.ModuleList(Head(width, width // n_head, ctx) for _ in range(n_head))
+        self.proj = nn.Linear(width, width)
         self.mlp = nn.Sequential(
             nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width)
         )
 
     def forward(self, x):
-        x = x + self.attn(self.ln1(x))
+        h = self.ln1(x)
+        x = x + self.proj(torch.cat([head(h) for head in self.heads], dim=-1))
         return x + self.mlp(self.ln2(x))
 
 
-class PlainGPT(nn.Module):
-    def __init__(self, vocab):
+class PerHeadGPT(nn.Module):
+    def __init__(self, vocab, n_layer, n_head, width, ctx):
         super().__init__()
-        self.tok = nn.Embedding(vocab, WIDTH)
-        self.pos = nn.Embedding(CTX, WIDTH)
-        self.blocks = nn.Sequential(*[PlainBlock(WIDTH, N_HEAD) for _ in range(N_LAYER)])
-        self.ln = nn.LayerNorm(WIDTH)
-        self.head = nn.Linear(WIDTH, vocab, bias=False)
+        self.tok = nn.Embedding(vocab, width)
+        self.pos = nn.Embedding(ctx, width)
+        self.blocks = nn.Sequential(*[PerHeadBlock(width, n_head, ctx) for _ in range(n_layer)])
+        self.ln = nn.LayerNorm(width)
+        self.head = nn.Linear(width, vocab, bias=False)
 
-    def forward(self, idx):
+    def forward(self, idx, targets):
         x = self.tok(idx) + self.pos(torch.arange(idx.shape[1]))
-        return self.head(self.ln(self.blocks(x)))
+        logits = self.head(self.ln(self.blocks(x)))
+        return logits, F.cross_entropy(logits.flatten(0, 1), targets.flatten())
 
 
 # ------------------------------------------------------------------ data and measurement
@@ -122,44 +127,152 @@ def load_corpus() -> tuple[str, str, str]:
         return text[:cut], text[cut:], f"local .py files ({exc.__class__.__name__})"
 
 
-def matmul_peak(seconds: float = 2.0, n: int = 1024) -> float:
-    """FLOP/s of repeated n x n fp32 matmuls (the best of a few timed runs)."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def matmul_peak(seconds: float = 1.5, n: int = 1024, dtype=torch.float32) -> float:
+    """FLOP/s of repeated n x n matmuls (the best of three timed runs, CPU seconds)."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     best = 0.0
     for _ in range(3):
-        reps, start = 0, time.perf_counter()
-        while time.perf_counter() - start < seconds / 3:
+        reps, start = 0, time.process_time()
+        while time.process_time() - start < seconds / 3:
             a @ b
             reps += 1
-        best = max(best, 2 * n**3 * reps / (time.perf_counter() - start))
+        best = max(best, 2 * n**3 * reps / (time.process_time() - start))
     return best
 
 
-def step(model, opt, x, y):
-    logits = model(x)
-    loss = F.cross_entropy(logits.flatten(0, 1), y.flatten())
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    return loss.item()
+def windows(ids: torch.Tensor, ctx: int, starts: torch.Tensor):
+    x = torch.stack([ids[s : s + ctx] for s in starts])
+    return x, torch.stack([ids[s + 1 : s + ctx + 1] for s in starts])
 
 
-@torch.no_grad()
-def val_loss(model, val_x, val_y):
-    model.eval()
-    loss = F.cross_entropy(model(val_x).flatten(0, 1), val_y.flatten()).item()
-    model.train()
-    return loss
+class Side:
+    """One contestant: a model (returning (logits, loss)), its optimizer, its own clock."""
+
+    def __init__(self, name, model, opt, max_iters, flops_per_token, bf16=False):
+        self.name, self.model, self.opt, self.max_iters = name, model, opt, max_iters
+        self.flops_per_token, self.bf16 = flops_per_token, bf16
+        self.it, self.cpu, self.wall, self.chunks = 0, 0.0, 0.0, []
+        self.compile_s = 0.0
+
+    def warm_up(self, x, y):
+        start = time.perf_counter()
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            loss = self.model(x, y)[1]
+        loss.backward()
+        self.opt.zero_grad(set_to_none=True)
+        self.compile_s = time.perf_counter() - start
+
+    def train(self, batches) -> float:
+        start, wall = time.process_time(), time.perf_counter()
+        for x, y in batches:
+            for group in self.opt.param_groups:
+                group["lr"] = nano_lr(self.it, LR, self.max_iters)
+            with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+                _, loss = self.model(x, y)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.opt.step()
+            self.opt.zero_grad(set_to_none=True)
+            last = loss.item()
+            self.it += 1
+        cpu, wall = time.process_time() - start, time.perf_counter() - wall
+        self.cpu, self.wall = self.cpu + cpu, self.wall + wall
+        # one thread: CPU seconds (waits for a busy core left out); more: wall seconds
+        self.chunks.append(cpu if torch.get_num_threads() == 1 else wall)
+        return last
+
+    @torch.no_grad()
+    def val_loss(self, x, y) -> float:
+        self.model.eval()
+        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
+            loss = self.model(x, y)[1].item()
+        self.model.train()
+        return loss
+
+
+class RetiAsPair(nn.Module):
+    """reti's GPT returns (logits, loss) with targets already; this only names the contract."""
+
+    def __init__(self, gpt):
+        super().__init__()
+        self.gpt = gpt
+
+    def forward(self, idx, targets):
+        return self.gpt(idx, targets)
+
+
+def reti_optimizer(model: nn.Module) -> torch.optim.Optimizer:
+    """What ``reti.train.fit`` builds (fused AdamW, its groups), with the peer's betas."""
+    opt = build_optimizer(model, "adamw", lr=LR, weight_decay=0.1)
+    for group in opt.param_groups:
+        group["betas"] = (0.9, 0.99)
+    return opt
+
+
+def build_sides(name, vocab, args, size):
+    n_layer, n_head, width, ctx, _ = size
+    torch.manual_seed(0)
+    nano = NanoGPT(vocab, ctx, n_layer, n_head, width)
+    fpt = reti_twin(nano, vocab, ctx, n_layer, n_head).flops_per_sample(ctx) / ctx
+    sides = [Side("nanogpt", nano, nano_optimizer(nano, LR), args.iters, fpt)]
+    variants = [("reti", False, False), ("reti+bf16", True, False)]
+    if args.compile:
+        variants += [("reti+compile", False, True), ("reti+bf16+compile", True, True)]
+    for label, bf16, compiled in variants:
+        gpt = reti_twin(nano, vocab, ctx, n_layer, n_head)
+        model = torch.compile(RetiAsPair(gpt)) if compiled else RetiAsPair(gpt)
+        sides.append(Side(label, model, reti_optimizer(gpt), args.iters, fpt, bf16))
+    if args.perhead and name == "S":
+        torch.manual_seed(0)
+        plain = PerHeadGPT(vocab, n_layer, n_head, width, ctx)
+        sides.append(Side("perhead", plain, nano_optimizer(plain, LR), args.iters, fpt))
+    return sides
+
+
+def run_size(name, size, ids, vids, vocab, args, peaks) -> dict:
+    ctx, batch = size[3], size[4]
+    gen = torch.Generator().manual_seed(0)
+    val = windows(vids, ctx, torch.randint(0, len(vids) - ctx - 1, (32,), generator=gen))
+    sides = build_sides(name, vocab, args, size)
+    for side in sides:
+        side.warm_up(val[0][:batch], val[1][:batch])
+    while sides[0].it < args.iters:
+        n = min(args.chunk, args.iters - sides[0].it)
+        starts = torch.randint(0, len(ids) - ctx - 1, (n, batch), generator=gen)
+        batches = [windows(ids, ctx, s) for s in starts]
+        for side in sides:
+            loss = side.train(batches)
+            tps = n * batch * ctx / side.chunks[-1]
+            print(f"{name:>4} {side.it:>6} {side.name:>13} {tps:>9.0f} {loss:>7.3f}")
+    peer = sides[0]
+    out = {"layers": size[0], "width": size[2], "ctx": ctx, "batch": batch}
+    for side in sides:
+        tokens = side.it * batch * ctx
+        tps = tokens / sum(side.chunks)
+        per_chunk = [p / s for s, p in zip(side.chunks, peer.chunks, strict=True)]
+        out[side.name] = {
+            "tokens_s": round(tps),
+            "wall_tokens_s": round(tokens / side.wall),
+            "mfu": round(side.flops_per_token * tps / peaks[side.bf16], 4),
+            "ratio": round(sum(peer.chunks) / sum(side.chunks), 3),
+            "ratio_min": round(min(per_chunk), 3),
+            "ratio_max": round(max(per_chunk), 3),
+            "val_loss": round(side.val_loss(*val), 4),
+        }
+        if "compile" in side.name:
+            out[side.name]["compile_s"] = round(side.compile_s, 1)
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iters", type=int, default=60, help="iterations per model")
+    parser.add_argument("--sizes", default="S", help="comma-separated: S, M, L")
+    parser.add_argument("--iters", type=int, default=60, help="iterations per side and size")
     parser.add_argument("--chunk", type=int, default=10, help="iterations per turn")
-    parser.add_argument("--eval-every", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="0: torch's default")
-    parser.add_argument("--out", default="runs/bench")
-    parser.add_argument("--quick", action="store_true", help="the default size (60 iters)")
+    parser.add_argument("--compile", action="store_true", help="add reti + torch.compile")
+    parser.add_argument("--perhead", action="store_true", help="add the per-head model (S)")
+    parser.add_argument("--quick", action="store_true", help="the default size (S, 60 iters)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -168,100 +281,39 @@ def main() -> None:
     stoi = {c: i for i, c in enumerate(chars)}
     ids = torch.tensor([stoi[c] for c in train_text], dtype=torch.long)
     vids = torch.tensor([stoi[c] for c in val_text], dtype=torch.long)
-    gen = torch.Generator().manual_seed(0)
-    starts = torch.randint(0, len(vids) - CTX - 1, (32,), generator=gen)
-    val_x = torch.stack([vids[s : s + CTX] for s in starts])
-    val_y = torch.stack([vids[s + 1 : s + CTX + 1] for s in starts])
-
-    torch.manual_seed(0)
-    reti_model = GPT(GPTConfig(len(chars), CTX, N_LAYER, N_HEAD, WIDTH, tie_weights=False))
-    torch.manual_seed(0)
-    plain = PlainGPT(len(chars))
-    n_reti = sum(p.numel() for p in reti_model.parameters())
-    n_plain = sum(p.numel() for p in plain.parameters())
-    models = {"reti": reti_model, "plain": plain}
-    make_opt = {  # reti: what reti.train.fit builds (fused AdamW); plain: the textbook call
-        "reti": lambda m: build_optimizer(m, "adamw", lr=1e-3),
-        "plain": lambda m: torch.optim.AdamW(m.parameters(), lr=1e-3),
-    }
-    opts = {k: make_opt[k](m) for k, m in models.items()}
-    for name, model in models.items():  # warm-up on a copy: first-call costs stay out
-        twin = copy.deepcopy(model)
-        twin_opt = make_opt[name](twin)
-        for _ in range(3):
-            step(twin, twin_opt, val_x[:BATCH], val_y[:BATCH])
-    seconds = {k: 0.0 for k in models}
-    done = {k: 0 for k in models}
-    curve = [(0, val_loss(reti_model, val_x, val_y), val_loss(plain, val_x, val_y))]
-    print(f"data: {source}, vocab {len(chars)}; params reti {n_reti:,} plain {n_plain:,}")
-    print(f"threads {torch.get_num_threads()}; {args.iters} iterations per model")
-    print(f"{'iter':>6} {'model':>6} {'tokens/s':>10} {'loss':>8}")
-    while min(done.values()) < args.iters:
-        n = min(args.chunk, args.iters - done["reti"])
-        batches = []
-        for _ in range(n):
-            s = torch.randint(0, len(ids) - CTX - 1, (BATCH,), generator=gen)
-            batches.append(
-                (
-                    torch.stack([ids[i : i + CTX] for i in s]),
-                    torch.stack([ids[i + 1 : i + CTX + 1] for i in s]),
-                )
-            )
-        for name, model in models.items():
-            start = time.perf_counter()
-            for x, y in batches:
-                loss = step(model, opts[name], x, y)
-            elapsed = time.perf_counter() - start
-            seconds[name] += elapsed
-            done[name] += n
-            print(f"{done[name]:>6} {name:>6} {n * BATCH * CTX / elapsed:>10.0f} {loss:>8.3f}")
-        if done["reti"] % args.eval_every == 0 or done["reti"] >= args.iters:
-            curve.append(
-                (done["reti"], val_loss(reti_model, val_x, val_y), val_loss(plain, val_x, val_y))
-            )
-
-    tps = {k: done[k] * BATCH * CTX / seconds[k] for k in models}
-    peak = matmul_peak()
-    mfu = reti_model.flops_per_sample() * tps["reti"] / CTX / peak
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "lm_train.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["iter", "reti_val_loss", "plain_val_loss"])
-        writer.writerows(curve)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot([c[0] for c in curve], [c[1] for c in curve], label="reti GPT")
-    ax.plot([c[0] for c in curve], [c[2] for c in curve], label="plain PyTorch", linestyle="--")
-    ax.set(xlabel="iteration", ylabel="validation loss (nats/char)", title="char-level GPT")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "lm_train.png", dpi=110)
-    last = curve[-1]
-    print(
-        f"\nvalidation loss after {args.iters} iterations: reti {last[1]:.3f}, plain {last[2]:.3f}"
-    )
-    print(f"tokens/s: reti {tps['reti']:.0f}, plain {tps['plain']:.0f}, "
-          f"ratio {tps['reti'] / tps['plain']:.2f}x")  # fmt: skip
-    print(f"matmul peak {peak / 1e9:.1f} GFLOP/s; reti MFU {100 * mfu:.1f}%")
-    print(f"curve: {out / 'lm_train.csv'}, {out / 'lm_train.png'}")
+    peaks = {False: matmul_peak(), True: matmul_peak(dtype=torch.bfloat16)}
+    print(f"data: {source}, vocab {len(chars)}; threads {torch.get_num_threads()}; matmul peak "
+          f"fp32 {peaks[False] / 1e9:.1f}, bf16 {peaks[True] / 1e9:.1f} GFLOP/s")  # fmt: skip
+    print(f"{'size':>4} {'iter':>6} {'side':>13} {'tokens/s':>9} {'loss':>7}")
+    results = {}
+    for name in args.sizes.split(","):
+        results[name] = run_size(name, SIZES[name], ids, vids, len(chars), args, peaks)
+    print()
+    for name, res in results.items():
+        for side, r in res.items():
+            if isinstance(r, dict):
+                extra = f", compile {r['compile_s']} s" if "compile_s" in r else ""
+                print(f"{name} {side:>13}: {r['tokens_s']:>7} tokens/s, MFU {100 * r['mfu']:.1f}%,"
+                      f" {r['ratio']:.2f}x nanogpt ({r['ratio_min']:.2f}-{r['ratio_max']:.2f}),"
+                      f" val loss {r['val_loss']:.3f}{extra}")  # fmt: skip
+    first = results[args.sizes.split(",")[0]]
+    best = max((k for k, v in first.items() if isinstance(v, dict) and k != "nanogpt"),
+               key=lambda k: first[k]["tokens_s"])  # fmt: skip
     result = {
         "bench": "lm_train",
-        "reti": round(tps["reti"]),
-        "peer": round(tps["plain"]),
+        "reti": first["reti"]["tokens_s"],
+        "peer": first["nanogpt"]["tokens_s"],
         "unit": "tokens/s",
-        "ratio": round(tps["reti"] / tps["plain"], 3),
-        "mfu": round(mfu, 4),
-        "peak_gflops": round(peak / 1e9, 1),
-        "val_loss": round(curve[-1][1], 4),
-        "peer_val_loss": round(curve[-1][2], 4),
+        "ratio": first["reti"]["ratio"],
+        "best": best,
+        "best_ratio": first[best]["ratio"],
+        "sizes": results,
         "iters": args.iters,
-        "seconds": round(sum(seconds.values()), 1),
+        "peak_gflops": round(peaks[False] / 1e9, 1),
+        "peak_gflops_bf16": round(peaks[True] / 1e9, 1),
+        "timing": "process cpu seconds" if torch.get_num_threads() == 1 else "wall seconds",
         "threads": torch.get_num_threads(),
+        "data": source.split(" (")[0],
     }
     print(json.dumps(result))
 

@@ -50,10 +50,29 @@ class ParseError(ConfigError):
                   ^
     """
 
+    WIDTH = 70  # a longer text is shown as the window around the column, cut with "..."
+
     def __init__(self, message: str, text: str, position: int):
         self.message, self.text, self.position = message, text, position
-        super().__init__(f"{message} at column {position + 1} in {text!r}")
+        super().__init__(f"{message} at column {position + 1} in {self._window()[0]!r}")
+
+    def _window(self) -> tuple[str, int]:
+        """(the text or the part of it around the column, the column within that part)."""
+        text, pos = self.text, self.position
+        if len(text) <= self.WIDTH:
+            return text, pos
+        start = max(0, min(pos - self.WIDTH // 2, len(text) - self.WIDTH))
+        part = text[start : start + self.WIDTH]
+        head, tail = ("..." if start else ""), ("..." if start + self.WIDTH < len(text) else "")
+        return head + part + tail, pos - start + len(head)
 
     def caret(self) -> str:
         """Two lines: the text, and a caret under the offending column."""
-        return f"  {self.text}\n  {' ' * self.position}^"
+        shown, pos = self._window()
+        # one caret column per character; control characters would break the line, so escape
+        shown = "".join(ch if ch.isprintable() else "?" for ch in shown)
+        return f"  {shown}\n  {' ' * pos}^"
+
+
+class RunExistsError(RetiError, FileExistsError):
+    """A run folder that already holds a run, given neither ``resume`` nor ``overwrite``."""

@@ -14,10 +14,26 @@ window again. Both give the same tokens (the tests prove it for every position s
 Long sequences. The model sees at most ``window`` tokens (default: its ``n_ctx`` for learned
 positions, unlimited for the schemes that extrapolate, which then attend to the whole history).
 A prompt longer than ``n_ctx`` with learned positions is an error (they cannot extrapolate).
-Once a window is full it slides, and the cached path feeds the new window again from position 0
-(a fresh cache): exactly what a full recompute of the window computes. Dropping only the oldest
-cached keys would not be exact, even for ALiBi and relative bias: in the layers above the first,
-the kept keys were computed from hidden states that had seen the dropped tokens.
+What happens once the window is full is ``slide``:
+
+* ``"exact"`` (default): the window slides by one token and the cached path feeds the new window
+  again from position 0 (a fresh cache): exactly nanoGPT's crop-and-recompute, and as slow (a full
+  forward of the window per token).
+* ``"amortized"``: when the window is full, keep its last half, re-encode it once into a fresh
+  cache, then go on one token per step until it is full again. Each new token sees between
+  ``window // 2`` and ``window`` tokens (exact sees always ``window``), so the text differs from
+  exact mode past the first window; the cost is one half-window forward per ``window / 2``
+  tokens. Any position scheme.
+* ``"rolling"``: the cache forgets its oldest keys, each step feeds only the new token, and each
+  token attends to the last ``window`` tokens at every layer (sliding-window attention, as in
+  Mistral). Only for alibi / relative, which see distances only, so counting positions from the
+  oldest kept token changes nothing. It equals a full forward of the whole sequence with that
+  banded mask, and with one layer also the exact mode; with more layers it does not: the kept
+  keys of the upper layers came from hidden states that had seen the forgotten tokens, while a
+  recompute of the window has not (the tests prove both statements). A prompt longer than the
+  window is cropped to it first.
+
+``"amortized"`` and ``"rolling"`` use ``window`` or else ``n_ctx``.
 """
 
 from __future__ import annotations
@@ -31,11 +47,14 @@ from torch import nn
 from reti.errors import ConfigError, ShapeError
 from reti.runtime import make_generator
 
+SLIDES = ("exact", "amortized", "rolling")
+
 
 @dataclass
 class SamplingConfig:
     """How to pick each next token. ``temperature`` > 0, ``top_p`` in (0, 1], ``top_k`` >= 1;
-    ``stop`` are token ids that end the generation (not included in the output)."""
+    ``stop`` are token ids that end the generation (not included in the output); ``slide`` is
+    what happens when the window is full (``exact``, ``amortized``, ``rolling``: see above)."""
 
     max_tokens: int = 100
     greedy: bool = False
@@ -46,6 +65,7 @@ class SamplingConfig:
     seed: int = 0
     use_cache: bool = True
     window: int | None = None
+    slide: str = "exact"
 
     def __post_init__(self) -> None:
         if not isinstance(self.max_tokens, int) or self.max_tokens < 0:
@@ -61,6 +81,10 @@ class SamplingConfig:
             raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
         if self.window is not None and self.window < 1:
             raise ConfigError(f"window must be >= 1, got {self.window}")
+        if self.slide not in SLIDES:
+            raise ConfigError(f"slide must be one of {', '.join(SLIDES)}, got {self.slide!r}")
+        if self.slide == "rolling" and not self.use_cache:
+            raise ConfigError("slide='rolling' is a KV cache: it needs use_cache=True")
         self.stop = tuple(int(t) for t in self.stop)
 
 
@@ -74,7 +98,8 @@ def filter_logits(
 
     Shape: (..., V) -> (..., V).
     """
-    logits = logits / temperature
+    if temperature != 1.0:
+        logits = logits / temperature
     if top_k is not None and top_k < logits.shape[-1]:
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -98,6 +123,11 @@ def next_token(logits: torch.Tensor, cfg: SamplingConfig, generator: torch.Gener
 
 def _window(model: nn.Module, cfg: SamplingConfig, n_prompt: int) -> int | None:
     config = model.config
+    if cfg.slide == "rolling" and config.pos not in ("alibi", "relative"):
+        raise ConfigError(
+            "slide='rolling' needs positions that depend only on distances "
+            f"(pos='alibi' or 'relative'), got pos={config.pos!r}; use slide='amortized'"
+        )
     if not config.extrapolates:
         if n_prompt > config.n_ctx:
             raise ConfigError(
@@ -106,6 +136,8 @@ def _window(model: nn.Module, cfg: SamplingConfig, n_prompt: int) -> int | None:
                 "pos='alibi'|'sinusoidal'|'relative'"
             )
         return min(cfg.window or config.n_ctx, config.n_ctx)
+    if cfg.slide != "exact":
+        return cfg.window or config.n_ctx
     return cfg.window
 
 
@@ -113,7 +145,7 @@ def _ids(tokens: list[int], device: torch.device) -> torch.Tensor:
     return torch.tensor([tokens], dtype=torch.long, device=device)  # (1, T)
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def generate(
     model: nn.Module, prompt: Sequence[int] | torch.Tensor, cfg: SamplingConfig | None = None
 ) -> list[int]:
@@ -140,19 +172,24 @@ def generate(
     was_training = model.training
     model.eval()
     out: list[int] = []
-    cache, seen = None, 0  # seen: how many tokens of the context the cache holds
+    # the context is tokens[start:]; the cache holds tokens[cache_start : cache_start + seen]
+    start = 0 if window is None else max(0, len(tokens) - window)
+    cache, cache_start, seen = None, 0, 0
+    rolling = cfg.slide == "rolling"
     try:
         for _ in range(cfg.max_tokens):
-            context = tokens if window is None else tokens[-window:]
+            if window is not None and len(tokens) - start > window:  # the window is full
+                keep = max(1, window // 2) if cfg.slide == "amortized" else window
+                start = len(tokens) - keep
             if not cfg.use_cache:
-                logits = model(_ids(context, device))[0, -1]
+                logits = model(_ids(tokens[start:], device))[0, -1]
             else:
-                if cache is not None and seen == len(context):
-                    cache = None  # the window slid: feed it again from position 0
-                if cache is None:
-                    cache, seen = model.new_cache(), 0
-                logits = model(_ids(context[seen:], device), cache=cache)[0, -1]
-                seen = len(context)
+                if cache is None or (start != cache_start and not rolling):
+                    # a fresh cache fed from the window's first token (a rolling one only once)
+                    cache = model.new_cache(window - 1 if rolling else None)
+                    cache_start, seen = start, 0
+                logits = model(_ids(tokens[cache_start + seen :], device), cache=cache)[0, -1]
+                seen = len(tokens) - cache_start
             token = next_token(logits, cfg, generator)
             if token in cfg.stop:
                 break

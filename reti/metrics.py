@@ -78,6 +78,13 @@ def smape(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 # -- classification --------------------------------------------------------------------------
 
 
+def sample_accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per sample, 1.0 where the top class is the target (soft labels: their top class); the
+    trainer averages it into accuracy. Shape: (B, K), (B,) or (B, K) -> (B,)."""
+    target = y.argmax(-1) if y.dim() == logits.dim() else y
+    return (logits.argmax(-1) == target).float()
+
+
 def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of labels predicted exactly."""
     a, b = _pair(y_true, y_pred)

@@ -145,3 +145,14 @@ def test_bad_sizes_are_clear_errors():
         CausalSelfAttention(8, 2, dropout=1.0)
     with pytest.raises(ShapeError, match=r"\(B, T, C\)"):
         CausalSelfAttention(8, 2)(torch.zeros(4, 8))
+
+
+def test_a_rolling_cache_keeps_the_last_steps_and_returns_all_of_them():
+    cache = KVCache(keep=3)
+    steps = [torch.full((1, 2, 1, 4), float(t)) for t in range(40)]  # past several refills
+    for t, step in enumerate(steps):
+        k, v = cache.append(step, -step)
+        assert k[0, 0, :, 0].tolist() == [float(s) for s in range(max(0, t - 3), t + 1)]
+        assert torch.equal(v, -k)
+        assert len(cache) == min(t + 1, 3)
+    assert cache.k[0, 0, :, 0].tolist() == [37.0, 38.0, 39.0]

@@ -119,6 +119,13 @@ def test_random_specs_round_trip(parts):
         ("rotate(-5)", 8, "rotate degrees as one number must be >= 0"),
         ("affine(shear=(10,-10))", 14, "affine shear"),
         ("noise(std=hflip(p=1))", 11, "got the transform 'hflip'"),
+        ("crop(٣)", 6, "unexpected character '٣'"),  # an Arabic-Indic digit is no spec digit
+        ("rotate(" + "9" * 5000 + ")", 8, "number of 5000 characters; at most 30"),
+        ("rotate(1e999)", 8, "number 1e999 is out of range"),
+        ("apply(" * 17 + "hflip" + ")" * 17, 103, "values nested more than 16 deep"),
+        ("crop(" + "(" * 300, 22, "values nested more than 16 deep"),
+        ("crop(100000)", 6, "crop padding must be at most 16384 pixels, got 100000"),
+        ("ccrop", 1, "ccrop needs its size"),
     ],
 )
 def test_errors_name_the_column(spec, column, words):
@@ -128,7 +135,11 @@ def test_errors_name_the_column(spec, column, words):
     assert words in err.message, err.message
     assert err.position + 1 == column, (err.position + 1, err.message)
     assert f"column {column}" in str(err)
-    assert err.caret().splitlines()[1].index("^") == column + 1
+    shown, caret = err.caret().splitlines()
+    if len(spec) <= ParseError.WIDTH:
+        assert caret.index("^") == column + 1
+    else:  # a long spec is shown as the window around the column
+        assert len(shown) < 90 and shown[caret.index("^")] == spec[column - 1]
 
 
 def test_every_op_is_listed_and_prints_back():

@@ -140,8 +140,9 @@ def test_text_claims_end_to_end(tmp_path, monkeypatch):
 
 
 @pytest.mark.network
-def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
-    """`reti claims run 10 11 12 13 --out DIR` (docs/claims-sequences-text.md), tiny budgets."""
+def test_docs_command_runs_the_sequence_and_text_claims(tmp_path, monkeypatch, capsys):
+    """`reti claims run 21 23 27 29 --out DIR` (causal, tokenizers, ALiBi, temperature), tiny
+    budgets."""
     from reti.claims import sequences
     from reti.claims.base import Budget as RunnerBudget
     from reti.cli.main import main
@@ -151,16 +152,17 @@ def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sequences, "QUICK_FORECAST", ("airline", 2))
     monkeypatch.setattr(RunnerBudget, "seeds", property(lambda self: [self.seed]))
     out = tmp_path / "claims-seq"
-    assert main(["claims", "run", "10", "11", "12", "13", "--out", str(out), "--quiet"]) == 0
+    assert main(["claims", "run", "21", "23", "27", "29", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    for number, name in enumerate(
-        ("causal convolution", "ALiBi extrapolates", "temperature", "BPE vs char vs word"), 10
-    ):
+    for number, name in (
+        (21, "causal convolution"), (23, "BPE vs char vs word"), (27, "ALiBi extrapolates"),
+        (29, "temperature"),
+    ):  # fmt: skip
         assert f"{number}. {name}" in printed  # numbered as `reti claims list` numbers them
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| TCN (3 blocks, sequence head): largest change at steps <= t | 0 |" in report
     assert "| learned | " in report and "| cannot | cannot | cannot |" in report
     for png in ("causal.png", "alibi.png", "temperature.png", "tokenizers.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
-    assert main(["claims", "run", "14", "--out", str(out)]) == 2  # there is no claim 14
-    assert capsys.readouterr().err.startswith("reti: error: unknown claim '14'")
+    assert main(["claims", "run", "30", "--out", str(out)]) == 2  # there is no claim 30
+    assert capsys.readouterr().err.startswith("reti: error: unknown claim '30'")

@@ -84,7 +84,76 @@ def files(tmp_path_factory):
     for kind in ("text", "series", "vision"):
         f[f"{kind}_truncated"] = _truncated_copy(f[f"{kind}_run"], root / f"{kind}_truncated")
     f["text_tok"] = f["text_run"] / "tokenizer.json"
+    _hostile_files(f, root)
     return f
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A grey PNG whose header claims width x height pixels (one row of data follows)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\x00" * (width + 1))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def _edited_copy(run, dest, edit=None, meta_bytes=None, latest=None):
+    """A copy of ``run`` whose latest meta.json is edited (or replaced), or whose pointer is."""
+    import json
+    import shutil
+
+    shutil.copytree(run, dest)
+    pointer = dest / "checkpoints" / "latest"
+    meta_file = pointer.parent / pointer.read_text(encoding="utf-8").strip() / "meta.json"
+    if edit is not None:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        edit(meta)
+        meta_file.write_text(json.dumps(meta), encoding="utf-8")
+    if meta_bytes is not None:
+        meta_file.write_bytes(meta_bytes)
+    if latest is not None:
+        pointer.write_bytes(latest)
+    return dest
+
+
+def _hostile_files(f, root):
+    """Issue 13's hostile inputs: bombs, deep JSON, huge integers and fields, bad meta/latest."""
+    for label, png in (("a", _png_header(100_000, 100_000)), ("b", f["png"].read_bytes())):
+        (root / "bombs" / label).mkdir(parents=True)
+        (root / "bombs" / label / "0.png").write_bytes(png)
+        (root / "bombs" / label / "1.png").write_bytes(f["png"].read_bytes())
+    f["bombs"], f["bomb_png"] = root / "bombs", root / "bombs" / "a" / "0.png"
+    (root / "deep.json").write_text("[" * 200_000 + "]" * 200_000, encoding="ascii")
+    f["deep_json"] = root / "deep.json"
+    (root / "digits.json").write_text('{"epochs": ' + "9" * 5000 + "}", encoding="ascii")
+    f["digits_json"] = root / "digits.json"
+    rows = "".join(f"d{i},{5 + math.sin(i / 3):.4f}\n" for i in range(60))
+    (root / "wide.csv").write_text(f"date,load\n{rows}d60,{'7' * 200_000}\n", encoding="ascii")
+    f["wide_csv"] = root / "wide.csv"
+    v, t, s = f["vision_run"], f["text_run"], f["series_run"]
+    edits = {
+        "vision_classes": (v, lambda m: m["model_config"].update(num_classes=10**13)),
+        "vision_classes_float": (v, lambda m: m["model_config"].update(num_classes=1e13)),
+        "vision_no_format": (v, lambda m: m.pop("format")),
+        "vision_step_text": (v, lambda m: m.update(step="3")),
+        "text_ctx": (t, lambda m: m["model_config"]["gpt"].update(n_ctx=10**12)),
+        "series_channels": (s, lambda m: m["model_config"]["series"].update(channels=10**7)),
+    }
+    for name, (run, edit) in edits.items():
+        f[f"meta_{name}"] = _edited_copy(run, root / f"meta_{name}", edit)
+    deep = b"[" * 200_000 + b"]" * 200_000
+    f["meta_vision_deep"] = _edited_copy(v, root / "meta_vision_deep", meta_bytes=deep)
+    f["meta_vision_latin1"] = _edited_copy(v, root / "meta_vision_latin1", meta_bytes=b"\xe8{}")
+    f["meta_vision_digits"] = _edited_copy(
+        v, root / "meta_vision_digits", meta_bytes=b'{"format": ' + b"1" * 5000 + b"}"
+    )
+    f["latest_garbage"] = _edited_copy(v, root / "latest_garbage", latest=b"\xff\x00step")
+    f["latest_escape"] = _edited_copy(v, root / "latest_escape", latest=b"../../../etc\n")
 
 
 def _truncated_copy(run, dest):
@@ -135,6 +204,7 @@ TTG = [*TT, "--data", "{corpus}"]
 TOK = ["text", "tokenizer"]
 AUG = ["augment", "show", "--data", "folder:{pics}"]
 GEN = ["text", "generate", "--checkpoint", "{text_run}", "--prompt", "to"]
+PRED = ["vision", "predict", "--checkpoint"]
 
 # (id, a word the one line must contain, output that must not appear, argv)
 # fmt: off
@@ -242,6 +312,44 @@ TABLE = [
      ["vision", "show", "--checkpoint", "{vision_run}", "--out", "{existing}"]),
     ("tokenizer-out-under-file", "existing", None,
      [*TOK, "train", "--data", "{corpus}", "--kind", "char", "--out", "{existing}/t.json"]),
+    # issue 13: absurd sizes from flags, before anything is allocated or written
+    ("vision-fc-1e12", "for its weights", "{tmp}/vt", [*VT, "--model", "FC@1000000000000,SOFTMAX"]),
+    ("text-d-model-2-30", "for its weights", None, [*TTG, "--d-model", "1073741824"]),
+    ("series-channels-1e7", "for its weights", None, [*STG, "--channels", "10000000"]),
+    ("augment-crop-1e5", "crop padding", "{tmp}/aug.png",
+     [*AUG, "--spec", "crop(100000)", "--out", "{tmp}/aug.png"]),
+    ("vision-augment-crop-1e5", "crop padding", "{tmp}/vt", [*VT, "--augment", "crop(100000)"]),
+    # ... and from a checkpoint's meta.json
+    ("meta-num-classes-1e13", "for its weights", None, [*PRED, "{meta_vision_classes}", "{png}"]),
+    ("meta-num-classes-float", "num_classes", None,
+     [*PRED, "{meta_vision_classes_float}", "{png}"]),
+    ("meta-n-ctx-1e12", "for its weights", None,
+     ["text", "generate", "--checkpoint", "{meta_text_ctx}", "--prompt", "to"]),
+    ("meta-channels-1e7", "for its weights", None,
+     ["series", "forecast", "--checkpoint", "{meta_series_channels}"]),
+    # deep nesting, huge integers, non-UTF-8, missing/mistyped fields, bad latest pointers
+    ("meta-deep", "nested 200000 levels", None, [*PRED, "{meta_vision_deep}", "{png}"]),
+    ("meta-latin1", "utf-8", None, [*PRED, "{meta_vision_latin1}", "{png}"]),
+    ("meta-digits", "5000 digits", None, [*PRED, "{meta_vision_digits}", "{png}"]),
+    ("meta-no-format", "format", None, [*PRED, "{meta_vision_no_format}", "{png}"]),
+    ("meta-step-text", "step", None, [*PRED, "{meta_vision_step_text}", "{png}"]),
+    ("latest-garbage", "latest", None, [*PRED, "{latest_garbage}", "{png}"]),
+    ("latest-escape", "latest", None, [*PRED, "{latest_escape}", "{png}"]),
+    ("config-deep", "nested 200000 levels", "{tmp}/vt", [*VT, "--config", "{deep_json}"]),
+    ("config-digits", "5000 digits", "{tmp}/st", [*STG, "--config", "{digits_json}"]),
+    ("flag-digits", "epochs", "{tmp}/vt", [*VT, "--epochs", "9" * 5000]),
+    ("pattern-non-ascii", "'²'", "{tmp}/vt", [*VT, "--model", "CONV²@8"]),
+    ("pattern-nested", "nested", "{tmp}/vt", [*VT, "--model", "(" * 300 + "RELU" + ")" * 300]),
+    ("spec-nested", "nested", "{tmp}/aug.png",
+     [*AUG, "--spec", "apply(" * 300 + "hflip" + ")" * 300, "--out", "{tmp}/aug.png"]),
+    # decompression bombs and a 200 KB CSV field
+    ("bomb-predict", "pixels", None, [*PRED, "{vision_run}", "{bomb_png}"]),
+    ("bomb-show", "pixels", None, ["vision", "show", "--checkpoint", "{vision_run}",
+                                   "--image", "{bomb_png}", "--out", "{tmp}/show"]),
+    ("bomb-train", "pixels", "{tmp}/vt", [*VT[:2], "--data", "folder:{bombs}", *VT[4:]]),
+    ("bomb-augment", "pixels", "{tmp}/aug.png",
+     ["augment", "show", "--data", "folder:{bombs}", "--spec", "hflip", "--out", "{tmp}/aug.png"]),
+    ("csv-200kb-field", "field larger", "{tmp}/st", [*ST, "--data", "csv:{wide_csv}"]),
 ]
 # fmt: on
 CASES = [pytest.param(argv, needle, out, id=i) for i, needle, out, argv in TABLE]

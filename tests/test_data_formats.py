@@ -222,3 +222,56 @@ def test_image_folder_errors(tmp_path):
         formats.read_image_folder(tmp_path / "junk")
     with pytest.raises(DataError, match="channels must be 1 or 3, got 2"):
         formats.read_image_folder(tmp_path / "sizes", size=4, channels=2)
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A grey PNG whose header claims width x height pixels; one row of data follows."""
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    body = chunk(b"IDAT", zlib.compress(b"\x00" * (width + 1)))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + body + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_in_an_image_folder_is_a_data_error(tmp_path):
+    for label in ("a", "b"):
+        (tmp_path / label).mkdir()
+        Image.fromarray(np.zeros((4, 4), np.uint8)).save(tmp_path / label / "ok.png")
+    (tmp_path / "b" / "bomb.png").write_bytes(_png_claiming(100_000, 100_000))
+    with pytest.raises(DataError, match=r"bomb.png: image claims 10,000,000,000 pixels"):
+        formats.read_image_folder(tmp_path)
+    with pytest.raises(DataError, match=r"the resize target: image claims 100000x100000"):
+        formats.read_image_folder(tmp_path, size=100_000)
+
+
+def test_hostile_csv_fields_name_the_line(tmp_path):
+    from reti.data.series import read_csv
+
+    path = tmp_path / "wide.csv"
+    path.write_text("t,v\n0,1\n1," + "7" * 200_000 + "\n", encoding="ascii")
+    with pytest.raises(DataError, match=r"wide.csv: line 3 is not readable CSV \(field larger"):
+        read_csv(path)
+    path.write_bytes(b"t,v\n0,1\n")
+    assert read_csv(path, ["v"]).values.tolist() == [[1.0]]
+
+
+def test_gzip_and_idx_headers_cannot_ask_for_unbounded_memory(tmp_path, monkeypatch):
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", "2000")  # half of it (1000 bytes) may be unpacked
+    path = tmp_path / "bomb-idx1-ubyte.gz"
+    path.write_bytes(gzip.compress(bytes([0, 0, 8, 1]) + struct.pack(">i", 5000) + bytes(5000)))
+    with pytest.raises(DataError, match=r"ubyte.gz: gzip data expands past 1.0 KB"):
+        formats.read_idx(path)
+    monkeypatch.delenv("RETI_MEMORY_LIMIT")
+    assert formats.read_idx(path).shape == (5000,)
+    # dimensions whose product wraps a 64-bit integer to the file's real size: still refused
+    raw = bytes([0, 0, 8, 3]) + struct.pack(">iii", 2**31 - 1, 2**31 - 1, 4) + bytes(8)
+    (tmp_path / "wrap").write_bytes(raw)
+    with pytest.raises(DataError, match="IDX data truncated"):
+        formats.read_idx(tmp_path / "wrap")
+    (tmp_path / "neg").write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">i", -4))
+    with pytest.raises(DataError, match="negative dimension"):
+        formats.read_idx(tmp_path / "neg")

@@ -142,3 +142,96 @@ def test_bad_prompts():
     # schemes that extrapolate accept a prompt longer than the training context
     alibi = _model("alibi", n_ctx=4)
     assert len(generate(alibi, list(range(10)), SamplingConfig(max_tokens=3))) == 3
+
+
+# ------------------------------------------------------------------ past the window: slide modes
+def _tiny(pos: str, n_layer: int, n_ctx: int = 6) -> GPT:
+    torch.manual_seed(1)
+    cfg = GPTConfig(vocab_size=17, n_ctx=n_ctx, n_layer=n_layer, n_head=2, d_model=16, pos=pos)
+    model = GPT(cfg).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(8.0)
+        if pos == "relative":
+            model.attn_bias.weight.normal_(0.0, 2.0)
+    return model.eval()
+
+
+def _banded_logits(model: GPT, tokens: list[int], window: int) -> torch.Tensor:
+    """Last logits of a full forward of the whole sequence where every query sees only the last
+    ``window`` keys at every layer: sliding-window attention written out, no cache."""
+    idx = torch.tensor([tokens])
+    t = torch.arange(len(tokens))
+    distance = t[:, None] - t[None, :]
+    band = torch.zeros(distance.shape, dtype=torch.float64)
+    band[(distance < 0) | (distance >= window)] = float("-inf")
+    bias = model.attn_bias(t, t).double() + band
+    x = model.wte(idx)
+    for block in model.blocks:
+        x = block(x, bias)
+    return model.head(model.ln_f(x))[0, -1]
+
+
+def _reference(step_logits, prompt: list[int], cfg: SamplingConfig) -> list[int]:
+    """The generation loop with a given logits function, drawing from the same seeded sampler."""
+    from reti.generate import next_token
+    from reti.runtime import make_generator
+
+    generator, tokens = make_generator(cfg.seed, "cpu"), list(prompt)
+    with torch.no_grad():
+        for _ in range(cfg.max_tokens):
+            tokens.append(next_token(step_logits(tokens), cfg, generator))
+    return tokens[len(prompt) :]
+
+
+@pytest.mark.parametrize("pos", ["alibi", "relative"])
+@pytest.mark.parametrize("greedy", [True, False])
+def test_rolling_cache_is_a_full_forward_with_a_banded_mask(pos, greedy):
+    model = _tiny(pos, n_layer=3)
+    cfg = SamplingConfig(max_tokens=30, greedy=greedy, temperature=1.5, seed=7, slide="rolling")
+    out = generate(model, [2, 9, 4], cfg)
+    assert out == _reference(lambda tok: _banded_logits(model, tok, 6), [2, 9, 4], cfg)
+    assert len(set(out)) > 2
+
+
+@pytest.mark.parametrize("pos", ["alibi", "relative"])
+@pytest.mark.parametrize("greedy", [True, False])
+def test_rolling_cache_equals_recomputing_the_window_with_one_layer(pos, greedy):
+    model = _tiny(pos, n_layer=1)
+    kw = dict(max_tokens=30, greedy=greedy, temperature=1.5, seed=7, window=5)
+    rolling = generate(model, [3], SamplingConfig(slide="rolling", **kw))
+    exact = generate(model, [3], SamplingConfig(slide="exact", use_cache=False, **kw))
+    assert rolling == exact
+
+
+def test_with_more_layers_a_rolling_cache_is_not_a_recompute_of_the_window():
+    model = _tiny("alibi", n_layer=2)
+    tokens = torch.randint(0, 17, (1, 12), generator=torch.Generator().manual_seed(0)).tolist()[0]
+    with torch.no_grad():
+        window = model(torch.tensor([tokens[-6:]]))[0, -1]
+    assert not torch.allclose(_banded_logits(model, tokens, 6), window, atol=1e-6)
+    assert torch.allclose(_banded_logits(model, tokens[-6:], 6), window, atol=1e-9)
+
+
+@pytest.mark.parametrize("pos", POSITIONS)
+def test_amortized_window_keeps_the_last_half_when_full(pos):
+    model = _tiny(pos, n_layer=2)
+    cfg = SamplingConfig(max_tokens=10, greedy=True, window=6, slide="amortized")
+    # by hand: contexts of 3, 4, 5, 6 tokens; then the window is full: keep the last 3, ...
+    lengths = iter([3, 4, 5, 6, 3, 4, 5, 6, 3, 4])
+    expected = _reference(lambda tok: model(torch.tensor([tok[-next(lengths) :]]))[0, -1],
+                          [1, 2, 3], cfg)  # fmt: skip
+    assert generate(model, [1, 2, 3], cfg) == expected
+    uncached = SamplingConfig(max_tokens=10, greedy=True, window=6, slide="amortized",
+                              use_cache=False)  # fmt: skip
+    assert generate(model, [1, 2, 3], uncached) == expected
+
+
+def test_bad_slide_options():
+    with pytest.raises(ConfigError, match="slide must be one of"):
+        SamplingConfig(slide="sideways")
+    with pytest.raises(ConfigError, match="use_cache"):
+        SamplingConfig(slide="rolling", use_cache=False)
+    for pos in ("learned", "sinusoidal"):
+        with pytest.raises(ConfigError, match="distances"):
+            generate(_tiny(pos, 1), [1], SamplingConfig(max_tokens=2, slide="rolling"))

@@ -1,5 +1,6 @@
 """The data flows down the page (STYLE.md): a module imports only from lower levels or its own
-package. Parses every import with ``ast`` and names ``file:line`` for each violation."""
+package, and no two files import each other, even through others (no import cycle). Parses every
+import with ``ast`` (also those inside functions) and names ``file:line`` for each violation."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ PACKAGE = ROOT / "reti"
 # Top-level part of reti -> level. Parts on one level never import each other.
 LEVELS = {
     "errors": 0,
+    "guards": 0.5,
     "runtime": 0.5,
     "io": 0.5,
     "i18n": 0.5,
@@ -29,6 +31,7 @@ LEVELS = {
     "tasks": 4,
     "claims": 5,
     "demo": 5,
+    "lab": 5.5,  # the lab serves the claims page: above claims, below the CLI
     "cli": 6,
 }
 EXEMPT = {"__init__", "__main__"}  # the package root re-exports; `python -m reti` runs the CLI
@@ -105,3 +108,74 @@ def test_same_level_parts_may_not_import_each_other(tmp_path, monkeypatch):
     assert violations() == [
         "reti/augment/x.py:1 imports reti.data (level 1) from level 1 (augment)"
     ]
+
+
+def _module_files() -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the package."""
+    out = {}
+    for path in PACKAGE.rglob("*.py"):
+        rel = path.relative_to(ROOT).with_suffix("")
+        parts = list(rel.parts[:-1]) if rel.name == "__init__" else list(rel.parts)
+        out[".".join(parts)] = path
+    return out
+
+
+def _edges() -> dict[str, set[str]]:
+    """Module -> the package modules it imports (``from a.b import c`` counts a.b.c when c is
+    a module, else a.b). A package's own ``__init__`` running first is not an edge."""
+    files = _module_files()
+    graph: dict[str, set[str]] = {name: set() for name in files}
+    for name, path in files.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    here = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+                    up = here[: len(here) - node.level + 1]
+                    base = ".".join(up + ([node.module] if node.module else []))
+                targets = [
+                    f"{base}.{a.name}" if f"{base}.{a.name}" in files else base for a in node.names
+                ]
+            graph[name] |= {t for t in targets if t in files and t != name}
+    return graph
+
+
+def cycles() -> list[str]:
+    """Each import cycle between files once, as ``a -> b -> a`` (depth-first search)."""
+    graph, found, state = _edges(), [], {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                loop = stack[stack.index(nxt) :] + [nxt]
+                found.append(" -> ".join(loop))
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    return found
+
+
+def test_no_import_cycle_between_files():
+    found = cycles()
+    assert not found, "import cycles:\n" + "\n".join(found)
+
+
+def test_cycle_checker_finds_a_circle_even_inside_a_function(tmp_path, monkeypatch):
+    fake = tmp_path / "reti" / "tasks"
+    fake.mkdir(parents=True)
+    (tmp_path / "reti" / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "a.py").write_text("from reti.tasks.b import g\n")
+    (fake / "b.py").write_text("def g():\n    from reti.tasks import a\n")
+    (fake / "c.py").write_text("from . import a\n")
+    monkeypatch.setattr(__import__(__name__), "ROOT", tmp_path)
+    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "reti")
+    assert cycles() == ["reti.tasks.a -> reti.tasks.b -> reti.tasks.a"]

@@ -202,3 +202,27 @@ def test_model_prints_its_pattern_back():
     odd = nn.Sequential(nn.Conv2d(1, 2, 3), nn.LSTM(2, 2))
     with pytest.raises(ConfigError, match="has no pattern word"):
         pattern_of(odd)
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "words"),
+    [
+        ("CONV²@8", 5, "unexpected character '²'"),  # "²".isdigit() is True in Python
+        ("CONV3@32-FC@٣", 13, "unexpected character '٣'"),
+        ("FC@" + "9" * 5000, 4, "number of 5000 digits; at most 18"),
+        ("(" * 33 + "RELU" + ")" * 33, 33, "groups nested more than 32 deep"),
+        ("[" * 400 + "RELU" + "]" * 400, 33, "groups nested more than 32 deep"),
+    ],
+)
+def test_hostile_patterns_are_parse_errors(text, column, words):
+    with pytest.raises(ParseError) as info:
+        parse(text)
+    assert words in info.value.message and info.value.position + 1 == column
+    shown, caret = info.value.caret().splitlines()
+    assert shown[caret.index("^")] == text[column - 1]
+
+
+def test_deepest_allowed_nesting_and_largest_number_parse():
+    deep = "(" * 32 + "RELU" + ")" * 32
+    assert parse(deep) == parse(to_pattern(parse(deep)))
+    assert parse("FC@" + "9" * 18).body[0].size == 10**18 - 1

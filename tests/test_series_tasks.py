@@ -12,11 +12,11 @@ from reti.tasks.series import (
     SeriesConfig,
     forecast_from_run,
     load_run,
+    next_step_errors,
     predict,
     run,
     seasonal_naive,
 )
-from reti.tasks.series_tasks import next_step_errors
 from reti.train import TrainConfig
 
 FAST = TrainConfig(epochs=8, batch_size=32, lr=3e-3, quiet=True, device="cpu")
@@ -54,18 +54,19 @@ def test_seasonal_naive_hand_computed():
 def test_forecast_direct_and_rollout_beat_naive_and_reload(tmp_path):
     path = seasonal_csv(tmp_path)
     cfg = SeriesConfig(data=f"csv:{path}", columns="value", time_column="t", horizon=6,
-                       window=24, channels=16, levels=2, compare=True)  # fmt: skip
-    result = run(cfg, FAST, tmp_path / "run")
-    naive = result["baselines"]["naive"]["mase"]
-    for name, scores in result["models"].items():
+                       window=24, channels=16, levels=2, compare=True, train=FAST,
+                       out=str(tmp_path / "run"))  # fmt: skip
+    result = run(cfg)
+    naive = result.baselines["naive"]["mase"]
+    for name, scores in result.models.items():
         assert scores["mase"] < naive, (name, scores, naive)
-    assert set(result["models"]) == {"tcn (direct head)", "tcn (autoregressive rollout)"}
+    assert set(result.models) == {"tcn (direct head)", "tcn (autoregressive rollout)"}
     # the checkpoint holds network + scaler: the reloaded model predicts exactly the same
     model, cfg2, info = load_run(tmp_path / "run")
     x = torch.randn(3, 24, 1)
-    torch.testing.assert_close(model.scaler.mean, result["trained"].scaler.mean)
+    torch.testing.assert_close(model.scaler.mean, result.model.scaler.mean)
     torch.testing.assert_close(predict(model.net, x, 6, "direct"),
-                               predict(result["trained"].net, x, 6, "direct"))  # fmt: skip
+                               predict(result.model.net, x, 6, "direct"))  # fmt: skip
     fc = forecast_from_run(tmp_path / "run", 10)
     assert fc["forecast"].shape == (10, 1) and fc["truth"].shape == (10, 1)
 
@@ -73,37 +74,43 @@ def test_forecast_direct_and_rollout_beat_naive_and_reload(tmp_path):
 def test_scaler_is_fit_on_the_training_part_only(tmp_path):
     path = seasonal_csv(tmp_path)
     cfg = SeriesConfig(data=f"csv:{path}", columns="value", horizon=3, window=24, channels=8,
-                       levels=1, val=0.2, test=0.2)  # fmt: skip
-    result = run(cfg, TrainConfig(epochs=1, quiet=True, device="cpu"), None)
+                       levels=1, val=0.2, test=0.2,
+                       train=TrainConfig(epochs=1, quiet=True, device="cpu"))  # fmt: skip
+    result = run(cfg)
     values = torch.tensor(
         [float(r.split(",")[1]) for r in path.read_text().splitlines()[1:]], dtype=torch.float32
     )
     expected = values[: len(values) - 2 * round(0.2 * len(values))].mean()
-    torch.testing.assert_close(result["trained"].scaler.mean, expected.reshape(1))
+    torch.testing.assert_close(result.model.scaler.mean, expected.reshape(1))
 
 
 def test_anomaly_spike_found_and_filter_denoises(tmp_path):
     path = seasonal_csv(tmp_path, n=300, spike=250, trend=0.0)
     cfg = SeriesConfig(task="anomaly", data=f"csv:{path}", columns="value", window=24,
-                       channels=16, levels=2, quantile=1.0)  # fmt: skip
-    res = run(cfg, TrainConfig(epochs=40, batch_size=16, lr=3e-3, quiet=True, device="cpu"), None)
-    assert res["anomalies"] == 1
-    assert res["models"]["tcn next-step error"]["recall"] == 1.0
-    flagged = res["plot"][1].nonzero().flatten().tolist()
+                       channels=16, levels=2, quantile=1.0,
+                       train=TrainConfig(epochs=40, batch_size=16, lr=3e-3, quiet=True,
+                                         device="cpu"))  # fmt: skip
+    res = run(cfg)
+    assert res.info["anomalies"] == 1
+    assert res.models["tcn next-step error"]["recall"] == 1.0
+    flagged = res.trace.flags.nonzero().flatten().tolist()
     assert 250 - 90 in flagged and len(flagged) < 10  # the test part starts at 30% = step 90
-    filt = SeriesConfig(task="filter", data=f"csv:{path}", columns="value", noise=0.5)
-    out = run(filt, TrainConfig(epochs=30, batch_size=32, lr=1e-2, quiet=True, device="cpu"))
-    learned = out["models"]["learned filter (width 9)"]["rmse"]
-    assert learned < 0.7 * out["baselines"]["noisy input"]["rmse"]
+    filt = SeriesConfig(task="filter", data=f"csv:{path}", columns="value", noise=0.5,
+                        train=TrainConfig(epochs=30, batch_size=32, lr=1e-2, quiet=True,
+                                          device="cpu"))  # fmt: skip
+    out = run(filt)
+    learned = out.models["learned filter (width 9)"]["rmse"]
+    assert learned < 0.7 * out.baselines["noisy input"]["rmse"]
 
 
 @pytest.mark.network
 def test_italy_power_demand_classification_beats_majority_class(tmp_path):
-    cfg = SeriesConfig(task="classify", data="ItalyPowerDemand", model="fcn", channels=16)
     train = TrainConfig(epochs=40, batch_size=16, lr=3e-3, quiet=True, device="cpu")
-    result = run(cfg, train, None)
-    acc = result["models"]["fcn"]["accuracy"]
-    majority = result["baselines"]["majority class"]["accuracy"]
+    cfg = SeriesConfig(task="classify", data="ItalyPowerDemand", model="fcn", channels=16,
+                       train=train)  # fmt: skip
+    result = run(cfg)
+    acc = result.models["fcn"]["accuracy"]
+    majority = result.baselines["majority class"]["accuracy"]
     assert majority < 0.55 and acc > 0.85, (acc, majority)
 
 

@@ -10,10 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from reti.cli.main import main
+from reti.data.text import windows
 from reti.errors import CheckpointError, ConfigError, DataError, ParseError
 from reti.generate import SamplingConfig
 from reti.tasks import text as task
 from reti.tokenize import BPETokenizer, CharTokenizer
+from reti.tokenize.build import encode_text, parse_tokenizer
 from reti.train import TrainConfig
 
 LINES = [
@@ -71,10 +73,10 @@ def test_generate_eval_attention_commands(run, tmp_path, capsys):
     assert "\n" not in capsys.readouterr().out.rstrip("\n")
     assert main(["text", "eval", "--checkpoint", str(run), "--context", "32"]) == 0
     assert "bits/byte" in capsys.readouterr().out
-    png = tmp_path / "attn.png"
-    cmd = ["text", "attention", "--checkpoint", str(run), "--prompt", "To be", "--out", str(png)]
+    folder = tmp_path / "pictures"
+    cmd = ["text", "attention", "--checkpoint", str(run), "--prompt", "To be", "--out", str(folder)]
     assert main(cmd) == 0
-    assert png.read_bytes()[:4] == b"\x89PNG"
+    assert (folder / "attention.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cli_generation_is_seeded_and_cached_equals_uncached(run, capsys):
@@ -94,7 +96,7 @@ def test_bits_per_byte_by_hand(corpus):
         cfg = task.TextConfig(n_layer=1, n_head=2, d_model=16, n_ctx=8, pos="sinusoidal")
         model = task.GPT(cfg.gpt_config(tok.vocab_size)).eval()
         scores = task.evaluate_text(model, tok, text)
-        ids = task.encode_text(tok, text)
+        ids = encode_text(tok, text)
         n = (len(ids) - 1) // 8 * 8
         x, y = ids[:n].view(-1, 8), ids[1 : n + 1].view(-1, 8)
         with torch.no_grad():
@@ -105,9 +107,10 @@ def test_bits_per_byte_by_hand(corpus):
 
 
 def test_learned_positions_cannot_eval_past_n_ctx_but_alibi_can(tmp_path, corpus):
-    cfg = task.TextConfig(data=str(corpus), n_layer=1, n_head=2, d_model=16, n_ctx=8)
-    train_cfg = TrainConfig(max_steps=2, batch_size=4, quiet=True)
-    task.train(cfg, train_cfg, tmp_path / "learned")
+    cfg = task.TextConfig(data=str(corpus), n_layer=1, n_head=2, d_model=16, n_ctx=8,
+                          out=str(tmp_path / "learned"),
+                          train=TrainConfig(max_steps=2, batch_size=4, quiet=True))  # fmt: skip
+    task.train(cfg)
     model, tok, _ = task.load_run(tmp_path / "learned")
     with pytest.raises(ConfigError, match="cannot extrapolate"):
         task.evaluate_text(model, tok, CORPUS, context=16)
@@ -116,8 +119,10 @@ def test_learned_positions_cannot_eval_past_n_ctx_but_alibi_can(tmp_path, corpus
 
 
 def test_tokenizer_vocab_mismatch_is_a_checkpoint_error(tmp_path, corpus, capsys):
-    cfg = task.TextConfig(data=str(corpus), n_layer=1, n_head=2, d_model=16, n_ctx=8)
-    task.train(cfg, TrainConfig(max_steps=1, batch_size=4, quiet=True), tmp_path / "r")
+    cfg = task.TextConfig(data=str(corpus), n_layer=1, n_head=2, d_model=16, n_ctx=8,
+                          out=str(tmp_path / "r"),
+                          train=TrainConfig(max_steps=1, batch_size=4, quiet=True))  # fmt: skip
+    task.train(cfg)
     CharTokenizer.train("abc").save(tmp_path / "r" / "tokenizer.json")
     with pytest.raises(CheckpointError, match="vocab size"):
         task.load_run(tmp_path / "r")
@@ -126,14 +131,14 @@ def test_tokenizer_vocab_mismatch_is_a_checkpoint_error(tmp_path, corpus, capsys
 
 
 def test_parse_tokenizer_specs():
-    assert task.parse_tokenizer("bpe:512") == ("bpe", 512)
-    assert task.parse_tokenizer("bpe") == ("bpe", 4096)
-    assert task.parse_tokenizer("char") == ("char", None)
+    assert parse_tokenizer("bpe:512") == ("bpe", 512)
+    assert parse_tokenizer("bpe") == ("bpe", 4096)
+    assert parse_tokenizer("char") == ("char", None)
     with pytest.raises(ParseError) as err:
-        task.parse_tokenizer("bpe:lots")
+        parse_tokenizer("bpe:lots")
     assert err.value.position == 4
     with pytest.raises(ParseError, match="tokenizer must be one of"):
-        task.parse_tokenizer("sentencepiece")
+        parse_tokenizer("sentencepiece")
 
 
 def test_stop_strings_and_unknown_special_tokens():
@@ -188,7 +193,7 @@ def test_bad_training_input_exits_2(tmp_path, capsys):
         (["--lr", "fast"], "--lr"),
     ]
     for extra, needle in cases:
-        code = main(["text", "train", *SMALL, "--run-dir", run_dir, "--max-steps", "1", *extra])
+        code = main(["text", "train", *SMALL, "--out", run_dir, "--max-steps", "1", *extra])
         assert code == 2, extra
         assert needle in _err(capsys), extra
 
@@ -201,7 +206,7 @@ def test_corrupt_or_missing_checkpoint_exits_2(run, tmp_path, capsys):
     (broken / "tokenizer.json").write_bytes((run / "tokenizer.json").read_bytes())
     (broken / "meta.json").write_text("{not json", encoding="utf-8")
     assert main(["text", "eval", "--checkpoint", str(broken)]) == 2
-    assert "not a `reti text` checkpoint" in _err(capsys)
+    assert "meta.json is not readable JSON" in _err(capsys)
 
 
 def test_empty_prompt_and_bad_context(run, capsys):
@@ -218,7 +223,7 @@ def test_demo_section_quick(tmp_path):
     assert markdown.count("Temperature") == 3
     assert (tmp_path / "text-run" / "tokenizer.json").is_file()
     with pytest.raises(DataError):
-        task.windows(torch.arange(3), 8, 1)
+        windows(torch.arange(3), 8, 1)
 
 
 @pytest.mark.network
@@ -233,17 +238,15 @@ def test_docs_commands_on_shakespeare(tmp_path, capsys):
     assert main(gen + ["--greedy", "--stop", "."]) == 0
     assert main(["text", "eval", "--checkpoint", run_dir, "--context", "128",
                  "--max-windows", "4"]) == 0  # fmt: skip
-    out = str(tmp_path / "attn.png")
-    assert (
-        main(["text", "attention", "--checkpoint", run_dir, "--prompt", "To be", "--out", out]) == 0
-    )
+    assert main(["text", "attention", "--checkpoint", run_dir, "--prompt", "To be"]) == 0
+    assert (tmp_path / "text" / "attention.png").is_file()  # no --out: into the run folder
     assert "bits/byte" in capsys.readouterr().out
 
 
 def test_resume_goes_on_from_the_latest_checkpoint(tmp_path, corpus):
     run_dir = tmp_path / "r"
     cmd = ["text", "train", "--data", str(corpus), *SMALL, "--max-steps", "4", "--batch-size", "4"]
-    cmd += ["--checkpoint-every", "2", "--keep-last", "3", "--run-dir", str(run_dir)]
+    cmd += ["--checkpoint-every", "2", "--keep-last", "3", "--out", str(run_dir)]
     assert main(cmd) == 0
     tok_bytes = (run_dir / "tokenizer.json").read_bytes()
     ckpts = run_dir / "checkpoints"
@@ -259,15 +262,26 @@ def test_resume_goes_on_from_the_latest_checkpoint(tmp_path, corpus):
 
 
 def test_text_training_defaults_yield_to_flags_and_config_file(tmp_path):
+    from reti.cli.args import pipeline_from_args
     from reti.cli.main import build_parser
-    from reti.cli.text import _train_config
 
     parser = build_parser()
-    cfg = _train_config(parser.parse_args(["text", "train"]))
+
+    def train_config(*argv: str) -> TrainConfig:
+        args = parser.parse_args(["text", "train", *argv])
+        cfg = pipeline_from_args(
+            task.TextConfig, args, section="text", train_defaults=task.TEXT_TRAIN_DEFAULTS
+        )
+        return cfg.train
+
+    cfg = train_config()
     assert (cfg.max_steps, cfg.batch_size, cfg.schedule) == (500, 32, "cosine")
-    cfg = _train_config(parser.parse_args(["text", "train", "--max-steps", "7"]))
+    assert task.TextConfig().train == cfg  # the API's default is the CLI's
+    cfg = train_config("--max-steps", "7")
     assert cfg.max_steps == 7 and cfg.lr == 3e-3
     config = tmp_path / "train.json"
     config.write_text('{"train_config": {"batch_size": 5, "lr": 0.1}}', encoding="utf-8")
-    cfg = _train_config(parser.parse_args(["text", "train", "--config", str(config)]))
+    cfg = train_config("--config", str(config))
     assert (cfg.batch_size, cfg.lr, cfg.max_steps) == (5, 0.1, 500)
+    config.write_text('{"batch_size": 6, "n_layer": 1}', encoding="utf-8")  # a flat file
+    assert train_config("--config", str(config)).batch_size == 6

@@ -205,11 +205,14 @@ def test_bad_token_ids_in_decode(tok):
 @pytest.mark.parametrize(
     "content,match",
     [
-        ("not json", "not a tokenizer JSON"),
+        ("not json", "bad.json is not a tokenizer file: not JSON"),
         ('{"type": "bpe2"}', "type must be one of"),
-        ('{"type": "bpe", "tokens": []}', "malformed BPE"),
-        ('{"type": "bpe", "byte_tokens": "identity", "tokens": ["!!"]}', "malformed BPE"),
-        ("[1, 2]", "type must be one of"),
+        ('{"type": "bpe", "tokens": []}', "bad.json: field 'byte_tokens' is missing"),
+        (
+            '{"type": "bpe", "byte_tokens": "identity", "tokens": ["!!"]}',
+            "'tokens\\[0\\]' is not base64",
+        ),
+        ("[1, 2]", "bad.json: the document must be a JSON object, got \\[1, 2\\]"),
     ],
 )
 def test_malformed_files_are_data_errors(tmp_path, content, match):
@@ -229,15 +232,17 @@ def test_missing_files(tmp_path):
         load_tiktoken_ranks(tmp_path / "bad.tiktoken")
 
 
-def test_small_chunk_cache_is_emptied_and_stays_correct():
+def test_small_chunk_cache_stays_bounded_and_correct():
     big = BPETokenizer.train(CORPUS, 400)
     small = BPETokenizer(
         {big.token_bytes(i): i for i in range(400 - 1)}, big.special_tokens, cache_size=8
     )
     assert small.encode(CORPUS) == big.encode(CORPUS)
-    assert len(small._cache) <= len(set(pretokenize(CORPUS)))
-    small.encode("a b c d e f g h i j")
-    assert len(small._cache) <= 10  # emptied before the new chunks went in
+    assert len(small._cache) == 8 < len(set(pretokenize(CORPUS)))
+    assert small.encode("a b c d e f g h i j") == big.encode("a b c d e f g h i j")
+    assert len(small._cache) == 8
+    with pytest.raises(ConfigError, match="cache_size must be an int >= 0, got -1"):
+        BPETokenizer(small._ranks, cache_size=-1)
 
 
 def test_decode_accepts_tensors(tok):

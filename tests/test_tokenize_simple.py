@@ -102,7 +102,7 @@ def test_errors(cls):
 def test_malformed_table_file(tmp_path):
     path = tmp_path / "t.json"
     path.write_text('{"type": "char", "tokens": [1, 2]}')
-    with pytest.raises(DataError, match="malformed char tokenizer"):
+    with pytest.raises(DataError, match="t.json: field 'tokens\\[0\\]' must be a string, got 1"):
         load_tokenizer(path)
     path.write_text('{"type": "word", "tokens": ["a", "a"]}')
     with pytest.raises(DataError, match="duplicate"):

@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import reti.io
-from reti.errors import CheckpointError, DataNotFoundError
+from reti.errors import CheckpointError, DataNotFoundError, RunExistsError
 from reti.io import save_checkpoint
 from reti.train import TrainConfig, fit, latest_checkpoint, load_weights
 
@@ -50,7 +50,7 @@ def crash_after(calls):
     return transform
 
 
-def train(run_dir, epochs, transform=noisy, **kw):
+def train(run_dir, epochs, transform=noisy, overwrite=False, **kw):
     return fit(
         net(),
         data(),
@@ -61,6 +61,7 @@ def train(run_dir, epochs, transform=noisy, **kw):
         run_dir=run_dir,
         model_config={"hidden": 16},
         resume=run_dir is not None and epochs == "resume",
+        overwrite=overwrite,
     )
 
 
@@ -88,9 +89,11 @@ def test_keep_last_n_and_latest_pointer(tmp_path):
     assert meta["model_config"] == {"hidden": 16} and meta["train_config"]["keep_last"] == 3
 
 
-def test_a_fresh_run_into_an_old_run_folder_replaces_its_checkpoints(tmp_path):
+def test_a_fresh_run_into_an_old_run_folder_needs_overwrite_and_then_replaces_it(tmp_path):
     train(tmp_path, 4, checkpoint_every=2, keep_last=3)  # steps up to 24
-    h = train(tmp_path, 4, max_steps=4)
+    with pytest.raises(RunExistsError, match="already holds a run; pass --overwrite"):
+        train(tmp_path, 4, max_steps=4)
+    h = train(tmp_path, 4, max_steps=4, overwrite=True)
     assert sorted(p.name for p in (tmp_path / "checkpoints").glob("step-*")) == ["step-0000004"]
     assert load_weights(net(seed=2), tmp_path)["step"] == 4 and len(h.rows) == 1
 

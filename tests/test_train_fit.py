@@ -11,7 +11,8 @@ from torch import nn
 from torch.utils.data import TensorDataset
 
 from reti.errors import ConfigError, ShapeError, TrainingError
-from reti.train import TrainConfig, evaluate, fit, load_weights
+from reti.runtime import seed_everything
+from reti.train import TrainConfig, evaluate, fit, flops, load_weights
 
 
 def accuracy(out, y):
@@ -92,6 +93,39 @@ def test_same_seed_same_weights_other_seed_other_weights():
     assert not torch.equal(runs[0][0].weight, runs[2][0].weight)
 
 
+def test_same_seed_twice_gives_bit_identical_weights_and_metric_files(tmp_path):
+    """Seeded before the model is built, with dropout, augmentation, shuffling and step rows:
+    two runs agree bit for bit, files included (timing columns apart)."""
+    X, y = blobs(96)
+
+    def noisy(x, y, generator):
+        return x + 0.1 * torch.randn(x.shape, generator=generator), y
+
+    def once(name):
+        seed_everything(7)
+        model = nn.Sequential(nn.Linear(6, 32), nn.Dropout(0.5), nn.ReLU(), nn.Linear(32, 3))
+        torch.rand(5 if name == "b" else 1)  # global draws between build and fit: fit re-seeds
+        c = cfg(epochs=2, seed=7, log_every=2, eval_every=3)
+        h = fit(model, (X, y), c, loss_fn=F.cross_entropy, val=blobs(32, 1),
+                batch_transform=noisy, run_dir=tmp_path / name)  # fmt: skip
+        return h, tmp_path / name
+
+    (a, dir_a), (b, dir_b) = once("a"), once("b")
+    for (name, wa), wb in zip(a.model.state_dict().items(), b.model.state_dict().values()):
+        assert torch.equal(wa, wb), name
+    timing = {"samples_per_s", "seconds", "tokens_per_s", "mfu"}
+    for file in ("metrics.jsonl", "steps.jsonl"):
+        rows_a = [json.loads(line) for line in (dir_a / file).read_text().splitlines()]
+        rows_b = [json.loads(line) for line in (dir_b / file).read_text().splitlines()]
+        assert len(rows_a) > 1
+        assert [{k: v for k, v in r.items() if k not in timing} for r in rows_a] == [
+            {k: v for k, v in r.items() if k not in timing} for r in rows_b
+        ]
+    seed_everything(8)  # another seed: another model, another run
+    other = nn.Sequential(nn.Linear(6, 32), nn.Dropout(0.5), nn.ReLU(), nn.Linear(32, 3))
+    assert not torch.equal(other[0].weight, a.model[0].weight)
+
+
 def test_accumulate_two_batches_of_8_is_one_batch_of_16():
     X, y = blobs(64)
     big = fit(mlp(), (X, y), cfg(batch_size=16, epochs=2), loss_fn=F.cross_entropy)
@@ -166,13 +200,17 @@ def test_integer_tokens_report_tokens_per_second():
     assert h.rows[0]["tokens_per_s"] == pytest.approx(5 * h.rows[0]["samples_per_s"])
 
 
-def test_mfu_for_models_that_declare_flops():
+def test_mfu_for_models_that_declare_flops(monkeypatch, tmp_path):
+    monkeypatch.setenv("RETI_DATA", str(tmp_path))  # the measured peak is cached there
+
     class Declared(nn.Linear):
-        def flops_per_sample(self):
-            return 2 * self.in_features * self.out_features
+        def flops_per_sample(self):  # a training step: forward 2 x in x out, backward twice that
+            return 6 * self.in_features * self.out_features
 
     X, y = blobs(64)
     h = fit(Declared(6, 3), (X, y), cfg(), loss_fn=F.cross_entropy)
+    peak = flops.measured_peak(torch.device("cpu"))  # the peak fit used (once per process)
+    assert h.rows[0]["mfu"] == pytest.approx(6 * 6 * 3 * h.rows[0]["samples_per_s"] / peak)
     assert 0 < h.rows[0]["mfu"] < 1
 
 

@@ -42,8 +42,9 @@ def test_train_learns_far_above_chance(run, capsys):
     assert rows[-1]["step"] >= 200
     assert rows[-1]["val_accuracy"] > 0.8  # 10 classes: chance is 0.1
     assert rows[-1]["train_loss"] < rows[0]["train_loss"]
-    saved = json.loads((run / "vision.json").read_text())
-    assert saved["model"] == PATTERN and saved["train"]["epochs"] == 5
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["model_config"]["vision"]["model"] == PATTERN
+    assert saved["train_config"]["epochs"] == 5
 
 
 def test_eval_prints_loss_and_accuracy(run, capsys):

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 
 from reti.augment.compose import Param, Transform, check_probability, draw_mask, uniform
 from reti.errors import ConfigError, ShapeError
+from reti.guards import check_elements, check_side
 
 
 def _where_subset(x: torch.Tensor, mask: torch.Tensor | None, fn) -> torch.Tensor:
@@ -316,6 +317,7 @@ def _size(name: str, size) -> tuple[int, int] | None:
         raise ConfigError(f"{name} size must be an int or a pair of ints, got {size!r}")
     if min(pair) < 1:
         raise ConfigError(f"{name} size must be >= 1, got {size!r}")
+    check_side(max(pair), f"{name} size")
     return pair
 
 
@@ -331,6 +333,10 @@ def _crop_at(x: torch.Tensor, top: torch.Tensor, left: torch.Tensor, h: int, w: 
 class _CropBase(Transform):
     def _padded(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
         pad = self.padding
+        B, C, H, W = x.shape
+        check_elements(
+            (B, C, H + 2 * pad, W + 2 * pad), x.element_size(), f"{self.op} padding {pad}"
+        )
         xp = F.pad(x, (pad, pad, pad, pad)) if pad else x
         h, w = self._size or x.shape[2:]
         if h > xp.shape[2] or w > xp.shape[3]:
@@ -343,6 +349,7 @@ class _CropBase(Transform):
     def _check(self, padding: int) -> None:
         if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
             raise ConfigError(f"{self.op} padding must be a non-negative int, got {padding!r}")
+        check_side(padding, f"{self.op} padding")
         if self._size is not None and self.p < 1:
             raise ConfigError(f"{self.op} with a size changes the shape, so p must be 1")
 

@@ -17,6 +17,8 @@ parameters in order; keywords may come anywhere. ``str(compose)`` prints the can
 from __future__ import annotations
 
 import difflib
+import inspect
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -90,15 +92,18 @@ class Word:
 
 _TOKEN = re.compile(
     r"\s*(?:(?P<num>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
-    r"|(?P<name>[A-Za-z_]\w*)|(?P<str>'[^']*'|\"[^\"]*\")|(?P<sym>[(),=]))"
+    r"|(?P<name>[A-Za-z_]\w*)|(?P<str>'[^']*'|\"[^\"]*\")|(?P<sym>[(),=]))",
+    re.ASCII,  # "²" and "٣" are digits to Python's \d, not to a spec
 )
+MAX_NESTING = 16  # transforms / tuples inside each other; the parser recurses per level
+MAX_NUMBER = 30  # characters of one number ("1" * 5000 is a typo, and int() refuses it)
 
 
 class _Parser:
     """Recursive descent over the spec text; ``self.i`` is the current column."""
 
     def __init__(self, text: str):
-        self.text, self.i = text, 0
+        self.text, self.i, self.depth = text, 0, 0
 
     def error(self, message: str, pos: int | None = None) -> ParseError:
         return ParseError(message, self.text, self.i if pos is None else pos)
@@ -172,9 +177,23 @@ class _Parser:
 
     def value(self) -> object:
         kind, text, pos = self.peek() or (None, "", self.i)
+        if kind in ("name", "sym") and self.depth >= MAX_NESTING:
+            raise self.error(f"values nested more than {MAX_NESTING} deep", pos)
+        self.depth += 1
+        try:
+            return self._value(kind, text, pos)
+        finally:
+            self.depth -= 1
+
+    def _value(self, kind: str | None, text: str, pos: int) -> object:
         if kind == "num":
+            if len(text) > MAX_NUMBER:
+                raise self.error(f"number of {len(text)} characters; at most {MAX_NUMBER}", pos)
+            number = float(text) if any(c in text for c in ".eE") else int(text)
+            if not math.isfinite(number):
+                raise self.error(f"number {text} is out of range", pos)
             self.take()
-            return float(text) if any(c in text for c in ".eE") else int(text)
+            return number
         if kind == "str":
             self.take()
             return Word(text[1:-1], quoted=True)
@@ -279,6 +298,13 @@ def _build(call: Call, text: str, num_classes: int | None) -> Transform:
         where[key] = pos
     if cls in MIXES:
         kwargs["num_classes"] = num_classes
+    needed = [
+        name
+        for name, prm in inspect.signature(cls).parameters.items()
+        if prm.default is inspect.Parameter.empty and name not in kwargs
+    ]
+    if needed:
+        raise ParseError(f"{call.name} needs its {needed[0]}, e.g. {call.name}(24)", text, call.pos)
     try:
         return cls(**kwargs)
     except ConfigError as exc:  # a range the constructor checks: point at that argument

@@ -113,17 +113,17 @@ def forecast_options(budget: Budget, data: str, epochs: int) -> dict[str, list[f
     """MASE on the test part per seed for options A and B and the two baselines."""
     mase: dict[str, list[float]] = {}
     for seed in budget.seeds:
-        cfg = SeriesConfig(
-            task="forecast", data=data, compare=True, horizon=12, levels=3, channels=32,
-            missing="interpolate",
-        )  # fmt: skip
         train = TrainConfig(
             epochs=epochs, batch_size=32, lr=3e-3, seed=seed, device=budget.device, quiet=True
         )
+        cfg = SeriesConfig(
+            task="forecast", data=data, compare=True, horizon=12, levels=3, channels=32,
+            missing="interpolate", train=train,
+        )  # fmt: skip
         torch.manual_seed(seed)
-        result = run_series(cfg, train)
-        for name, metrics in {**result["models"], **result["baselines"]}.items():
-            if name in result["models"]:  # "tcn (direct head)" / "tcn (autoregressive rollout)"
+        result = run_series(cfg)
+        for name, metrics in {**result.models, **result.baselines}.items():
+            if name in result.models:  # "tcn (direct head)" / "tcn (autoregressive rollout)"
                 name = OPTION_A if "direct" in name else OPTION_B
             mase.setdefault(name, []).append(metrics["mase"])
     return mase

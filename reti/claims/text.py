@@ -25,12 +25,13 @@ from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, Budget, Claim, Finding,
 from reti.claims.figures import claim_figure
 from reti.claims.sequences import fewer_threads
 from reti.claims.stats import Comparison, Effect, combine, compare_arms
-from reti.data.text import load_text
+from reti.data.text import load_text, windows
 from reti.errors import ConfigError
 from reti.generate import SamplingConfig, generate
 from reti.i18n import text as tr
 from reti.models.gpt import GPT, GPTConfig
-from reti.tasks.text import build_tokenizer, encode_text, evaluate_text, lm_loss, windows
+from reti.tasks.text import evaluate_text, lm_loss
+from reti.tokenize.build import build_tokenizer, encode_text
 from reti.train import TrainConfig, fit
 
 CONTEXT = 64  # the training context of every model here

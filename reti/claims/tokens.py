@@ -18,8 +18,9 @@ from reti.claims.figures import claim_figure
 from reti.claims.sequences import fewer_threads
 from reti.claims.text import CONTEXT, corpus, lm_budget, tokenizer, trained_lm
 from reti.i18n import text
-from reti.tasks.text import encode_text, evaluate_text
+from reti.tasks.text import evaluate_text
 from reti.tokenize import BPETokenizer
+from reti.tokenize.build import encode_text
 from reti.tokenize.pretokenize import splitter
 
 

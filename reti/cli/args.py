@@ -18,39 +18,48 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reti.errors import ConfigError, DataNotFoundError
+from reti.train import TrainConfig
 
 T = TypeVar("T")
 NONE_WORDS = ("none", "null")
 
-# One-line help of the training fields (any config's field of the same name shows it).
+# Help of the training fields until TrainConfig carries its own (``metadata={"help": ...}``).
 FIELD_HELP = {
-    "epochs": "passes over the training set",
-    "max_steps": "stop after this many optimizer steps",
-    "batch_size": "samples per step",
-    "eval_batch_size": "samples per evaluation batch (none: batch_size)",
-    "lr": "learning rate (> 0)",
-    "optimizer": "adamw or sgd",
-    "weight_decay": "decoupled weight decay (>= 0)",
-    "momentum": "SGD momentum in [0, 1)",
-    "nesterov": "Nesterov momentum (SGD)",
-    "schedule": "learning-rate schedule: constant, step, cosine or onecycle",
-    "warmup_steps": "linear warm-up steps",
-    "grad_clip": "clip the gradient norm to this",
-    "accumulate": "micro-batches per optimizer step",
-    "precision": "auto, fp32, bf16 or fp16",
-    "compile": "torch.compile the model",
-    "channels_last": "channels-last memory layout (CNNs; faster on this CPU too)",
-    "keep_cpu_memory": "on a Linux CPU keep freed memory for reuse (fewer page faults)",
-    "early_stop_patience": "stop after this many epochs without improvement",
-    "monitor": "the metric for the best checkpoint / early stopping",
-    "monitor_mode": "min or max",
-    "ema_decay": "keep an exponential moving average of the weights",
-    "checkpoint_every": "also checkpoint every N optimizer steps",
-    "keep_last": "checkpoints kept",
-    "seed": "seed of the weights, data order and augmentation",
-    "device": "auto, cpu, cuda, cuda:N or mps",
-    "quiet": "no progress bar",
+    "epochs": "Passes over the training set.",
+    "max_steps": "Stop after this many optimizer steps.",
+    "batch_size": "Samples per optimizer step.",
+    "eval_batch_size": "Samples per evaluation batch (none: batch_size).",
+    "lr": "Peak learning rate, > 0.",
+    "optimizer": "The optimizer: adamw or sgd.",
+    "weight_decay": "Decoupled weight decay, >= 0.",
+    "momentum": "SGD momentum in [0, 1).",
+    "nesterov": "Use Nesterov momentum (SGD).",
+    "schedule": "Learning-rate schedule: constant, step, cosine or onecycle.",
+    "warmup_steps": "Steps of linear learning-rate warm-up.",
+    "grad_clip": "Clip the gradient norm to this value.",
+    "accumulate": "Micro-batches per optimizer step.",
+    "precision": "Number format: auto, fp32, bf16 or fp16.",
+    "compile": "Compile the model with torch.compile.",
+    "channels_last": "Channels-last memory layout (CNNs; faster on this CPU too).",
+    "keep_cpu_memory": "On a Linux CPU keep freed memory for reuse (fewer page faults).",
+    "early_stop_patience": "Stop after this many epochs without improvement.",
+    "monitor": "The metric that picks the best checkpoint and drives early stopping.",
+    "monitor_mode": "Whether the monitored metric is better when lower (min) or higher (max).",
+    "ema_decay": "Keep an exponential moving average of the weights with this decay.",
+    "checkpoint_every": "Also checkpoint every N optimizer steps.",
+    "keep_last": "How many checkpoints to keep.",
+    "log_every": "Write a train row every N optimizer steps (none: once per epoch).",
+    "eval_every": "Evaluate the validation set every N optimizer steps (none: once per epoch).",
+    "seed": "Seed of the weights, data order, splits, augmentation and dropout.",
+    "device": "Where to train: auto, cpu, cuda, cuda:N or mps.",
+    "quiet": "No progress bar.",
 }
+FLAG_TYPES = (int, float, str, bool)  # fields of other types (dicts, nested configs) get no flag
+
+
+def field_help(f) -> str:
+    """The one sentence of help of a dataclass field: its ``metadata["help"]``."""
+    return f.metadata.get("help") or FIELD_HELP.get(f.name) or f"The {f.name} setting."
 
 
 def _flag(name: str) -> str:
@@ -67,7 +76,7 @@ def _field_types(cls: type) -> dict[str, Any]:
         is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
         optional = is_union and type(None) in args
         base = next((a for a in args if a is not type(None)), hint) if is_union else hint
-        out[f.name] = (base, optional)
+        out[f.name] = (typing.get_origin(base) or base, optional)  # dict[str, Any] -> dict
     return out
 
 
@@ -82,15 +91,23 @@ def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
         raise ConfigError(f"{_flag(name)} must be {kind}, got {text!r}") from None
 
 
+def _default_text(default: Any) -> str:
+    if default is None:
+        return "none"
+    return str(default)
+
+
 def add_config_args(
     parser: argparse.ArgumentParser,
     cls: type,
     *,
     group: str | None = None,
     shown_defaults: dict[str, Any] | None = None,
+    skip: tuple[str, ...] = (),
 ):
-    """Add ``--config`` and one flag per field of dataclass ``cls`` to ``parser``;
-    ``shown_defaults`` are the defaults the help names where a pipeline replaces the class's."""
+    """Add ``--config`` and one flag per field of dataclass ``cls`` (but ``skip``) to ``parser``;
+    the help is the field's sentence and its default (``shown_defaults`` where a pipeline
+    replaces the class's)."""
     if not is_dataclass(cls):
         raise TypeError(f"add_config_args needs a dataclass, got {cls!r}")
     target = parser.add_argument_group(group or f"{cls.__name__} options")
@@ -99,88 +116,164 @@ def add_config_args(
             "--config",
             metavar="FILE.json",
             default=None,
-            help="JSON file of settings; flags given on the command line override it",
+            help="A JSON file of settings, or a run's own config.json to re-run it; "
+            "flags given on the command line override it.",
         )
-    for name, (base, optional) in _field_types(cls).items():
-        default = next(f.default for f in fields(cls) if f.name == name)
-        default = (shown_defaults or {}).get(name, default)
-        shown = "" if default is MISSING else f" (default: {default})"
+    types_ = _field_types(cls)
+    for f in fields(cls):
+        base, optional = types_[f.name]
+        if f.name in skip or base not in FLAG_TYPES:
+            continue
+        default = f.default if f.default_factory is MISSING else f.default_factory()
+        default = (shown_defaults or {}).get(f.name, default)
+        shown = "" if default is MISSING else f" Default: {_default_text(default)}."
+        unset = " Give 'none' to unset it." if optional else ""
+        kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS}
         if base is bool:
-            target.add_argument(
-                _flag(name),
-                dest=name,
-                action=argparse.BooleanOptionalAction,
-                default=argparse.SUPPRESS,
-                help=f"{FIELD_HELP.get(name, name)}{shown}",
-            )
-        else:
-            target.add_argument(
-                _flag(name),
-                dest=name,
-                # parsed in config_from_args, so a bad value is a ConfigError (one line, exit 2)
-                default=argparse.SUPPRESS,
-                metavar=base.__name__.upper(),
-                help=f"{FIELD_HELP.get(name, name)}{shown}"
-                + ("; 'none' to unset" if optional else ""),
-            )
+            kwargs["action"] = argparse.BooleanOptionalAction
+        else:  # parsed in config_from_args, so a bad value is a ConfigError (one line, exit 2)
+            kwargs["metavar"] = base.__name__.upper()
+        target.add_argument(_flag(f.name), help=field_help(f) + shown + unset, **kwargs)
     return parser
 
 
-def _read_config_file(path: str, cls: type) -> dict[str, Any]:
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A ``--config`` file as a JSON object.
+
+    Raises:
+        DataNotFoundError: no such file. ConfigError: not JSON, or not an object.
+    """
     file = Path(path)
     if not file.is_file():
         raise DataNotFoundError(f"--config file {file} does not exist")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ConfigError(f"--config file {file} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and "train_config" in data and cls.__name__ == "TrainConfig":
-        data = data["train_config"]  # a run's config.json can be fed back as it is
     if not isinstance(data, dict):
         raise ConfigError(
             f"--config file {file} must hold a JSON object, got {type(data).__name__}"
         )
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise ConfigError(
-            f"--config file {file} has unknown {cls.__name__} field(s) {', '.join(unknown)}; "
-            f"allowed: {', '.join(sorted(known))}"
-        )
-    types_ = _field_types(cls)
-    for name, value in data.items():
-        base, optional = types_[name]
-        if value is None and optional:
-            continue
-        if base is float and isinstance(value, int) and not isinstance(value, bool):
-            data[name] = float(value)
-        elif not isinstance(value, base) or (base is int and isinstance(value, bool)):
-            raise ConfigError(
-                f"--config file {file}: {name} must be {base.__name__}, got {value!r}"
-            )
     return data
 
 
-def config_from_args(cls: type[T], args: argparse.Namespace) -> T:
-    """The dataclass from ``--config`` (if any) overridden by the flags given; validated.
+def _section(data: dict[str, Any], file: str, cls: type, section: str | None) -> dict[str, Any]:
+    """The part of a config file that belongs to ``cls``. A run's config.json (it has a
+    "train_config") holds TrainConfig there and the pipeline's settings in
+    ``model_config[section]``; any other file is flat and holds both."""
+    if "train_config" not in data:
+        return dict(data)
+    part = data["train_config"] if section is None else data.get("model_config")
+    if section is not None:
+        if part is None:  # training settings only
+            return {}
+        if not isinstance(part, dict) or section not in part:
+            raise ConfigError(f"--config file {file} is a run config without {section} settings")
+        part = part[section]
+    if not isinstance(part, dict):
+        raise ConfigError(f"--config file {file}: its {section or 'train_config'} is not an object")
+    return dict(part)
+
+
+def _checked(values: dict[str, Any], file: str, cls: type, others: tuple[type, ...]):
+    """The values that are fields of ``cls``, typed; a key of no class at all is an error."""
+    known = {f.name for f in fields(cls)}
+    allowed = known | {f.name for other in others for f in fields(other)}
+    unknown = sorted(set(values) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"--config file {file} has unknown {cls.__name__} field(s) {', '.join(unknown)}; "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    types_, out = _field_types(cls), {}
+    for name, value in values.items():
+        if name not in known:
+            continue
+        base, optional = types_[name]
+        if value is None and optional:
+            pass
+        elif base is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        elif not isinstance(value, base) or (base is int and isinstance(value, bool)):
+            kind = base.__name__
+            raise ConfigError(f"--config file {file}: {name} must be {kind}, got {value!r}")
+        out[name] = value
+    return out
+
+
+def config_from_args(
+    cls: type[T],
+    args: argparse.Namespace,
+    *,
+    defaults: dict[str, Any] | None = None,
+    section: str | None = None,
+    others: tuple[type, ...] = (),
+    extra: dict[str, Any] | None = None,
+) -> T:
+    """The dataclass from, in order: its own defaults, ``defaults`` (a pipeline's), the
+    ``--config`` file (``section``: where a run's config.json keeps these settings; ``others``:
+    the classes whose fields a flat file may also hold), the flags given, then ``extra``;
+    validated by the dataclass.
 
     Raises:
         DataNotFoundError: the ``--config`` file does not exist.
         ConfigError: a malformed file, an unknown field, or a value the dataclass rejects.
     """
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(defaults or {})
     config_file = getattr(args, "config", None)
     if config_file:
-        values.update(_read_config_file(config_file, cls))
+        part = _section(read_config_file(config_file), config_file, cls, section)
+        values.update(_checked(part, config_file, cls, others))
     given = vars(args)
     for name, (base, optional) in _field_types(cls).items():
-        if name not in given:
+        if name not in given or base not in FLAG_TYPES:
             continue
         value = given[name]
         if isinstance(value, str) and (base is not str or optional):
             value = _parse_value(name, value, base, optional)
         values[name] = value
+    values.update(extra or {})
     try:
         return cls(**values)
     except TypeError as exc:  # a missing required field
         raise ConfigError(f"{cls.__name__}: {exc}") from None
+
+
+def add_pipeline_args(
+    parser: argparse.ArgumentParser,
+    cls: type,
+    *,
+    group: str,
+    train_defaults: dict[str, Any] | None = None,
+    skip: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    """The flags of a pipeline's ``train`` command: the pipeline config's fields, TrainConfig's
+    (``train_defaults``: the pipeline's own defaults), ``--resume`` and ``--overwrite``."""
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="Go on from the run folder's latest checkpoint (the same command, after a stop).",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="Replace an earlier run in the run folder (without it such a folder is refused).",
+    )
+    add_config_args(parser, cls, group=group, skip=skip)
+    return add_config_args(parser, TrainConfig, group="training", shown_defaults=train_defaults)
+
+
+def pipeline_from_args(
+    cls: type[T],
+    args: argparse.Namespace,
+    *,
+    section: str,
+    train_defaults: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> T:
+    """A pipeline config (with its ``train`` TrainConfig) from ``--config`` and the flags: a
+    run's config.json gives back the model, data and training settings it ran with."""
+    train = config_from_args(TrainConfig, args, defaults=train_defaults, others=(cls,))
+    return config_from_args(
+        cls, args, section=section, others=(TrainConfig,), extra={**(extra or {}), "train": train}
+    )

@@ -1,7 +1,8 @@
 """`reti series`: train forecasters, classifiers, anomaly detectors and filters on series.
 
-reti series train --data co2 --missing interpolate --task forecast --model tcn --horizon 12 \
-    --out runs/series/co2
+reti series train            (forecasts co2, its gaps interpolated, into runs/series/co2-forecast)
+reti series train --data co2 --task forecast --model tcn --horizon 12 --out runs/series/co2
+reti series train --config runs/series/co2/config.json --out runs/series/co2-again
 reti series forecast --checkpoint runs/series/co2 --steps 52
 reti series classify --data GunPoint --model fcn --epochs 300
 reti series anomalies --data kdd-tsad-135 --model tcn --epochs 5
@@ -12,17 +13,14 @@ reti series data
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 from pathlib import Path
-from typing import Any
 
-from reti.cli.args import add_config_args, config_from_args
+from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.data.series import ANOMALY_SETS, FORECAST_SETS, UCR_SETS
 from reti.errors import ConfigError
-from reti.io import atomic_write_json, atomic_write_text
-from reti.tasks import series, series_tasks
-from reti.train import TrainConfig
+from reti.io import atomic_write_text
+from reti.tasks import series
 
 SHORTCUTS = {"train": None, "classify": "classify", "anomalies": "anomaly", "filter": "filter"}
 HELP = {
@@ -40,14 +38,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
     for name, task in SHORTCUTS.items():
         p = actions.add_parser(name, help=HELP[name])
-        p.add_argument("--out", default=None, help="run folder (default runs/series/<data>-<task>)")
-        add_config_args(p, series.SeriesConfig, group="series")
-        add_config_args(p, TrainConfig, group="training")
-        p.set_defaults(func=_train, **({"task": task} if task else {}))
+        add_pipeline_args(p, series.SeriesConfig, group="series", skip=("task",) if task else ())
+        p.set_defaults(func=_train, shortcut=task)
     fc = actions.add_parser("forecast", help="forecast from a trained run: CSV + PNG")
-    fc.add_argument("--checkpoint", required=True, help="a forecast run folder or checkpoint")
-    fc.add_argument("--steps", type=int, default=12, help="steps ahead (default 12)")
-    fc.add_argument("--out", default=None, help="folder for forecast.csv/png (default: the run)")
+    fc.add_argument("--checkpoint", required=True, help="A forecast run folder or checkpoint.")
+    fc.add_argument("--steps", type=int, default=12, help="Steps ahead. Default: 12.")
+    fc.add_argument("--out", default=None, help="The folder for forecast.csv and forecast.png "
+                    "(default: the run folder).")  # fmt: skip
     fc.set_defaults(func=_forecast)
     data = actions.add_parser("data", help="the built-in series data sets")
     data.set_defaults(func=_data)
@@ -59,27 +56,24 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    own = copy.copy(args)
-    own.config = None  # --config holds training settings; series settings come from flags
-    cfg = config_from_args(series.SeriesConfig, own)
-    train = config_from_args(TrainConfig, args)
-    out = Path(args.out or f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}")
-    result = series.run(cfg, train, out)
-    if cfg.task == "anomaly":
-        result["picture"] = str(series_tasks.plot_anomalies(result, out / "anomalies.png"))
-    shown = {k: v for k, v in result.items() if k not in ("trained", "plot")}
-    atomic_write_json(out / "results.json", shown)
+    extra = {"task": args.shortcut} if args.shortcut else {}
+    cfg = pipeline_from_args(series.SeriesConfig, args, section=series.SECTION, extra=extra)
+    if cfg.out is None:
+        cfg.out = f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}"
+    result = series.run(cfg, resume=args.resume, overwrite=args.overwrite)
     print(_table(result))
-    print(f"run: {out}" + (f"\npicture: {result['picture']}" if "picture" in result else ""))
+    print(f"run: {cfg.out}")
+    if result.trace is not None:
+        print(f"picture: {cfg.out}/anomalies.png")
     return 0
 
 
-def _table(result: dict[str, Any]) -> str:
+def _table(result: series.SeriesResult) -> str:
     """The model rows, then the baseline rows, one column per metric."""
-    rows = {**result["models"], **{f"{k} (baseline)": v for k, v in result["baselines"].items()}}
+    rows = {**result.models, **{f"{k} (baseline)": v for k, v in result.baselines.items()}}
     cols = list(next(iter(rows.values())))
     width = max(len(k) for k in rows) + 2
-    lines = [f"{result['task']} on {result['data']}", " " * width + " | ".join(cols)]
+    lines = [f"{result.task} on {result.data}", " " * width + " | ".join(cols)]
     for name, scores in rows.items():
         cells = " | ".join(f"{_fmt(scores[c]):>{len(c)}}" for c in cols)
         lines.append(f"{name:<{width}}{cells}")
@@ -104,7 +98,8 @@ def _forecast(args: argparse.Namespace) -> int:
         cells = fc["forecast"][i].tolist() + truth + fc["seasonal_naive"][i].tolist()
         lines.append(",".join([str(i + 1)] + [f"{v:.6g}" if v != "" else "" for v in cells]))
     csv_path = atomic_write_text(out / "forecast.csv", "\n".join(lines) + "\n")
-    png = series.plot_forecast(fc, out / "forecast.png")
+    png = out / "forecast.png"
+    series.forecast_figure(fc).savefig(png, dpi=110, bbox_inches="tight")
     print(f"forecast of {args.steps} steps ({fc['method']}): {csv_path}\npicture: {png}")
     return 0
 

@@ -3,65 +3,43 @@
 reti text train --data shakespeare --tokenizer char|word|bpe:4096|gpt2 --pos alibi --max-steps 500
 reti text generate --checkpoint RUN --prompt "ROMEO:" --temperature 0.8 --top-p 0.95
 reti text eval --checkpoint RUN [--context 128]
-reti text attention --checkpoint RUN --prompt "To be" --out attn.png
+reti text attention --checkpoint RUN --prompt "To be" --out pictures   (pictures/attention.png)
 reti text tokenizer train|encode|decode|export ...   (reti.cli.tokenizer)
 
 Training flags come from ``TextConfig`` (data, tokenizer, model) and ``TrainConfig`` (the loop);
-``--config FILE.json`` holds TrainConfig settings.
+``--config FILE.json`` holds settings of both, or is a run's own config.json (the same run again).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-from dataclasses import replace
 from pathlib import Path
 
 from reti.cli import tokenizer as tokenizer_cli
-from reti.cli.args import add_config_args, config_from_args
+from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.data.text import load_text
 from reti.generate import SamplingConfig
 from reti.runtime import resolve_device
 from reti.tasks import text as task
-from reti.train import TrainConfig
 
-# Text runs are step-budgeted: these replace TrainConfig's defaults unless a flag or --config
-# sets them (one epoch of every window of Shakespeare would be ~70k steps at batch 64).
-TEXT_TRAIN_DEFAULTS = {
-    "max_steps": 500,
-    "batch_size": 32,
-    "lr": 3e-3,
-    "schedule": "cosine",
-    "warmup_steps": 50,
-    "grad_clip": 1.0,
-}
-
-
-def _train_config(args: argparse.Namespace) -> TrainConfig:
-    cfg = config_from_args(TrainConfig, args)
-    in_file: dict = {}
-    if getattr(args, "config", None):  # config_from_args has checked the file already
-        in_file = json.loads(Path(args.config).read_text(encoding="utf-8"))
-        in_file = in_file.get("train_config", in_file)  # a run's config.json works too
-    given = vars(args)
-    defaults = {k: v for k, v in TEXT_TRAIN_DEFAULTS.items() if k not in given and k not in in_file}
-    return replace(cfg, **defaults)
-
-
-def _text_config(args: argparse.Namespace) -> task.TextConfig:
-    flags = {k: v for k, v in vars(args).items() if k != "config"}
-    return config_from_args(task.TextConfig, argparse.Namespace(**flags))
+DEFAULT_OUT = "runs/text"
+CHECKPOINT_HELP = "A run folder or one of its checkpoint folders."
+DEVICE_HELP = "Where to compute: auto (default), cpu, cuda, cuda:N or mps."
 
 
 def _train(args: argparse.Namespace) -> int:
-    cfg, train_cfg = _text_config(args), _train_config(args)
-    history = task.train(cfg, train_cfg, args.run_dir, resume=args.resume)
+    cfg = pipeline_from_args(
+        task.TextConfig, args, section=task.SECTION, train_defaults=task.TEXT_TRAIN_DEFAULTS
+    )
+    if cfg.out is None:
+        cfg.out = DEFAULT_OUT
+    history = task.train(cfg, resume=args.resume, overwrite=args.overwrite)
     row = history.final or {}
     shown = ", ".join(
         f"{k} {row[k]:.4g}" for k in ("train_loss", "val_loss", "tokens_per_s") if k in row
     )
     print(f"trained {row.get('step', 0)} steps: {shown}")
-    print(f"run folder: {args.run_dir}")
+    print(f"run folder: {cfg.out}")
     return 0
 
 
@@ -94,7 +72,9 @@ def _eval(args: argparse.Namespace) -> int:
     if args.data is not None:
         text = load_text(args.data, val_fraction=0.0).train
     else:
-        data = load_text(text_cfg["data"], val_fraction=text_cfg["val_fraction"])
+        data = load_text(
+            text_cfg["data"], val_fraction=text_cfg["val_fraction"], seed=text_cfg["seed"]
+        )
         text = data.val or data.train
     scores = task.evaluate_text(model, tok, text, args.context, args.max_windows)
     print(
@@ -107,7 +87,10 @@ def _eval(args: argparse.Namespace) -> int:
 
 def _attention(args: argparse.Namespace) -> int:
     model, tok, _ = _load(args)
-    path = task.plot_attention(model, tok, args.prompt, args.out)
+    out = Path(args.out or args.checkpoint)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "attention.png"
+    task.attention_figure(model, tok, args.prompt).savefig(path, dpi=110, bbox_inches="tight")
     print(f"wrote {path}")
     return 0
 
@@ -118,52 +101,52 @@ def register(sub: argparse._SubParsersAction) -> None:
     text_sub = parser.add_subparsers(dest="text_command", metavar="ACTION", required=True)
 
     train = text_sub.add_parser("train", help="train a GPT on a text corpus")
-    train.add_argument(
-        "--out",
-        "--run-dir",
-        dest="run_dir",
-        default="runs/text",
-        help="run folder (default runs/text)",
-    )
-    train.add_argument(
-        "--resume", action="store_true", help="after an interruption: the same command goes on"
-    )
-    add_config_args(train, task.TextConfig, group="data, tokenizer and model")
-    add_config_args(train, TrainConfig, group="training", shown_defaults=TEXT_TRAIN_DEFAULTS)
+    add_pipeline_args(
+        train, task.TextConfig, group="data, tokenizer and model",
+        train_defaults=task.TEXT_TRAIN_DEFAULTS,
+    )  # fmt: skip
     train.set_defaults(func=_train)
 
     gen = text_sub.add_parser("generate", help="sample text from a trained run")
-    gen.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    gen.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
-    gen.add_argument("--prompt", required=True, help="the text to continue")
-    gen.add_argument("--max-tokens", type=int, default=200, help="tokens to add (default 200)")
-    gen.add_argument("--greedy", action="store_true", help="always the most likely token")
-    gen.add_argument("--temperature", type=float, default=1.0, help="> 0; < 1 is sharper")
-    gen.add_argument("--top-k", type=int, default=None, help="sample among the k likeliest")
-    gen.add_argument("--top-p", type=float, default=None, help="in (0, 1]")
-    gen.add_argument("--stop", action="append", metavar="TOKEN", help="a one-token stop string")
-    gen.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    gen.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    gen.add_argument("--device", default="auto", help=DEVICE_HELP)
+    gen.add_argument("--prompt", required=True, help="The text to continue.")
+    gen.add_argument("--max-tokens", type=int, default=200, help="Tokens to add. Default: 200.")
+    gen.add_argument("--greedy", action="store_true", help="Always take the most likely token.")
+    gen.add_argument("--temperature", type=float, default=1.0,
+                     help="Sampling temperature, > 0; below 1 is sharper. "
+                     "Default: 1.0.")  # fmt: skip
+    gen.add_argument("--top-k", type=int, default=None, help="Sample among the k likeliest.")
+    gen.add_argument("--top-p", type=float, default=None,
+                     help="Sample from the smallest set of tokens with this much probability, "
+                     "in (0, 1].")  # fmt: skip
+    gen.add_argument("--stop", action="append", metavar="TOKEN",
+                     help="Stop at this one-token string (repeatable).")  # fmt: skip
+    gen.add_argument("--seed", type=int, default=0, help="Sampling seed. Default: 0.")
     gen.add_argument(
         "--cache",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="reuse keys/values of past tokens (default on)",
+        help="Reuse the keys and values of past tokens. Default: on.",
     )
     gen.set_defaults(func=_generate)
 
     ev = text_sub.add_parser("eval", help="loss, perplexity and bits per byte")
-    ev.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
-    ev.add_argument("--context", type=int, default=None, help="default: the model's n_ctx")
-    ev.add_argument("--data", default=None, help="another text (default: the run's validation)")
-    ev.add_argument("--max-windows", type=int, default=None, help="evaluate at most N windows")
+    ev.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    ev.add_argument("--device", default="auto", help=DEVICE_HELP)
+    ev.add_argument("--context", type=int, default=None,
+                    help="Tokens per window (default: the model's n_ctx).")  # fmt: skip
+    ev.add_argument("--data", default=None,
+                    help="Another text (default: the run's own validation text).")  # fmt: skip
+    ev.add_argument("--max-windows", type=int, default=None, help="Evaluate at most N windows.")
     ev.set_defaults(func=_eval)
 
     att = text_sub.add_parser("attention", help="PNG of the attention maps of a prompt")
-    att.add_argument("--checkpoint", required=True, help="run folder or checkpoint folder")
-    att.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
-    att.add_argument("--prompt", required=True, help="the text whose attention is drawn")
-    att.add_argument("--out", default="attention.png", help="PNG file (default attention.png)")
+    att.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    att.add_argument("--device", default="auto", help=DEVICE_HELP)
+    att.add_argument("--prompt", required=True, help="The text whose attention is drawn.")
+    att.add_argument("--out", default=None,
+                     help="The folder for attention.png (default: the run folder).")  # fmt: skip
     att.set_defaults(func=_attention)
 
     tokenizer_cli.register_under(text_sub)

@@ -2,6 +2,7 @@
 
 reti vision models --num-classes 10 --image-size 32
 reti vision train --data mnist --model cnn --epochs 2 --out runs/vision/cnn
+reti vision train --config runs/vision/cnn/config.json --out runs/vision/again   (the same run)
 reti vision train --data digits --model "[(CONV3@16-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
 reti vision eval --checkpoint runs/vision/cnn
 reti vision predict --checkpoint runs/vision/cnn digit.png --top-k 3
@@ -14,11 +15,13 @@ import argparse
 import json
 from pathlib import Path
 
-from reti.cli.args import add_config_args, config_from_args
+from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.errors import ConfigError
 from reti.models.registry import MODELS, parameter_count
 from reti.tasks import vision
-from reti.train import TrainConfig
+
+CHECKPOINT_HELP = "A run folder or one of its checkpoint folders."
+DEVICE_HELP = "Where to compute: auto (default), cpu, cuda, cuda:N or mps."
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,44 +31,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
 
     models = actions.add_parser("models", help="the named models and their parameter counts")
-    models.add_argument("--num-classes", type=int, default=10)
-    models.add_argument("--in-channels", type=int, default=3)
-    models.add_argument("--image-size", type=int, default=32)
+    models.add_argument("--num-classes", type=int, default=10, help="Classes. Default: 10.")
+    models.add_argument("--in-channels", type=int, default=3, help="Input channels. Default: 3.")
+    models.add_argument("--image-size", type=int, default=32, help="Image side. Default: 32.")
     models.set_defaults(func=_models)
 
     train = actions.add_parser("train", help="train a model (a name or a CNN pattern)")
-    train.add_argument("--data", default="mnist", help="mnist, fashion-mnist, digits, "
-                       "mnist:PATH, cifar10:PATH, cifar100:PATH, folder:PATH")  # fmt: skip
-    train.add_argument("--model", default="cnn", help="a name (reti vision models) or a pattern")
-    train.add_argument("--out", default=None, help="run folder (default runs/vision/<model>)")
-    train.add_argument("--augment", default=None, help='augmentation spec, e.g. "crop(2)"')
-    train.add_argument("--label-smoothing", type=float, default=0.0)
-    train.add_argument("--bn-stats", choices=vision.BN_STATS, default="moving",
-                       help="BN at inference: moving averages or population stats")  # fmt: skip
-    train.add_argument("--limit", type=int, default=None, help="use the first N training images")
+    add_pipeline_args(train, vision.VisionConfig, group="data and model")
     train.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                       help="a model option, e.g. shortcut=B or dropout_mode=standard")  # fmt: skip
-    add_config_args(train, TrainConfig, group="training")
+                       help="A model option, e.g. shortcut=B or "
+                       "dropout_mode=standard.")  # fmt: skip
     train.set_defaults(func=_train)
 
     ev = actions.add_parser("eval", help="test loss and accuracy of a trained run")
-    ev.add_argument("--checkpoint", required=True, help="a run folder or a checkpoint folder")
-    ev.add_argument("--data", default=None, help="another data set with the same shape")
-    ev.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    ev.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    ev.add_argument("--data", default=None, help="Another data set of the same shape (default: "
+                    "the run's own).")  # fmt: skip
+    ev.add_argument("--device", default="auto", help=DEVICE_HELP)
     ev.set_defaults(func=_eval)
 
     pred = actions.add_parser("predict", help="top-k classes of image files")
-    pred.add_argument("--checkpoint", required=True)
-    pred.add_argument("images", nargs="+", metavar="IMAGE")
-    pred.add_argument("--top-k", type=int, default=3)
-    pred.add_argument("--resize", action="store_true", help="resize / convert to the model's input")
-    pred.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
+    pred.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    pred.add_argument("images", nargs="+", metavar="IMAGE", help="Image files to classify.")
+    pred.add_argument("--top-k", type=int, default=3, help="Classes shown per image. Default: 3.")
+    pred.add_argument("--resize", action="store_true", help="Resize and convert each image to "
+                      "the model's input.")  # fmt: skip
+    pred.add_argument("--device", default="auto", help=DEVICE_HELP)
     pred.set_defaults(func=_predict)
 
     show = actions.add_parser("show", help="PNGs: filters, feature maps, confusion matrix")
-    show.add_argument("--checkpoint", required=True)
-    show.add_argument("--image", default=None, help="the image for the feature maps")
-    show.add_argument("--out", default=None, help="folder for the PNGs (default RUN/show)")
+    show.add_argument("--checkpoint", required=True, help=CHECKPOINT_HELP)
+    show.add_argument("--image", default=None, help="The image whose feature maps are drawn "
+                      "(default: the first test image).")  # fmt: skip
+    show.add_argument("--out", default=None, help="The folder for the PNGs (default RUN/show).")
+    show.add_argument("--device", default="auto", help=DEVICE_HELP)
     show.set_defaults(func=_show)
 
 
@@ -107,16 +106,13 @@ def _options(items: list[str]) -> dict:
 
 
 def _train(args: argparse.Namespace) -> int:
-    train_cfg = config_from_args(TrainConfig, args)
-    name = args.model if args.model in MODELS else "pattern"
-    cfg = vision.VisionConfig(
-        data=args.data, model=args.model, out=args.out or f"runs/vision/{name}",
-        augment=args.augment, label_smoothing=args.label_smoothing, bn_stats=args.bn_stats,
-        limit=args.limit, options=_options(args.option), train=train_cfg,
-    )  # fmt: skip
-    result = vision.run(cfg)
-    final = result["final"] or {}
-    print(f"run: {result['run_dir']}")
+    extra = {"options": _options(args.option)} if args.option else {}
+    cfg = pipeline_from_args(vision.VisionConfig, args, section=vision.SECTION, extra=extra)
+    if cfg.out is None:
+        cfg.out = f"runs/vision/{cfg.model if cfg.model in MODELS else 'pattern'}"
+    history = vision.train(cfg, resume=args.resume, overwrite=args.overwrite)
+    final = history.final or {}
+    print(f"run: {history.run_dir}")
     print(f"test accuracy {final.get('val_accuracy', float('nan')):.4f}  "
           f"test loss {final.get('val_loss', float('nan')):.4f}  "
           f"({final.get('epoch', 0)} epochs, {final.get('step', 0)} steps)")  # fmt: skip
@@ -141,6 +137,6 @@ def _predict(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     out = args.out or str(Path(args.checkpoint) / "show")
-    for path in vision.show(args.checkpoint, out, args.image):
+    for path in vision.show(args.checkpoint, out, args.image, device=args.device):
         print(path)
     return 0

@@ -9,14 +9,26 @@ run code, and these files come from outside.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import math
 import pickle
+import re
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from reti.errors import DataError, DataNotFoundError
+from reti.guards import (
+    MAX_IMAGE_PIXELS,
+    check_bytes,
+    check_image_pixels,
+    human_bytes,
+    machine_memory,
+)
 
 # IDX type byte -> numpy dtype (big-endian), from LeCun's format description.
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -30,10 +42,15 @@ def _open_bytes(path: str | Path) -> bytes:
         raise DataNotFoundError(f"no such file: {path}")
     raw = path.read_bytes()
     if raw[:2] == b"\x1f\x8b":
+        limit = machine_memory()[0] // 2  # a gzip "bomb" expands a few KB into gigabytes
         try:
-            return gzip.decompress(raw)
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+                data = fh.read(limit + 1)
         except (OSError, EOFError) as exc:
             raise DataError(f"{path}: corrupt or truncated gzip data ({exc})") from exc
+        if len(data) > limit:
+            raise DataError(f"{path}: gzip data expands past {human_bytes(limit)}; not read")
+        return data
     return raw
 
 
@@ -57,8 +74,10 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"{path}: IDX header truncated ({len(raw)} bytes, {ndim} dimensions)")
     shape = tuple(int(d) for d in np.frombuffer(raw, ">i4", count=ndim, offset=4))
+    if min(shape) < 0:
+        raise DataError(f"{path}: IDX header has a negative dimension {shape}")
     dtype = np.dtype(IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: np.prod could wrap around
     if len(raw) - header != expected:
         what = "truncated" if len(raw) - header < expected else "longer than its header says"
         raise DataError(
@@ -177,20 +196,46 @@ def read_cifar_names(path: str | Path, key: str) -> list[str]:
 # ----------------------------------------------------------------------------- image folders
 
 
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator:
+    """``PIL.Image.open`` whose header is checked first: a file claiming more than
+    ``MAX_IMAGE_PIXELS`` pixels (a decompression bomb) or no image at all is a ``DataError``."""
+    from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
+
+    try:
+        with warnings.catch_warnings():  # Pillow warns, then refuses, past its own limit
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        claimed = re.search(r"\((\d+) pixels\)", str(exc))
+        count = f"{int(claimed.group(1)):,}" if claimed else "too many"
+        raise DataError(
+            f"{path}: image claims {count} pixels; reti reads at most {MAX_IMAGE_PIXELS:,} "
+            "pixels per image (a decompression bomb guard)"
+        ) from None
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable image ({exc})") from None
+    with im:
+        check_image_pixels(im.size[0], im.size[1], str(path))
+        yield im
+
+
 def read_image(
     path: str | Path, size: tuple[int, int] | None = None, mode: str = "RGB"
 ) -> np.ndarray:
     """One PNG/JPEG/... as uint8 (C, H, W); ``mode`` "RGB" or "L" (grey); ``size`` = (H, W)."""
-    from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
+    from PIL import Image
 
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             im = im.convert(mode)
             if size is not None and im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.BILINEAR)
             array = np.asarray(im, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    except DataError:
+        raise
+    except (OSError, ValueError) as exc:  # a truncated or corrupt body behind a good header
+        raise DataError(f"{path}: not a readable image ({exc})") from None
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
 
 
@@ -227,11 +272,17 @@ def read_image_folder(
         size = (size, size)
     if size is not None and (len(size) != 2 or min(size) < 1):
         raise DataError(f"image size must be positive (H, W), got {size}")
+    if size is not None:
+        check_image_pixels(size[1], size[0], "the resize target")
     if channels is None:
         channels = 1 if all(_is_grey(path) for path in files) else 3
     if channels not in (1, 3):
         raise DataError(f"image channels must be 1 or 3, got {channels}")
-    images = [read_image(path, size, "L" if channels == 1 else "RGB") for path in files]
+    mode = "L" if channels == 1 else "RGB"
+    images = [read_image(files[0], size, mode)]
+    what = f"image folder {root} ({len(files)} images)"
+    check_bytes(len(files) * images[0].nbytes, what, error=DataError)
+    images += [read_image(path, size, mode) for path in files[1:]]
     first = images[0].shape
     for path, image in zip(files, images):
         if image.shape != first:
@@ -243,10 +294,5 @@ def read_image_folder(
 
 
 def _is_grey(path: Path) -> bool:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as im:
-            return im.mode in ("1", "L", "I", "I;16", "F")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from exc
+    with open_image(path) as im:
+        return im.mode in ("1", "L", "I", "I;16", "F")

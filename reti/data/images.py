@@ -209,6 +209,7 @@ def _idx_folder(name: str, folder: Path, classes: list[str]) -> ImageData:
     return _build(name, splits[0], splits[1], classes)
 
 
+MAX_MEMBER = 256 * 2**20  # CIFAR-100's train batch, the largest, is ~155 MB
 CIFAR_FILES = {"data_batch_1", "data_batch_2", "data_batch_3", "data_batch_4", "data_batch_5",
                "test_batch", "batches.meta", "train", "test", "meta"}  # fmt: skip
 
@@ -221,6 +222,11 @@ def _cifar(folder: Path, hundred: bool, coarse: bool) -> ImageData:
                 with tarfile.open(folder) as tf:
                     for member in tf.getmembers():
                         base = member.name.rsplit("/", 1)[-1]
+                        if member.isfile() and base in CIFAR_FILES and member.size > MAX_MEMBER:
+                            raise DataError(
+                                f"{folder}: member {member.name} claims {member.size} bytes; "
+                                f"a CIFAR batch file is under {MAX_MEMBER} bytes"
+                            )
                         if member.isfile() and base in CIFAR_FILES:
                             (Path(tmp) / base).write_bytes(tf.extractfile(member).read())
             except (tarfile.TarError, OSError, EOFError) as exc:

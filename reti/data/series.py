@@ -16,6 +16,7 @@ import torch
 from torch import Tensor
 
 from reti.errors import ConfigError, DataError, DataNotFoundError, ShapeError
+from reti.guards import check_elements
 
 MISSING = ("refuse", "interpolate")
 
@@ -127,9 +128,12 @@ def read_csv(
         raise DataNotFoundError(f"CSV file {path} does not exist")
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
-            rows = list(csv.reader(fh))
+            reader = csv.reader(fh)
+            rows = list(reader)
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:  # a field past csv's limit (128 KiB), a NUL byte, a stray quote
+        raise DataError(f"{path}: line {reader.line_num} is not readable CSV ({exc})") from None
     rows = [r for r in rows if any(cell.strip() for cell in r)]
     if len(rows) < 2:
         raise DataError(f"{path}: needs a header row and at least one data row, got {len(rows)}")
@@ -233,6 +237,8 @@ def load_ucr_files(train: str | Path, test: str | Path, name: str = "ucr") -> Cl
     if len({c.shape[1] for c in tr + te}) != 1:
         raise ShapeError(f"{name}: TRAIN and TEST cases have different channel counts")
     t = max(c.shape[0] for c in tr + te)
+    shape = (len(tr) + len(te), t, tr[0].shape[1])
+    check_elements(shape, 4, f"{name}: {shape[0]} cases padded to {t} steps", error=DataError)
     train_x, train_len = pad_cases([fill_missing(c, "interpolate", name) for c in tr], t)
     test_x, test_len = pad_cases([fill_missing(c, "interpolate", name) for c in te], t)
     index = {c: i for i, c in enumerate(classes)}
@@ -275,6 +281,9 @@ def make_windows(
         raise DataError(
             f"series of {n} steps is shorter than window + horizon = {window} + {horizon}"
         )
+    count = (n - window - horizon) // stride + 1
+    shape = (count, window + horizon, values.shape[1])
+    check_elements(shape, values.element_size(), f"{count} windows of {window}+{horizon} steps")
     frames = values.unfold(0, window + horizon, stride)  # (n, c) -> (N, c, window + horizon)
     frames = frames.transpose(1, 2)  # (N, c, L) -> (N, L, c)
     return frames[:, :window].contiguous(), frames[:, window:].contiguous()
@@ -371,8 +380,11 @@ def load_anomaly(
 def _anomaly_csv(path: Path, name: str | None = None, cols: list[str] | None = None) -> SeriesData:
     if not path.is_file():
         raise DataNotFoundError(f"CSV file {path} does not exist")
-    with open(path, encoding="utf-8-sig") as fh:
-        header = [h.strip() for h in fh.readline().split(",")]
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            header = [h.strip() for h in fh.readline(1 << 20).split(",")]
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     label = next((h for h in ("is_anomaly", "label", "anomaly") if h in header), None)
     if label is None:
         raise DataError(f"{path}: anomaly CSVs need a column is_anomaly or label, got {header}")

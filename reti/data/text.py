@@ -149,3 +149,15 @@ def load_text(
     text = read_text_file(path, errors)
     train, val = _split_by_position(text, val_fraction)
     return TextData(train=train, val=val, name=path.name, train_parts=[path.name])
+
+
+def windows(ids: torch.Tensor, n_ctx: int, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, y) pairs of length n_ctx, y = x shifted by one, as views of ``ids`` (no copy).
+
+    Raises:
+        DataError: fewer than n_ctx + 1 tokens.
+    """
+    if len(ids) < n_ctx + 1:
+        raise DataError(f"the text has {len(ids)} tokens, fewer than n_ctx + 1 = {n_ctx + 1}")
+    both = ids.unfold(0, n_ctx + 1, stride)  # (N, n_ctx + 1)
+    return both[:, :-1], both[:, 1:]

@@ -7,7 +7,9 @@ projected. The fast path is ``F.scaled_dot_product_attention``; ``reti.reference
 writes the same formula plainly, and the tests prove the two equal.
 
 During generation a :class:`KVCache` keeps the keys and values of the tokens already seen, so
-each step feeds only the new token: the cache changes what is fed back, not the loop.
+each step feeds only the new token: the cache changes what is fed back, not the loop. A rolling
+cache (``keep``) forgets the oldest keys, so each new token sees at most ``keep + 1`` of them
+(sliding-window attention; only meaningful for position biases that depend on distances alone).
 """
 
 from __future__ import annotations
@@ -22,26 +24,57 @@ from reti.errors import ConfigError, ShapeError
 
 
 class KVCache:
-    """Keys and values of one attention layer for the tokens seen so far.
+    """Keys and values of one attention layer for the tokens seen so far; with ``keep``, only
+    the last ``keep`` of them are kept for the next step (a rolling cache).
+
+    The steps are written into a buffer with room to spare (no concatenation per token: a
+    new buffer only when it is full, doubling, or for a rolling cache once per ``keep`` steps).
 
     Shape: k, v (B, nh, T_seen, hs).
     """
 
-    def __init__(self) -> None:
-        self.k: torch.Tensor | None = None
-        self.v: torch.Tensor | None = None
+    def __init__(self, keep: int | None = None) -> None:
+        if keep is not None and keep < 0:
+            raise ConfigError(f"KVCache keep must be >= 0 or None, got {keep}")
+        self.keep = keep
+        self._kv: torch.Tensor | None = None  # the buffer (2, B, nh, capacity, hs): k, v
+        self._lo = self._hi = 0  # the kept steps are _kv[:, :, :, _lo:_hi]
 
     def __len__(self) -> int:
-        return 0 if self.k is None else self.k.shape[2]
+        return self._hi - self._lo
+
+    @property
+    def k(self) -> torch.Tensor | None:
+        return None if self._kv is None else self._kv[0, :, :, self._lo : self._hi]
+
+    @property
+    def v(self) -> torch.Tensor | None:
+        return None if self._kv is None else self._kv[1, :, :, self._lo : self._hi]
+
+    def _make_room(self, kv: torch.Tensor, n_new: int) -> None:
+        kept = len(self)
+        room = 2 * (self.keep + n_new) if self.keep is not None else 2 * (kept + n_new)
+        buffer = kv.new_empty((*kv.shape[:3], max(room, 16), kv.shape[4]))
+        if kept:
+            buffer[:, :, :, :kept] = self._kv[:, :, :, self._lo : self._hi]
+        self._kv, self._lo, self._hi = buffer, 0, kept
 
     def append(self, k: torch.Tensor, v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Add the new steps' keys and values; return all of them (old first)."""
-        if self.k is None:
-            self.k, self.v = k, v
-        else:
-            self.k = torch.cat([self.k, k], dim=2)  # (B, nh, T_seen + T_new, hs)
-            self.v = torch.cat([self.v, v], dim=2)
-        return self.k, self.v
+        """Add the new steps' keys and values; return all of them (old first). A rolling
+        cache then forgets all but the last ``keep`` (the returned ones are still complete)."""
+        return self.append_kv(torch.stack((k, v)))
+
+    def append_kv(self, kv: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``append`` for keys and values stacked as (2, B, nh, T_new, hs): one copy."""
+        n_new = kv.shape[3]
+        if self._kv is None or self._hi + n_new > self._kv.shape[3]:
+            self._make_room(kv, n_new)
+        lo, hi = self._lo, self._hi + n_new
+        self._kv[:, :, :, self._hi : hi] = kv
+        self._hi = hi
+        if self.keep is not None:
+            self._lo = max(lo, hi - self.keep)
+        return self._kv[:, :, :, lo:hi].unbind(0)  # 2 x (B, nh, T_seen + T_new, hs)
 
 
 def causal_bias(n_q: int, n_k: int, device=None, dtype=torch.float32) -> torch.Tensor:
@@ -83,11 +116,9 @@ class CausalSelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model, bias=bias)
         self.proj = nn.Linear(d_model, d_model, bias=bias)
 
-    def _heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        q, k, v = self.qkv(x).chunk(3, dim=-1)  # (B, T, 3C) -> 3 x (B, T, C)
-        shape = (self.n_head, self.head_size)
-        # (B, T, C) -> (B, T, nh, hs) -> (B, nh, T, hs)
-        return tuple(t.unflatten(-1, shape).transpose(1, 2) for t in (q, k, v))
+    def _heads(self, x: torch.Tensor) -> torch.Tensor:
+        qkv = self.qkv(x).unflatten(-1, (3, self.n_head, self.head_size))  # (B, T, 3, nh, hs)
+        return qkv.permute(2, 0, 3, 1, 4)  # -> (3, B, nh, T, hs): q, k, v
 
     def forward(
         self,
@@ -105,16 +136,18 @@ class CausalSelfAttention(nn.Module):
         if x.dim() != 3:
             raise ShapeError(f"attention input must be (B, T, C), got shape {tuple(x.shape)}")
         n_new = x.shape[1]
-        q, k, v = self._heads(x)
-        if cache is not None:
-            k, v = cache.append(k, v)
+        qkv = self._heads(x)
+        q = qkv[0]
+        k, v = qkv[1:].unbind(0) if cache is None else cache.append_kv(qkv[1:])
         n_all = k.shape[2]
         p = self.dropout if self.training else 0.0
-        if return_weights:
+        # One query with a bias (a generation step of alibi / relative): the plain formula,
+        # measured faster there than the kernel's general path on the CPU.
+        if return_weights or (bias is not None and n_new == 1 and p == 0.0):
             if bias is None:
                 bias = causal_bias(n_new, n_all, x.device, q.dtype)
             weights = torch.softmax(q @ k.transpose(-2, -1) / math.sqrt(self.head_size) + bias, -1)
-            out = F.dropout(weights, p, self.training) @ v
+            out = (F.dropout(weights, p, self.training) if p else weights) @ v
         elif bias is None:
             # One new token sees every key; otherwise PyTorch's causal kernel (Tq == Tk here).
             causal = n_new > 1

@@ -57,13 +57,14 @@ class LearnedPosition(nn.Module):
         self.table = nn.Embedding(n_ctx, d_model)
 
     def forward(self, positions: torch.Tensor) -> torch.Tensor:
-        last = int(positions.max()) if positions.numel() else 0
-        if last >= self.n_ctx:
+        try:  # the lookup itself refuses a row past the table: no extra pass on the fast path
+            return self.table(positions)
+        except IndexError:
+            last = int(positions.max())
             raise ConfigError(
                 f"learned positions cover 0..{self.n_ctx - 1}, got position {last}: they cannot "
                 "extrapolate; use a shorter context or pos='alibi'|'sinusoidal'|'relative'"
-            )
-        return self.table(positions)
+            ) from None
 
 
 class SinusoidalPosition(nn.Module):

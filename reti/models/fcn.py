@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from reti.errors import ConfigError
+from reti.guards import check_model
 from reti.models.tcn import SeriesHead, check_head
 
 
@@ -49,6 +50,7 @@ class FCN(nn.Module):
                 f"FCN filters and kernels must have the same non-zero length, got "
                 f"{list(c.filters)} and {list(c.kernels)}"
             )
+        check_model(lambda: FCN(config), "FCN")  # its weights must fit before they are made
         self.config = config
         sizes = [c.in_channels, *c.filters]
         blocks = []

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.errors import ConfigError, ShapeError
+from reti.guards import check_model
 from reti.layers.attention import KVCache, causal_bias
 from reti.layers.blocks import TransformerBlock, make_dropout
 from reti.layers.position import EXTRAPOLATES, build_positions, check_pos
@@ -77,6 +78,7 @@ class GPT(nn.Module):
 
     def __init__(self, config: GPTConfig):
         super().__init__()
+        check_model(lambda: GPT(config), "GPT")  # its weights must fit before they are made
         self.config = c = config
         self.wte = nn.Embedding(c.vocab_size, c.d_model)
         self.wpe, self.attn_bias = build_positions(
@@ -104,9 +106,20 @@ class GPT(nn.Module):
         if isinstance(module, nn.Linear) and module.bias is not None:
             nn.init.zeros_(module.bias)
 
-    def new_cache(self) -> list[KVCache]:
-        """An empty KV cache: one :class:`KVCache` per block."""
-        return [KVCache() for _ in self.blocks]
+    def new_cache(self, keep: int | None = None) -> list[KVCache]:
+        """An empty KV cache: one :class:`KVCache` per block. With ``keep`` a rolling cache that
+        holds the last ``keep`` tokens: the positions are then counted from the oldest kept
+        token, which is exact only when they enter as distances (alibi, relative).
+
+        Raises:
+            ConfigError: ``keep`` with learned or sinusoidal positions.
+        """
+        if keep is not None and self.attn_bias is None:
+            raise ConfigError(
+                f"a rolling KV cache needs positions that depend only on distances "
+                f"(pos='alibi' or 'relative'), got pos={self.config.pos!r}"
+            )
+        return [KVCache(keep) for _ in self.blocks]
 
     def _embed(self, idx: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         if idx.dim() != 2:
@@ -123,7 +136,9 @@ class GPT(nn.Module):
         bias = None
         if self.attn_bias is not None:
             keys = torch.arange(0, start + n_new, device=idx.device)
-            bias = self.attn_bias(positions, keys) + causal_bias(n_new, len(keys), idx.device)
+            bias = self.attn_bias(positions, keys)
+            if n_new > 1:  # one new token sees every key: nothing to mask
+                bias = bias + causal_bias(n_new, len(keys), idx.device)
             bias = bias.to(x.dtype)  # (nh, T, T_all), shared by every block
         return self.drop(x), bias
 

@@ -48,7 +48,10 @@ KERNEL_LAYERS = ("CONV", "POOL", "AVGPOOL")
 SIZED_LAYERS = ("CONV", "FC")
 DROPOUT_MODES = ("inverted", "standard")
 MAX_REPEAT = 1000
+MAX_NESTING = 32  # groups inside groups; the parser recurses once per level
+MAX_DIGITS = 18  # every size fits in 64 bits; the resource guards judge what fits the machine
 _SYMBOLS = "-*[]()@,=?"
+_DIGITS = "0123456789"  # not str.isdigit: "²" is a digit to Python, not to a pattern
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,15 @@ def tokenize(text: str) -> list[Token]:
                 j += 1
             tokens.append(Token("NAME", text[i:j], i))
             i = j
-        elif ch.isdigit() or (ch == "." and text[i + 1 : i + 2].isdigit()):
+        elif ch in _DIGITS or (ch == "." and text[i + 1 : i + 2] in tuple(_DIGITS)):
             j = i
-            while j < len(text) and (text[j].isdigit() or text[j] == "."):
+            while j < len(text) and (text[j] in _DIGITS or text[j] == "."):
                 j += 1
             word = text[i:j]
             if word.count(".") > 1:
                 raise ParseError(f"malformed number {word!r}", text, i)
+            if len(word) > MAX_DIGITS:
+                raise ParseError(f"number of {len(word)} digits; at most {MAX_DIGITS}", text, i)
             tokens.append(Token("FLOAT" if "." in word else "INT", word, i))
             i = j
         elif ch in _SYMBOLS:
@@ -136,7 +141,7 @@ class _Parser:
     """Recursive descent over the token list, one method per grammar rule."""
 
     def __init__(self, text: str):
-        self.text, self.tokens, self.i = text, tokenize(text), 0
+        self.text, self.tokens, self.i, self.depth = text, tokenize(text), 0, 0
 
     @property
     def tok(self) -> Token:
@@ -196,9 +201,13 @@ class _Parser:
 
     def group(self) -> Repeat:
         open_tok = self.tokens[self.i]
+        if self.depth >= MAX_NESTING:
+            raise self.error(f"groups nested more than {MAX_NESTING} deep", open_tok)
         self.i += 1
         close = ")" if open_tok.kind == "(" else "]"
+        self.depth += 1
         body = self.sequence()
+        self.depth -= 1
         if not self.take(close):
             raise self.error(
                 f"missing {close!r} (the {open_tok.kind!r} of column "

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from reti.errors import ConfigError, ParseError
+from reti.guards import check_model
 from reti.models.cnn import CNNConfig, PatternCNN, count_parameters
 from reti.models.pattern import parse
 from reti.models.resnet import ResNet, ResNetConfig
@@ -116,6 +117,11 @@ def build_model(
         ConfigError: an unknown name (with the closest names) or an unknown option.
         ParseError: a pattern that does not parse.
     """
+    if not isinstance(name, str):
+        raise ConfigError(f"model must be a name or a pattern string, got {name!r}")
+    for key, value in zip(_INPUT, (num_classes, in_channels, image_size)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key} must be a positive integer, got {value!r}")
     if name in MODELS:
         builder, kwargs = MODELS[name]
     else:
@@ -137,7 +143,10 @@ def build_model(
         raise ConfigError(
             f"model {name!r} has no option {unknown[0]!r}; options: {', '.join(sorted(allowed))}"
         )
-    return builder(num_classes, in_channels, image_size, **{**kwargs, **options})
+    args = (num_classes, in_channels, image_size)
+    shown = name if len(name) <= 60 else name[:57] + "..."
+    check_model(lambda: builder(*args, **{**kwargs, **options}), f"model {shown!r}")
+    return builder(*args, **{**kwargs, **options})
 
 
 def list_models() -> list[str]:

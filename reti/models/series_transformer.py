@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from reti.errors import ConfigError
+from reti.guards import check_model
 from reti.layers.attention import causal_bias
 from reti.layers.blocks import TransformerBlock
 from reti.layers.position import build_positions, check_pos
@@ -60,6 +61,7 @@ class SeriesTransformer(nn.Module):
         for name in ("in_channels", "out_features", "d_model", "n_layer", "n_head", "n_ctx"):
             if getattr(c, name) < 1:
                 raise ConfigError(f"SeriesTransformer {name} must be >= 1, got {getattr(c, name)}")
+        check_model(lambda: SeriesTransformer(config), "SeriesTransformer")
         self.config = config
         self.embed = nn.Linear(c.in_channels, c.d_model)
         self.wpe, self.attn_bias = build_positions(c.pos, c.n_ctx, c.d_model, c.n_head)

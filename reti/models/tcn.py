@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from reti.errors import ConfigError
+from reti.guards import check_model
 from reti.layers.causal import TemporalConvNet
 
 TASKS = ("forecast", "sequence", "classify")
@@ -98,6 +99,7 @@ class TCN(nn.Module):
         for name in ("in_channels", "out_features", "channels", "levels", "kernel_size"):
             if getattr(c, name) < 1:
                 raise ConfigError(f"TCN {name} must be >= 1, got {getattr(c, name)}")
+        check_model(lambda: TCN(config), "TCN")  # its weights must fit before they are made
         self.config = config
         self.body = TemporalConvNet(
             c.in_channels, [c.channels] * c.levels, c.kernel_size, c.dropout

@@ -14,74 +14,76 @@ in a different number of steps, so per-token losses are not comparable; per-byte
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
+from matplotlib.figure import Figure
 
 from reti.data.fetch import fetch
-from reti.data.text import DECODE_ERRORS, load_text
-from reti.errors import CheckpointError, ConfigError, DataError, DataNotFoundError, ParseError
+from reti.data.text import DECODE_ERRORS, load_text, windows
+from reti.errors import CheckpointError, ConfigError, DataError
 from reti.generate import SamplingConfig, generate
-from reti.io import META_FILE, ensure_dir
+from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device
-from reti.tokenize import (
-    BPETokenizer,
-    CharTokenizer,
-    Tokenizer,
-    WordTokenizer,
-    load_gpt2,
-    load_tokenizer,
+from reti.runtime import make_generator, resolve_device, seed_everything
+from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.tokenize import Tokenizer, load_tokenizer
+from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
+from reti.train import (
+    Callback,
+    History,
+    RunControl,
+    TrainConfig,
+    fit,
+    latest_checkpoint,
+    load_weights,
 )
-from reti.train import History, TrainConfig, fit, load_weights
-from reti.train.checkpoint import latest_checkpoint
 
 TOKENIZER_FILE = "tokenizer.json"
-KINDS = ("char", "word", "bpe", "gpt2")
+SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
+# Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
+# batch 64); an evaluation every 250 steps gives the 2000-step demo GPT 8 validation points.
+TEXT_TRAIN_DEFAULTS: dict[str, Any] = {
+    "max_steps": 500, "batch_size": 32, "lr": 3e-3, "schedule": "cosine", "warmup_steps": 50,
+    "grad_clip": 1.0,
+    **({"eval_every": 250} if "eval_every" in {f.name for f in fields(TrainConfig)} else {}),
+}  # fmt: skip
 
 
-def parse_tokenizer(spec: str) -> tuple[str, int | None]:
-    """``"char"``, ``"word"``, ``"gpt2"``, ``"bpe:4096"`` (``"bpe"`` = bpe:4096) or a path to a
-    saved tokenizer ``.json`` -> (kind or path, vocab size or None).
-
-    Raises:
-        ParseError: an unknown kind or a bad vocabulary size, with its column.
-    """
-    kind, _, size = spec.partition(":")
-    if spec.endswith(".json"):
-        return spec, None
-    if kind not in KINDS:
-        raise ParseError(f"tokenizer must be one of {', '.join(KINDS)} (bpe:N) or a .json", spec, 0)
-    if not size:
-        return kind, (4096 if kind == "bpe" else None)
-    if kind != "bpe" or not size.isdigit() or int(size) < 257:
-        raise ParseError("only bpe takes a vocabulary size, an integer >= 257", spec, len(kind) + 1)
-    return kind, int(size)
+def text_train_config(**changes: Any) -> TrainConfig:
+    """TrainConfig with the text defaults, then ``changes``."""
+    return TrainConfig(**{**TEXT_TRAIN_DEFAULTS, **changes})
 
 
 @dataclass
 class TextConfig:
-    """Data, tokenizer and model of a language-model run (the training loop is a TrainConfig)."""
+    """Data, tokenizer and model of a language-model run, and how it trains (``train``)."""
 
-    data: str = "shakespeare"
-    tokenizer: str = "char"
-    val_fraction: float = 0.1
-    max_chars: int | None = None
-    errors: str = "strict"
-    n_ctx: int = 64
-    n_layer: int = 4
-    n_head: int = 4
-    d_model: int = 128
-    dropout: float = 0.0
-    pos: str = "learned"
-    tie_weights: bool = True
-    val_windows: int | None = 256
+    data: str = setting("shakespeare", "The corpus: shakespeare, file:PATH or a path.")
+    tokenizer: str = setting(
+        "char", "The tokenizer: char, word, bpe:N (bpe = bpe:4096), gpt2 or a saved .json."
+    )
+    val_fraction: float = setting(0.1, "Fraction of the corpus held out for validation.")
+    max_chars: int | None = setting(None, "Use at most this many characters of each split.")
+    errors: str = setting(
+        "strict", "How to decode bytes that are not UTF-8: strict (an error), replace, ignore."
+    )
+    n_ctx: int = setting(64, "Context length in tokens.")
+    n_layer: int = setting(4, "Transformer blocks.")
+    n_head: int = setting(4, "Attention heads per block.")
+    d_model: int = setting(128, "Width of the residual stream.")
+    dropout: float = setting(0.0, "Dropout probability.")
+    pos: str = setting("learned", "Positions: learned, sinusoidal, rope or alibi.")
+    tie_weights: bool = setting(True, "Share the token embedding with the output layer.")
+    val_windows: int | None = setting(256, "Validation windows per evaluation (none: all).")
+    out: str | None = setting(None, "The run folder (the CLI's default: runs/text).")
+    train: TrainConfig = field(default_factory=text_train_config)
 
     def __post_init__(self) -> None:
         parse_tokenizer(self.tokenizer)
@@ -99,37 +101,8 @@ class TextConfig:
         return GPTConfig(vocab_size=vocab_size, **{n: getattr(self, n) for n in names})
 
 
-def build_tokenizer(spec: str, text: str) -> Tokenizer:
-    """Train (char, word, bpe:N) on ``text``, or load (gpt2, a saved .json)."""
-    kind, size = parse_tokenizer(spec)
-    if kind == "char":
-        return CharTokenizer.train(text)
-    if kind == "word":
-        return WordTokenizer.train(text, min_frequency=2)
-    if kind == "bpe":
-        return BPETokenizer.train(text, size)
-    if kind == "gpt2":
-        return load_gpt2(fetch("gpt2"))
-    return load_tokenizer(kind, gpt2_files=lambda: fetch("gpt2"))
-
-
-def encode_text(tok: Tokenizer, text: str) -> torch.Tensor:
-    """Token ids of a corpus; special-token strings in it are read as ordinary text."""
-    return torch.tensor(
-        tok.encode(text, allowed_special=(), disallowed_special=()), dtype=torch.long
-    )
-
-
-def windows(ids: torch.Tensor, n_ctx: int, stride: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(x, y) pairs of length n_ctx, y = x shifted by one, as views of ``ids`` (no copy).
-
-    Raises:
-        DataError: fewer than n_ctx + 1 tokens.
-    """
-    if len(ids) < n_ctx + 1:
-        raise DataError(f"the text has {len(ids)} tokens, fewer than n_ctx + 1 = {n_ctx + 1}")
-    both = ids.unfold(0, n_ctx + 1, stride)  # (N, n_ctx + 1)
-    return both[:, :-1], both[:, 1:]
+def _gpt2_files() -> Path:
+    return fetch("gpt2")
 
 
 def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -150,56 +123,58 @@ def _step_budget(xy: tuple[torch.Tensor, torch.Tensor], cfg: TrainConfig):
 
 
 def train(
-    cfg: TextConfig, train_cfg: TrainConfig, run_dir: str | Path, resume: bool = False
+    cfg: TextConfig,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    callbacks: Sequence[Callback] = (),
+    control: RunControl | None = None,
 ) -> History:
-    """Load the corpus, make the tokenizer, train a GPT; everything lands in ``run_dir``.
-    With ``resume`` the run's own tokenizer is reused and ``fit`` goes on from its latest
-    checkpoint.
+    """Load the corpus, make the tokenizer, train a GPT into ``cfg.out`` (with its
+    ``tokenizer.json``). Seeded first: the same config gives the same weights. With ``resume``
+    the run's own tokenizer is reused and ``fit`` goes on from its latest checkpoint. Every
+    setting is checked against the data before anything is written.
 
     Raises:
         DataError: an empty corpus or one shorter than the context.
     """
-    resolve_device(train_cfg.device)  # a bad device fails before the run folder is made
-    ensure_dir(run_dir, create=False)
-    data = load_text(
-        cfg.data, val_fraction=cfg.val_fraction, seed=train_cfg.seed, errors=cfg.errors
-    )
+    tc = cfg.train
+    seed_everything(tc.seed)
+    resolve_device(tc.device)  # a bad device fails before the run folder is made
+    out = Path(cfg.out) if cfg.out is not None else None
+    if out is not None:
+        ensure_dir(out, create=False)
+    data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=tc.seed, errors=cfg.errors)
     train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
     if not train_text.strip():
         raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
-    run_dir = Path(run_dir)
-    saved = run_dir / TOKENIZER_FILE
-    if resume and not saved.is_file() and latest_checkpoint(run_dir) is not None:
+    saved = out / TOKENIZER_FILE if out is not None else None
+    reuse = resume and saved is not None and saved.is_file()
+    if resume and out is not None and not reuse and latest_checkpoint(out) is not None:
         raise CheckpointError(
-            f"cannot resume {str(run_dir)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
+            f"cannot resume {str(out)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
             "so it is not a `reti text` run"
         )
-    if resume and saved.is_file():
-        tok = load_tokenizer(saved, gpt2_files=lambda: fetch("gpt2"))
-    else:
-        tok = build_tokenizer(cfg.tokenizer, train_text)
-    gpt_cfg = cfg.gpt_config(tok.vocab_size)  # checks the model settings before any writing
-    if not (resume and saved.is_file()):
-        ensure_dir(run_dir)
-        tok.save(saved)
-    train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), train_cfg)
+    tok = load_tokenizer(saved, _gpt2_files) if reuse else build_tokenizer(
+        cfg.tokenizer, train_text, _gpt2_files
+    )  # fmt: skip
+    gpt_cfg = cfg.gpt_config(tok.vocab_size)
+    train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), tc)
     val_ids, val_xy = encode_text(tok, val_text), None
     if len(val_ids) > cfg.n_ctx:
         x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
-    torch.manual_seed(train_cfg.seed)
     model = GPT(gpt_cfg)
-    return fit(
-        model,
-        train_xy,
-        train_cfg,
-        loss_fn=lm_loss,
-        val=val_xy,
-        run_dir=run_dir,
-        resume=resume,
-        model_config={"gpt": asdict(gpt_cfg), "text": asdict(cfg)},
-        progress_desc=f"text {cfg.tokenizer} {cfg.pos}",
-    )
+    with run_folder(out, resume=resume, overwrite=overwrite):  # all checked: now write
+        if saved is not None and not reuse:
+            ensure_dir(out)
+            tok.save(saved)
+        return fit(
+            model, train_xy, tc, loss_fn=lm_loss, val=val_xy, run_dir=out, resume=resume,
+            model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
+            progress_desc=f"text {cfg.tokenizer} {cfg.pos}",
+            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+        )  # fmt: skip
 
 
 def _run_root(path: Path) -> Path:
@@ -217,27 +192,21 @@ def load_run(path: str | Path) -> tuple[GPT, Tokenizer, dict[str, Any]]:
         DataNotFoundError: no such path. CheckpointError: not a text run, a corrupt
         checkpoint, or a tokenizer whose vocabulary size is not the model's.
     """
-    path = Path(path)
-    if not path.exists():
-        raise DataNotFoundError(f"checkpoint {path} does not exist")
-    folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
-    if folder is None:
-        raise CheckpointError(f"{path} holds no checkpoint yet")
-    meta_file = folder / META_FILE
+    run = read_run(path)
     try:
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        gpt_cfg = GPTConfig(**meta["model_config"]["gpt"])
-        text = meta["model_config"]["text"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CheckpointError(f"{folder} is not a `reti text` checkpoint ({exc})") from None
-    tok = load_tokenizer(_run_root(folder) / TOKENIZER_FILE, gpt2_files=lambda: fetch("gpt2"))
+        gpt_cfg = GPTConfig(**run.model_config["gpt"])
+        text = dict(run.model_config[SECTION])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{run.checkpoint} is not a `reti text` checkpoint ({exc})") from None
+    text["seed"] = run.train_config.get("seed", 0)  # the seed that split the corpus
+    tok = load_tokenizer(_run_root(run.checkpoint) / TOKENIZER_FILE, gpt2_files=_gpt2_files)
     if tok.vocab_size != gpt_cfg.vocab_size:
         raise CheckpointError(
             f"tokenizer vocab size {tok.vocab_size} does not match the model's "
-            f"vocab_size={gpt_cfg.vocab_size} in {folder}"
+            f"vocab_size={gpt_cfg.vocab_size} in {run.checkpoint}"
         )
     model = GPT(gpt_cfg)
-    load_weights(model, folder)
+    load_weights(model, run.checkpoint)
     return model.eval(), tok, text
 
 
@@ -320,15 +289,8 @@ def sample(model: GPT, tok: Tokenizer, prompt: str, cfg: SamplingConfig) -> str:
     return prompt + tok.decode(new)
 
 
-def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> Path:
+def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
     """One panel per (layer, head): who attends to whom for the prompt's tokens."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from reti.viz import save_figure
-
     ids = encode_prompt(tok, prompt)
     if len(ids) > model.config.n_ctx and not model.config.extrapolates:
         raise ConfigError(
@@ -339,7 +301,8 @@ def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> 
     maps = model.attention_maps(torch.tensor([ids], device=device))  # n_layer x (1, nh, T, T)
     labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
     n_layer, n_head = len(maps), maps[0].shape[1]
-    fig, axes = plt.subplots(n_layer, n_head, figsize=(2.6 * n_head, 2.6 * n_layer), squeeze=False)
+    fig = Figure(figsize=(2.6 * n_head, 2.6 * n_layer), layout="tight")
+    axes = fig.subplots(n_layer, n_head, squeeze=False)
     show_labels = len(ids) <= 24
     for layer, weights in enumerate(maps):
         for head in range(n_head):
@@ -349,9 +312,9 @@ def plot_attention(model: GPT, tok: Tokenizer, prompt: str, out: str | Path) -> 
             ticks = range(len(ids)) if show_labels else []
             ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
             ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=6)
-    fig.suptitle(f"attention (rows: queries, columns: keys), pos={model.config.pos}")
-    fig.tight_layout()
-    return save_figure(fig, out)
+            ax.set(xlabel="key token", ylabel="query token")
+    fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
+    return fig
 
 
 def demo_section(out_dir: str | Path, quick: bool = True) -> str:
@@ -359,12 +322,14 @@ def demo_section(out_dir: str | Path, quick: bool = True) -> str:
     temperatures (quick: a few hundred steps, well under a minute on 2 CPU cores)."""
     out_dir = Path(out_dir)
     steps = 150 if quick else 2000
-    cfg = TextConfig(n_layer=2 if quick else 4, d_model=64 if quick else 128, pos="alibi")
-    train_cfg = TrainConfig(
-        max_steps=steps, batch_size=16, lr=3e-3, schedule="cosine", warmup_steps=20,
-        grad_clip=1.0, quiet=True, seed=0,
+    train_cfg = text_train_config(
+        max_steps=steps, batch_size=16, warmup_steps=20, quiet=True, seed=0
+    )
+    cfg = TextConfig(
+        n_layer=2 if quick else 4, d_model=64 if quick else 128, pos="alibi",
+        out=str(out_dir / "text-run"), train=train_cfg,
     )  # fmt: skip
-    history = train(cfg, train_cfg, out_dir / "text-run")
+    history = train(cfg, overwrite=True)
     model, tok, _ = load_run(out_dir / "text-run")
     val_loss = history.final.get("val_loss", float("nan")) if history.final else float("nan")
     lines = [

@@ -10,7 +10,8 @@ validation set of every epoch.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,29 +23,46 @@ from reti.augment import parse_spec, soft_cross_entropy
 from reti.data.formats import read_image
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
-from reti.io import atomic_write_json, load_checkpoint
+from reti.io import load_checkpoint
 from reti.layers import recompute_bn_stats
+from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
-from reti.runtime import resolve_device
-from reti.train import History, TrainConfig, fit, latest_checkpoint, load_weights
+from reti.runtime import resolve_device, seed_everything
+from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.train import (
+    Callback,
+    History,
+    RunControl,
+    TrainConfig,
+    fit,
+    latest_checkpoint,
+    load_weights,
+)
 from reti.train.checkpoint import write_checkpoint
 from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps, save_filters
 
 BN_STATS = ("moving", "population")
 DEMO_PATTERN = "[(CONV3@16-BN-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
+SECTION = "vision"  # where a run's config.json keeps the VisionConfig (model_config["vision"])
 
 
 @dataclass
 class VisionConfig:
     """What to train: data spec, model name or pattern, and how (``train``: the trainer's)."""
 
-    data: str = "mnist"
-    model: str = "cnn"
-    out: str | None = None  # the run folder (metrics, curves, checkpoints)
-    augment: str | None = None  # a reti.augment spec, e.g. "crop(2),rotate(10)"
-    label_smoothing: float = 0.0
-    bn_stats: str = "moving"  # BN inference: "moving" average or recomputed "population" stats
-    limit: int | None = None  # train on the first N training images only (quick runs)
+    data: str = setting(
+        "mnist",
+        "The images: mnist, fashion-mnist, digits, mnist:PATH, cifar10:PATH, cifar100:PATH "
+        "or folder:PATH.",
+    )
+    model: str = setting("cnn", "A model name (see reti vision models) or a CNN pattern.")
+    out: str | None = setting(None, "The run folder (none: runs/vision/<model>).")
+    augment: str | None = setting(None, 'An augmentation spec, e.g. "crop(2),rotate(10)".')
+    label_smoothing: float = setting(0.0, "Label smoothing of the cross-entropy, in [0, 1).")
+    bn_stats: str = setting(
+        "moving", "Batch norm at inference: moving averages or recomputed population statistics."
+    )
+    limit: int | None = setting(None, "Train on the first N training images only.")
     options: dict[str, Any] = field(default_factory=dict)  # model options, e.g. {"shortcut": "B"}
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -107,12 +125,6 @@ def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
     return mean.tolist(), std.tolist()
 
 
-def accuracy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-sample 1.0 where the top class is right (soft labels: their top class)."""
-    target = y.argmax(-1) if y.dim() == 2 else y
-    return (logits.argmax(-1) == target).float()
-
-
 # --- model from a checkpoint's model_config ------------------------------------------------------
 
 
@@ -133,23 +145,28 @@ def build_classifier(model_config: dict[str, Any]) -> ImageClassifier:
 
 def load_run(checkpoint: str | Path) -> tuple[ImageClassifier, dict[str, Any]]:
     """The trained classifier of a run folder (or checkpoint folder) and its model_config."""
-    path = Path(checkpoint)
-    folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
-    if folder is None or not (folder / "meta.json").is_file():
-        raise CheckpointError(f"{checkpoint} is neither a vision run nor a checkpoint folder")
-    model_config = load_checkpoint(folder)[1].get("model_config")
-    if not isinstance(model_config, dict) or model_config.get("task") != "vision":
+    run = read_run(checkpoint)
+    if run.model_config.get("task") != "vision":
         raise CheckpointError(f"{checkpoint} is not a `reti vision` checkpoint")
-    model = build_classifier(model_config)
-    load_weights(model, folder)
-    return model.eval(), model_config
+    model = build_classifier(run.model_config)
+    load_weights(model, run.checkpoint)
+    return model.eval(), run.model_config
 
 
 # --- train / evaluate / predict ------------------------------------------------------------------
 
 
-def train(cfg: VisionConfig) -> History:
-    """Fit the model on the training split (test split as validation); return the History."""
+def train(
+    cfg: VisionConfig,
+    *,
+    resume: bool = False,
+    overwrite: bool = False,
+    callbacks: Sequence[Callback] = (),
+    control: RunControl | None = None,
+) -> History:
+    """Fit the model on the training split (test split as validation) into ``cfg.out``; return
+    the History. Seeded first: the same config gives the same weights, bit for bit on a CPU."""
+    seed_everything(cfg.train.seed)
     data = load_data(cfg.data, cfg.limit)
     c, h, w = data.shape
     if h != w:
@@ -159,7 +176,7 @@ def train(cfg: VisionConfig) -> History:
         "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
         "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
         "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
-        "bn_stats": cfg.bn_stats,
+        "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
     }  # fmt: skip
     model = build_classifier(model_config)
     if cfg.augment:
@@ -169,15 +186,16 @@ def train(cfg: VisionConfig) -> History:
         transform = None
         loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
     train_set = (to_float(data.train_x), data.train_y)
-    history = fit(
-        model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
-        metrics={"accuracy": accuracy}, batch_transform=transform, run_dir=cfg.out,
-        model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
-    )  # fmt: skip
-    if cfg.bn_stats == "population":
-        _population_bn(history, train_set, cfg)
-    if history.run_dir is not None:  # the resolved vision config, next to the trainer's
-        atomic_write_json(Path(history.run_dir) / "vision.json", asdict(cfg))
+    with run_folder(cfg.out, resume=resume, overwrite=overwrite):
+        history = fit(
+            model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
+            metrics={"accuracy": sample_accuracy}, batch_transform=transform, run_dir=cfg.out,
+            resume=resume, model_config=model_config,
+            progress_desc=f"vision {cfg.model} on {cfg.data}",
+            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+        )  # fmt: skip
+        if cfg.bn_stats == "population":
+            _population_bn(history, train_set, cfg)
     return history
 
 
@@ -211,14 +229,8 @@ def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
     write_checkpoint(history.run_dir, step, {**tensors, **state}, meta, cfg.train.keep_last)
 
 
-def run(cfg: VisionConfig) -> dict[str, Any]:
-    """Train, then report the final and best epoch rows (the numbers the CLI prints)."""
-    history = train(cfg)
-    return {"final": history.final, "best": history.best, "run_dir": str(history.run_dir)}
-
-
 def evaluate(
-    checkpoint: str | Path, data: str | None = None, batch_size: int = 256, device: str = "cpu"
+    checkpoint: str | Path, data: str | None = None, batch_size: int = 256, device: str = "auto"
 ) -> dict:
     """Loss, accuracy and the confusion matrix of a run on a data set's test split."""
     model, mc = load_run(checkpoint)
@@ -279,7 +291,7 @@ def predict(
     paths: list[str],
     top_k: int = 3,
     resize: bool = False,
-    device: str = "cpu",
+    device: str = "auto",
 ) -> list[list[tuple[str, float]]]:
     """For each image file, the ``top_k`` (class, probability) pairs (softmax of the logits)."""
     model, mc = load_run(checkpoint)
@@ -296,7 +308,9 @@ def predict(
     ]
 
 
-def show(checkpoint: str | Path, out_dir: str | Path, image: str | None = None) -> list[Path]:
+def show(
+    checkpoint: str | Path, out_dir: str | Path, image: str | None = None, device: str = "auto"
+) -> list[Path]:
     """PNGs of a run: first-layer filters, low/mid/high feature maps of one image (a test image
     unless ``image``), and the test confusion matrix. Returns the paths written."""
     model, mc = load_run(checkpoint)
@@ -304,7 +318,7 @@ def show(checkpoint: str | Path, out_dir: str | Path, image: str | None = None) 
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
     if not convs:
         raise ConfigError(f"{checkpoint}: the model has no conv layer to draw")
-    scores = evaluate(checkpoint)
+    scores = evaluate(checkpoint, device=device)
     x = (
         read_images([image], mc, resize=True)
         if image

@@ -8,13 +8,13 @@ Every tokenizer has ``encode(text, allowed_special=..., disallowed_special=...)`
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
 from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
 from reti.tokenize.gpt2 import GPT2_EOT, GPT2_VOCAB_SIZE, GPT2Tokenizer, load_gpt2
+from reti.tokenize.jsonfile import field, read_json
 from reti.tokenize.pretokenize import CL100K_PATTERN, GPT2_PATTERN, pretokenize
 from reti.tokenize.simple import CharTokenizer, WordTokenizer
 
@@ -35,20 +35,16 @@ def load_tokenizer(
     path = Path(path)
     if path.is_dir():
         return load_gpt2(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"tokenizer file not found: {path}")
-    try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataError(f"{path} is not a tokenizer JSON file: {exc}") from None
-    kind = obj.get("type") if isinstance(obj, dict) else None
+    obj = read_json(path)
+    source = f"tokenizer file {path}"
+    kind = field(obj, "type", str, source)
     if kind == "gpt2":
         if gpt2_files is None:
             raise DataNotFoundError(f"{path} is the GPT-2 tokenizer: pass gpt2_files=")
         return load_gpt2(gpt2_files() if callable(gpt2_files) else gpt2_files)
     if kind not in KINDS:
-        raise DataError(f"{path}: tokenizer type must be one of {[*KINDS, 'gpt2']}, got {kind!r}")
-    return KINDS[kind].from_dict(obj)
+        raise DataError(f"{source}: tokenizer type must be one of {[*KINDS, 'gpt2']}, got {kind!r}")
+    return KINDS[kind].from_dict(obj, source)
 
 
 __all__ = [

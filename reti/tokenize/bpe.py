@@ -19,14 +19,16 @@ becomes its character and a lone surrogate becomes U+FFFD.
 from __future__ import annotations
 
 import base64
+import operator
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
+from itertools import chain, islice, repeat
 from pathlib import Path
 
 from reti.errors import ConfigError, DataError, DataNotFoundError
 from reti.io import atomic_write_json, atomic_write_text
 from reti.tokenize.bpe_train import learn_merges
+from reti.tokenize.jsonfile import check, field
 from reti.tokenize.pretokenize import PATTERNS, encode_with_special, split_special, splitter
 
 ENDOFTEXT = "<|endoftext|>"
@@ -39,22 +41,22 @@ _NOT_A_TOKEN = 1 << 62
 def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
     """The ids of one chunk: merge the lowest-rank adjacent pair (leftmost on ties) until no
     adjacent pair is a token. ``pair_ranks[k]`` is the rank of ``parts[k] + parts[k + 1]``; a merge
-    changes only its two neighbours, and ``min``/``index`` scan the list in C."""
+    changes only its two neighbours; ``map``/``min``/``index`` run the scans in C."""
     get = ranks.get
-    parts = [_SINGLE_BYTES[b] for b in piece]
-    pair_ranks = [get(a + b, _NOT_A_TOKEN) for a, b in zip(parts, parts[1:])]
+    parts = list(map(_SINGLE_BYTES.__getitem__, piece))
+    pair_ranks = list(map(get, map(operator.add, parts, parts[1:]), repeat(_NOT_A_TOKEN)))
     while pair_ranks:
         best = min(pair_ranks)
         if best == _NOT_A_TOKEN:
             break
         i = pair_ranks.index(best)
-        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+        parts[i] += parts.pop(i + 1)
         del pair_ranks[i]
         if i < len(pair_ranks):
             pair_ranks[i] = get(parts[i] + parts[i + 1], _NOT_A_TOKEN)
         if i > 0:
             pair_ranks[i - 1] = get(parts[i - 1] + parts[i], _NOT_A_TOKEN)
-    return [ranks[p] for p in parts]
+    return list(map(ranks.__getitem__, parts))
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -89,6 +91,8 @@ class BPETokenizer:
         pattern: str = "gpt2",
         cache_size: int = 1 << 16,
     ):
+        if not isinstance(cache_size, int) or cache_size < 0:
+            raise ConfigError(f"BPE cache_size must be an int >= 0, got {cache_size!r}")
         missing = [b for b in range(256) if bytes([b]) not in ranks]
         if missing:
             raise ConfigError(f"BPE ranks must contain all 256 single bytes; missing {missing[:5]}")
@@ -127,23 +131,40 @@ class BPETokenizer:
     def encode_ordinary(self, text: str) -> list[int]:
         """Ids of ``text`` with special-token strings treated as plain text.
 
-        Chunks go through a cache (chunk -> ids): natural text repeats its words, so most chunks
-        are one dict lookup, done in C with ``map``. The cache is bounded: when it outgrows
-        ``cache_size`` it is emptied (cheaper per hit than LRU bookkeeping).
+        Chunks go through a cache (chunk -> ids): natural text repeats its words, so a text whose
+        chunks are all cached costs one dict lookup per chunk, done in C with ``map``. Otherwise
+        the missing chunks are merged and inserted, the ids gathered, and only then is the cache
+        cut back to ``cache_size`` (``_evict``): nothing this call relies on can vanish under it.
         """
         chunks = self._split(text)
         cache = self._cache
-        missing = set(chunks).difference(cache)
-        if missing:
-            try:
-                new = {chunk: self._encode_chunk(chunk) for chunk in missing}
-            except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
-                text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-                return self.encode_ordinary(text)
-            if len(cache) + len(new) > self._cache_size:
-                cache.clear()
-            cache.update(new)
-        return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        try:
+            return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        except KeyError:
+            pass
+        needed = set(chunks)
+        try:
+            new = {chunk: self._encode_chunk(chunk) for chunk in needed.difference(cache)}
+        except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
+            text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+            return self.encode_ordinary(text)
+        cache.update(new)
+        ids = list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        if len(cache) > self._cache_size:
+            self._evict(needed)
+        return ids
+
+    def _evict(self, recent: set[str]) -> None:
+        """Cut the cache back to ``cache_size``: the oldest insertions go first, and the chunks
+        of the call just made (``recent``) only if there is no other way. Bookkeeping happens
+        only on calls that missed, so a cache hit stays one plain dict lookup."""
+        cache = self._cache
+        excess = len(cache) - self._cache_size
+        drop = list(islice((chunk for chunk in cache if chunk not in recent), excess))
+        if len(drop) < excess:
+            drop += islice((chunk for chunk in cache if chunk in recent), excess - len(drop))
+        for chunk in drop:
+            del cache[chunk]
 
     def encode(
         self,
@@ -245,29 +266,53 @@ class BPETokenizer:
         return [self._ranks[bytes([b])] for b in range(256)]
 
     @classmethod
-    def from_dict(cls, obj: Mapping) -> BPETokenizer:
-        """Rebuild from the dict ``save`` wrote.
+    def from_dict(cls, obj: Mapping, source: str = "tokenizer") -> BPETokenizer:
+        """Rebuild from the dict ``save`` wrote; ``source`` names it in errors (the file).
 
         Raises:
-            DataError: a malformed dict.
+            DataError: a missing or mistyped field (named with its path), an unknown pattern,
+            repeated tokens or ids.
         """
+        version = field(obj, "version", int, source, default=1)
+        if version != 1:
+            raise DataError(f"{source}: field 'version' is {version}; this reti reads version 1")
+        order = field(obj, "byte_tokens", (str, list), source)
+        if order == "identity":
+            order = range(256)
+        elif isinstance(order, str) or len(order) != 256:
+            raise DataError(
+                f"{source}: field 'byte_tokens' must be \"identity\" or a list of 256 ids, "
+                f"got {str(order)[:40]!r}"
+            )
+        ranks = {bytes([b]): check(order[b], int, source, f"byte_tokens[{b}]") for b in range(256)}
+        used = set(ranks.values())
+        rank = 0
+        for i, text in enumerate(field(obj, "tokens", list, source)):
+            while rank in used:
+                rank += 1
+            check(text, str, source, f"tokens[{i}]")
+            try:
+                token = base64.b64decode(text, validate=True)
+            except ValueError:
+                raise DataError(
+                    f"{source}: field 'tokens[{i}]' is not base64: {text[:40]!r}"
+                ) from None
+            if token in ranks:
+                raise DataError(f"{source}: field 'tokens[{i}]' repeats the token {token!r}")
+            ranks[token] = rank
+            used.add(rank)
+        specials = field(obj, "special_tokens", dict, source, default={})
+        for name, i in specials.items():
+            check(i, int, source, f"special_tokens[{name}]")
+        pattern = field(obj, "pattern", str, source, default="gpt2")
+        if pattern not in PATTERNS:
+            raise DataError(
+                f"{source}: field 'pattern' must be one of {sorted(PATTERNS)}, got {pattern!r}"
+            )
         try:
-            order = obj["byte_tokens"]
-            order = range(256) if order == "identity" else order
-            ranks = {bytes([b]): int(order[b]) for b in range(256)}
-            used = set(ranks.values())
-            rank = 0
-            for text in obj["tokens"]:
-                while rank in used:
-                    rank += 1
-                ranks[base64.b64decode(text, validate=True)] = rank
-                used.add(rank)
-            specials = {str(k): int(v) for k, v in obj.get("special_tokens", {}).items()}
-            return cls(ranks, specials, str(obj.get("pattern", "gpt2")))
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            if isinstance(exc, ConfigError):
-                raise DataError(f"malformed BPE tokenizer file: {exc}") from None
-            raise DataError(f"malformed BPE tokenizer file: {type(exc).__name__}: {exc}") from None
+            return cls(ranks, specials, pattern)
+        except ConfigError as exc:
+            raise DataError(f"{source}: {exc}") from None
 
     def save_tiktoken(self, path: str | Path) -> Path:
         """The ranks in tiktoken's file format: one ``base64(bytes) rank`` per line."""

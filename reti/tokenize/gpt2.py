@@ -12,12 +12,12 @@ level and never import each other.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
 from reti.io import atomic_write_json
 from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
+from reti.tokenize.jsonfile import check, read_json
 
 GPT2_VOCAB_SIZE = 50257
 GPT2_EOT = 50256
@@ -40,12 +40,19 @@ def _ranks_from_encoder(encoder_path: Path, merges_path: Path) -> dict[bytes, in
     if not merges_path.is_file():
         raise DataNotFoundError(f"GPT-2 merges file not found: {merges_path}")
     to_byte = {char: byte for byte, char in bytes_to_unicode().items()}
+    encoder = read_json(encoder_path, "GPT-2 encoder.json")
+    source = f"GPT-2 encoder.json {encoder_path}"
+    if not isinstance(encoder, dict):
+        raise DataError(f"{source}: must be an object of token -> id")
+    ranks = {}
+    for spelled, i in encoder.items():
+        if any(c not in to_byte for c in spelled):
+            raise DataError(f"{source}: token {spelled[:40]!r} is not in GPT-2's byte spelling")
+        ranks[bytes(to_byte[c] for c in spelled)] = check(i, int, source, spelled[:40])
     try:
-        encoder = json.loads(encoder_path.read_text(encoding="utf-8"))
-        ranks = {bytes(to_byte[c] for c in spelled): int(i) for spelled, i in encoder.items()}
-    except (ValueError, KeyError, AttributeError) as exc:
-        raise DataError(f"{encoder_path}: not a GPT-2 encoder.json ({exc})") from None
-    lines = merges_path.read_text(encoding="utf-8").splitlines()
+        lines = merges_path.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError as exc:
+        raise DataError(f"GPT-2 merges file {merges_path}: not UTF-8 (byte {exc.start})") from None
     merges = [line for line in lines[1:] if line.strip()]
     if len(merges) != len(ranks) - 257:
         raise DataError(

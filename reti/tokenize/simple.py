@@ -20,6 +20,7 @@ from pathlib import Path
 
 from reti.errors import ConfigError, DataError
 from reti.io import atomic_write_json
+from reti.tokenize.jsonfile import check, field
 from reti.tokenize.pretokenize import encode_with_special, split_special, splitter
 
 UNK = "<unk>"
@@ -176,19 +177,22 @@ class _TableTokenizer:
         )
 
     @classmethod
-    def from_dict(cls, obj: Mapping):
-        """Rebuild from the dict ``save`` wrote.
+    def from_dict(cls, obj: Mapping, source: str = "tokenizer"):
+        """Rebuild from the dict ``save`` wrote; ``source`` names it in errors (the file).
 
         Raises:
-            DataError: a malformed dict.
+            DataError: a missing or mistyped field, named with its path.
         """
+        tokens = field(obj, "tokens", list, source)
+        specials = field(obj, "special_tokens", list, source, default=[])
+        for name, items in (("tokens", tokens), ("special_tokens", specials)):
+            for i, token in enumerate(items):
+                check(token, str, source, f"{name}[{i}]")
+        unk = field(obj, "unk_token", (str, type(None)), source, default=UNK)
         try:
-            tokens, specials = obj["tokens"], obj.get("special_tokens", [])
-            if not all(isinstance(t, str) for t in [*tokens, *specials]):
-                raise TypeError("tokens must be strings")
-            return cls(tokens, specials, obj.get("unk_token", UNK))
-        except (KeyError, TypeError, ConfigError) as exc:
-            raise DataError(f"malformed {cls.kind} tokenizer file: {exc}") from None
+            return cls(tokens, specials, unk)
+        except ConfigError as exc:
+            raise DataError(f"{source}: {exc}") from None
 
 
 class CharTokenizer(_TableTokenizer):

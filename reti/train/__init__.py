@@ -14,6 +14,7 @@ from reti.train.events import (
 )
 from reti.train.history import History
 from reti.train.loop import TrainConfig, evaluate, fit
+from reti.train.rundir import run_folder
 
 __all__ = [
     "Callback",
@@ -31,4 +32,5 @@ __all__ = [
     "fit",
     "latest_checkpoint",
     "load_weights",
+    "run_folder",
 ]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +24,14 @@ import torch
 from torch import nn
 
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import atomic_write_text, load_checkpoint, save_checkpoint
+from reti.io import (
+    META_FILE,
+    Field,
+    atomic_write_text,
+    check_schema,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"
@@ -132,9 +140,17 @@ def latest_checkpoint(run_dir: str | os.PathLike) -> Path | None:
     pointer = checkpoint_dir(run_dir) / LATEST
     if not pointer.is_file():
         return None
-    name = pointer.read_text(encoding="utf-8").strip()
+    with open(pointer, "rb") as fh:
+        raw = fh.read(256)  # "step-0000120\n"; anything longer is not a pointer reti wrote
+    try:
+        name = raw.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        name = None
+    if name is None or len(raw) == 256 or not re.fullmatch(rf"{STEP_PREFIX}\d{{1,12}}", name):
+        shown = "holds bytes that are not UTF-8 text" if name is None else f"names {name[:40]!r}"
+        raise CheckpointError(f"{pointer} {shown}, not a checkpoint folder (step-NNNNNNN)")
     path = pointer.parent / name
-    if not name.startswith(STEP_PREFIX) or not path.is_dir():
+    if not path.is_dir():
         raise CheckpointError(f"{pointer} names {name!r}, which is not a checkpoint folder here")
     return path
 
@@ -178,10 +194,13 @@ class Progress:
     best_value: float | None = None
     best_row: dict[str, Any] | None = None
     bad_epochs: int = 0
-    loss_sum: float = 0.0  # this epoch's sum of loss x samples (this rank)
+    loss_sum: float = 0.0  # read from checkpoints of older versions only (now a tensor)
     seen: int = 0  # this epoch's samples (this rank)
     tokens: int = 0  # this epoch's tokens when x is integer (B, T) (this rank)
-    seconds: float = 0.0  # this epoch's training time before the last checkpoint
+    seconds: float = 0.0  # this epoch's training time so far
+    row_seen: int = 0  # samples since the last train row (this rank)
+    row_tokens: int = 0  # tokens since the last train row (this rank)
+    row_seconds: float = 0.0  # training time since the last train row
 
     def record(self, row: dict[str, Any], monitor: str, mode: str) -> None:
         """Append an epoch's row; track the best ``monitor`` value and epochs since it improved."""
@@ -209,6 +228,12 @@ class LiveState:
 
 
 TRAINING_STATE = "reti-training-state"
+# What a resume reads from a training checkpoint's meta.json (checked before it is used).
+TRAINING_META = {
+    "optimizer": {"param_groups": [dict], "scalars": dict},
+    "rng": {"numpy": [(int, float, str)], "python": [Field((int, float), nullable=True)]},
+    "scaler": Field(dict, nullable=True, required=False),
+}
 
 
 def save_training_state(
@@ -262,6 +287,7 @@ def load_training_state(
     tensors, meta = load_checkpoint(folder)
     if meta.get("kind") != TRAINING_STATE:
         raise CheckpointError(f"{folder} is not a reti training checkpoint; cannot resume from it")
+    check_schema(meta, TRAINING_META, str(folder / META_FILE), error=CheckpointError)
     if meta.get("model_config") != model_config:
         raise CheckpointError(
             f"{folder} was made for model config {meta.get('model_config')!r}, "

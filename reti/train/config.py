@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any
 
 from reti.errors import ConfigError
@@ -49,6 +49,8 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     ),
     "monitor_mode": (lambda v: v in ("min", "max"), "'min' or 'max'"),
     "ema_decay": (lambda v: v is None or (_num(v) and 0 < v < 1), "None or in (0, 1)"),
+    "log_every": _OPTIONAL_COUNT,
+    "eval_every": _OPTIONAL_COUNT,
     "checkpoint_every": _OPTIONAL_COUNT,
     "keep_last": _COUNT,
     "seed": (lambda v: _int(v, 0), "an integer >= 0"),
@@ -56,36 +58,65 @@ _RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
 }
 
 
+def _f(default: Any, help: str) -> Any:
+    """A dataclass field with its one-sentence help (read by ``field_help`` and the CLI)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class TrainConfig:
     """Every knob of a training run; ``asdict`` of it goes into each checkpoint."""
 
-    epochs: int = 1
-    max_steps: int | None = None
-    batch_size: int = 64
-    eval_batch_size: int | None = None
-    lr: float = 1e-3
-    optimizer: str = "adamw"
-    weight_decay: float = 0.0
-    momentum: float = 0.9
-    nesterov: bool = False
-    schedule: str = "constant"
-    warmup_steps: int = 0
-    grad_clip: float | None = None
-    accumulate: int = 1
-    precision: str = "auto"
-    compile: bool = False
-    channels_last: bool = False
-    keep_cpu_memory: bool = True
-    early_stop_patience: int | None = None
-    monitor: str = "val_loss"
-    monitor_mode: str = "min"
-    ema_decay: float | None = None
-    checkpoint_every: int | None = None
-    keep_last: int = 2
-    seed: int = 0
-    device: str = "auto"
-    quiet: bool = False
+    epochs: int = _f(1, "Passes over the training data.")
+    max_steps: int | None = _f(None, "Stop after this many optimizer steps (None: no limit).")
+    batch_size: int = _f(64, "Samples per micro-batch on each process.")
+    eval_batch_size: int | None = _f(
+        None, "Samples per batch when evaluating (None: the training batch size)."
+    )
+    lr: float = _f(1e-3, "Peak learning rate, scaled by the schedule at each step.")
+    optimizer: str = _f("adamw", f"Optimizer: one of {', '.join(OPTIMIZERS)}.")
+    weight_decay: float = _f(
+        0.0, "Decoupled weight decay, on weight matrices and conv kernels only."
+    )
+    momentum: float = _f(0.9, "SGD momentum (AdamW ignores it).")
+    nesterov: bool = _f(False, "Use Nesterov momentum with SGD.")
+    schedule: str = _f(
+        "constant", f"Learning-rate schedule over the run: one of {', '.join(SCHEDULES)}."
+    )
+    warmup_steps: int = _f(0, "Steps of linear learning-rate warmup at the start.")
+    grad_clip: float | None = _f(
+        None, "Clip the gradients' global norm to this value (None: no clipping)."
+    )
+    accumulate: int = _f(1, "Micro-batches whose gradients are summed before each step.")
+    precision: str = _f(
+        "auto", "Autocast precision: auto (bf16 on capable GPUs, fp32 on CPU), fp32, bf16, fp16."
+    )
+    compile: bool = _f(False, "Compile the model with torch.compile before training.")
+    channels_last: bool = _f(False, "Keep image tensors in channels-last memory layout.")
+    keep_cpu_memory: bool = _f(
+        True, "Let the allocator keep freed CPU memory for the next step (glibc only)."
+    )
+    early_stop_patience: int | None = _f(
+        None, "Stop after this many epochs without a better monitored value (None: never)."
+    )
+    monitor: str = _f("val_loss", "The row value that picks the best epoch and early stopping.")
+    monitor_mode: str = _f("min", "Whether the monitored value is better when min or max.")
+    ema_decay: float | None = _f(
+        None, "Keep an exponential moving average of the weights with this decay (None: off)."
+    )
+    log_every: int | None = _f(
+        None, "Write a train row (loss, learning rate, speed) every this many steps."
+    )
+    eval_every: int | None = _f(
+        None, "Evaluate the validation set every this many steps (and at each epoch's end)."
+    )
+    checkpoint_every: int | None = _f(
+        None, "Save a checkpoint every this many steps (one is always saved each epoch)."
+    )
+    keep_last: int = _f(2, "How many of the newest checkpoints to keep.")
+    seed: int = _f(0, "Seed of every random draw of the run (order, augmentation, dropout).")
+    device: str = _f("auto", "Where to train: auto (cuda, then mps, then cpu), cpu, cuda, mps.")
+    quiet: bool = _f(False, "Print no progress.")
 
     def __post_init__(self) -> None:
         for name, (ok, allowed) in _RULES.items():
@@ -93,3 +124,15 @@ class TrainConfig:
                 raise ConfigError(f"{name} must be {allowed}, got {getattr(self, name)!r}")
         if self.nesterov and self.momentum == 0:
             raise ConfigError("nesterov must be False when momentum is 0, got True")
+
+
+def field_help(config: type | object) -> dict[str, str]:
+    """``{field name: its one-sentence help}`` of a config dataclass (class or instance), in
+    field order; a field without help maps to ``""``.
+
+    >>> field_help(TrainConfig)["seed"]
+    'Seed of every random draw of the run (order, augmentation, dropout).'
+    """
+    if not is_dataclass(config):
+        raise TypeError(f"field_help needs a dataclass, got {config!r}")
+    return {f.name: f.metadata.get("help", "") for f in fields(config)}

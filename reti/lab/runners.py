@@ -1,0 +1,255 @@
+"""What each kind of lab job runs: a vision training (reti.tasks.vision's parts + ``fit``), a
+series forecast (``reti.tasks.series.run``, option A vs B vs the naive baselines) and one claim
+of the notes (``reti.claims``). Each checks its params before any work and returns a JSON-ready
+result; progress goes to ``emit`` as dicts (what the page receives by server-sent events).
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from reti.errors import CheckpointError, ConfigError
+from reti.lab.jobs import Job
+from reti.lab.uploads import upload_folder
+from reti.lab.vision import _float, _int
+from reti.models.pattern import parse
+from reti.models.registry import MODELS
+from reti.tasks import vision as vt
+from reti.tasks.runs import read_run
+from reti.train import TrainConfig, load_weights
+from reti.viz import conv_feature_maps
+
+VISION_DATA = ("digits", "mnist", "fashion-mnist")
+DEFAULT_PATTERN = "CONV3@16-RELU-POOL-CONV3@32-RELU-GAP,SOFTMAX"
+Emit = Callable[[dict], None]
+
+
+def _known(raw: dict, names: tuple[str, ...], kind: str) -> None:
+    unknown = sorted(set(raw) - set(names) - {"resume"})
+    if unknown:
+        raise ConfigError(f"{kind} jobs take {', '.join(names)}; unknown: {unknown[0]!r}")
+
+
+def vision_params(raw: dict, uploads: Path | None = None) -> dict:
+    """The checked params of a vision job (an error names the bad one); ``data`` is a built-in
+    set or ``upload:<id>`` of an image zip unpacked under ``uploads``."""
+    _known(raw, ("data", "model", "epochs", "batch_size", "lr", "seed", "limit"), "vision")
+    data = raw.get("data", "digits")
+    if isinstance(data, str) and data.startswith("upload:") and uploads is not None:
+        upload_folder(uploads, data[len("upload:") :])
+    elif data not in VISION_DATA:
+        allowed = ", ".join(VISION_DATA)
+        raise ConfigError(f"data must be one of {allowed} or upload:ID, got {data!r}")
+    model = str(raw.get("model") or DEFAULT_PATTERN)
+    if model not in MODELS:
+        parse(model)
+    params = {
+        "data": data,
+        "model": model,
+        "epochs": _int(raw.get("epochs", 1), "epochs", 1, 50),
+        "batch_size": _int(raw.get("batch_size", 32), "batch_size", 1, 1024),
+        "lr": _float(raw.get("lr", 3e-3), "lr", 1e-6, 1.0),
+        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
+        "limit": None if raw.get("limit") in (None, "") else _int(raw["limit"], "limit", 1, 10**6),
+    }
+    TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"])
+    return params
+
+
+def _uploads(job: Job) -> Path:
+    return job.folder.parent.parent / "uploads"  # <lab>/jobs/<id> -> <lab>/uploads
+
+
+def _data_spec(data: str, uploads: Path) -> str:
+    """A job's data as ``load_images`` takes it: a name, or ``folder:`` for an upload."""
+    if data.startswith("upload:"):
+        return f"folder:{upload_folder(uploads, data[len('upload:') :])}"
+    return data
+
+
+def vision_command(params: dict, data: str | None = None) -> str:
+    """The ``reti vision train`` command that trains the same model on the same data."""
+    data = data or params["data"]
+    parts = ["reti", "vision", "train", "--data", data, "--model", params["model"]]
+    parts += ["--epochs", str(params["epochs"]), "--batch-size", str(params["batch_size"])]
+    parts += ["--lr", str(params["lr"]), "--seed", str(params["seed"])]
+    if params.get("limit"):
+        parts += ["--limit", str(params["limit"])]
+    return shlex.join(parts + ["--out", "runs/vision/lab"])
+
+
+def _image_rows(t: torch.Tensor, limit: int) -> dict:
+    """(N, H, W) floats -> each scaled to 0..255 on its own, as flat ints."""
+    t = t[:limit].float()
+    lo = t.flatten(1).min(1).values[:, None, None]
+    hi = t.flatten(1).max(1).values[:, None, None]
+    scaled = ((t - lo) / (hi - lo).clamp_min(1e-8) * 255).round().to(torch.uint8)
+    return {"shape": list(scaled.shape), "pixels": scaled.flatten().tolist()}
+
+
+def _pictures(model, sample: torch.Tensor) -> dict:
+    """First conv layer's filters (first input channel) and one sample's first feature maps."""
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    if not convs:
+        return {}
+    with torch.no_grad():
+        filters = _image_rows(convs[0].weight[:, 0].detach().cpu(), 16)
+    maps = conv_feature_maps(model, sample)[0][1]
+    return {"filters": filters, "maps": _image_rows(maps, 8)}
+
+
+def vision_config(job: Job) -> vt.VisionConfig:
+    """The pipeline's config for a job: checkpoints and eval rows a few times per run."""
+    p = vision_params(job.params, _uploads(job))
+    data = _data_spec(p["data"], _uploads(job))
+    n_train = p["limit"] or len(vt.load_data(data).train_x)
+    steps = -(-n_train // p["batch_size"]) * p["epochs"]
+    train = TrainConfig(
+        epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
+        device="cpu", quiet=True, checkpoint_every=max(1, steps // 4),
+        log_every=max(1, steps // 20), eval_every=max(1, steps // 4),
+    )  # fmt: skip
+    return vt.VisionConfig(
+        data=data, model=p["model"], out=str(job.run_dir), limit=p["limit"], train=train
+    )
+
+
+def load_classifier(path: str | Path) -> tuple[torch.nn.Module, dict]:
+    """``reti.tasks.vision.load_run`` built on the meta device, then filled from the checkpoint:
+    the same model without a draw from torch's global generator (a training may be using it;
+    vision models keep no non-persistent buffers, so every value comes from the checkpoint)."""
+    run = read_run(path)
+    if run.model_config.get("task") != "vision":
+        raise CheckpointError(f"{path} is not a `reti vision` checkpoint")
+    with torch.device("meta"):
+        model = vt.build_classifier(run.model_config)
+    model = model.to_empty(device="cpu")
+    load_weights(model, run.checkpoint)
+    return model.eval(), run.model_config
+
+
+def run_vision(job: Job, emit: Emit) -> dict:
+    """Train with ``reti.tasks.vision.train`` (what ``reti vision train`` runs), listening to
+    its events; the filters and feature maps are redrawn from each checkpoint it saves."""
+    cfg = vision_config(job)
+    sample = vt.to_float(vt.load_data(cfg.data).test_x[:1])
+
+    def listen(event) -> None:
+        info = {k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")}
+        if info["kind"] == "checkpoint":
+            model, _ = load_classifier(event.path)
+            emit({"kind": "pictures", "step": event.step, **_pictures(model, sample)})
+        else:
+            emit(info)
+
+    command = vision_command(vision_params(job.params, _uploads(job)), cfg.data)
+    emit({"kind": "command", "command": command})
+    resume = bool(job.params.get("resume")) and job.run_dir.is_dir()
+    history = vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
+    result = {"command": command, "final": history.final}
+    if (job.run_dir / "checkpoints").is_dir():
+        scores = vt.evaluate(job.run_dir, device="cpu")
+        confusion = scores["confusion"].tolist()
+        result.update(classes=scores["classes"], accuracy=scores["accuracy"], loss=scores["loss"])
+        result["confusion"] = confusion
+    return result
+
+
+SERIES_DATA = {
+    "forecast": ("airline", "co2", "nile", "sunspots", "lynx", "shampoo"),
+    "classify": ("GunPoint", "ItalyPowerDemand", "ArrowHead"),
+    "anomaly": ("kdd-tsad-135",),
+}
+MAX_TRACE = 4000  # points of an anomaly trace sent to the page
+
+
+def series_params(raw: dict) -> dict:
+    """The checked params of a series job: a task, a built-in data set for it, sizes."""
+    _known(raw, ("task", "data", "horizon", "epochs"), "series")
+    task = raw.get("task", "forecast")
+    if task not in SERIES_DATA:
+        raise ConfigError(f"series task must be one of {', '.join(SERIES_DATA)}, got {task!r}")
+    data = raw.get("data", SERIES_DATA[task][0])
+    if data not in SERIES_DATA[task]:
+        allowed = ", ".join(SERIES_DATA[task])
+        raise ConfigError(f"series data for {task} must be one of {allowed}, got {data!r}")
+    return {
+        "task": task,
+        "data": data,
+        "horizon": _int(raw.get("horizon", 12), "horizon", 1, 48),
+        "epochs": _int(raw.get("epochs", 5), "epochs", 1, 50),
+    }
+
+
+def run_series(job: Job, emit: Emit) -> dict:
+    """A series task by ``reti.tasks.series.run`` (what ``reti series train`` runs): a forecast
+    with option A (direct head) and B (rollout) vs the naive baselines, a UCR classification,
+    or anomaly detection (the flagged points come back to be highlighted)."""
+    from reti.tasks.series import SeriesConfig
+    from reti.tasks.series import run as series_run
+
+    p = series_params(job.params)
+    train = TrainConfig(epochs=p["epochs"], quiet=True, device="cpu")
+    cfg = SeriesConfig(
+        task=p["task"], data=p["data"], horizon=p["horizon"], compare=p["task"] == "forecast",
+        channels=16, levels=3, train=train,
+    )  # fmt: skip
+
+    def listen(event) -> None:
+        if event.kind in ("epoch", "end"):
+            emit({k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")})
+
+    out = series_run(cfg, callbacks=[listen], control=job.control)
+    result = {**p, "models": out.models, "baselines": out.baselines}
+    if out.trace is not None:
+        stride = -(-len(out.trace.values) // MAX_TRACE)
+        result["trace"] = {
+            "stride": stride,
+            "values": out.trace.values[::stride].tolist(),
+            "flags": torch.nonzero(out.trace.flags).flatten().div(stride, rounding_mode="floor")
+            .unique().tolist(),
+            "labels": torch.nonzero(out.trace.labels).flatten().div(stride, rounding_mode="floor")
+            .unique().tolist(),
+        }  # fmt: skip
+    return result
+
+
+def run_claim(job: Job, emit: Emit) -> dict:
+    """One claim of the notes on the quick budget: its verdict and numbers."""
+    from reti.claims.base import Budget
+    from reti.claims.runner import select
+
+    name = str(job.params.get("claim", ""))
+    (claim,) = select([name]) if name else select(["?"])
+    emit({"kind": "status", "status": "running claim", "claim": claim.name})
+    torch.manual_seed(0)
+    out = Path(job.folder) / "claim"
+    out.mkdir(exist_ok=True)
+    finding = claim.run(Budget(quick=True, seed=0), out)
+    return {
+        "claim": claim.name, "verdict": finding.verdict, "rule": finding.rule,
+        "summary": finding.summary, "numbers": finding.numbers,
+    }  # fmt: skip
+
+
+def run_chargpt(job: Job, emit: Emit) -> dict:
+    """Train the Text page's char GPT into ``<lab>/models/char-gpt``."""
+    from reti.lab.sequences import CharGPT
+
+    steps = _int(job.params.get("steps", 300), "steps", 1, 100_000)
+    gpt = CharGPT(job.folder.parent.parent / "models" / "char-gpt")
+
+    def listen(event) -> None:
+        if event.kind in ("train", "eval", "end"):
+            emit({k: v for k, v in event.as_dict().items() if k not in ("config", "run_dir")})
+
+    gpt.train(steps, callbacks=[listen], control=job.control)
+    return {"steps": steps}
+
+
+RUNNERS = {"vision": run_vision, "series": run_series, "claim": run_claim, "chargpt": run_chargpt}
+USER_JOBS = ("vision", "series", "claim")

@@ -1,0 +1,49 @@
+"""reti.tasks.series: forecast, classify, detect anomalies, filter; baselines beside the model.
+
+notes: Convoluzioni 1D (applications), Causal Model (options A and B), Autoregressive Generation.
+``train(cfg)`` is the pipeline contract (-> History); ``run(cfg)`` also gives the scores
+(``SeriesResult``). One module per task; ``common`` holds what they share.
+"""
+
+from reti.tasks.series.anomaly import next_step_errors
+from reti.tasks.series.common import (
+    DEFAULT_DATA,
+    METHODS,
+    MODELS,
+    SECTION,
+    TASKS,
+    AnomalyTrace,
+    SeriesConfig,
+    SeriesModel,
+    SeriesResult,
+    build_net,
+)
+from reti.tasks.series.filter import LearnedFilter
+from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
+from reti.tasks.series.pipeline import RESULTS_FILE, demo_section, run, train
+from reti.tasks.series.plots import anomaly_figure, forecast_figure
+
+__all__ = [
+    "DEFAULT_DATA",
+    "METHODS",
+    "MODELS",
+    "RESULTS_FILE",
+    "SECTION",
+    "TASKS",
+    "AnomalyTrace",
+    "LearnedFilter",
+    "SeriesConfig",
+    "SeriesModel",
+    "SeriesResult",
+    "anomaly_figure",
+    "build_net",
+    "demo_section",
+    "forecast_figure",
+    "forecast_from_run",
+    "load_run",
+    "next_step_errors",
+    "predict",
+    "run",
+    "seasonal_naive",
+    "train",
+]

@@ -1,0 +1,205 @@
+"""What the four series tasks share: the config, the model wrapper, the networks, the result.
+
+notes: Convoluzioni 1D (applications), Causal Model (options A and B). Every task scales its
+data with a ``StandardScaler`` fit on the training part only (saved in the checkpoint with the
+network), trains through ``reti.train.fit`` and scores the model beside simple baselines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from reti.errors import ConfigError
+from reti.layers import StandardScaler
+from reti.models.fcn import FCN, FCNConfig
+from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
+from reti.models.tcn import TCN, TCNConfig
+from reti.tasks.runs import fit_options, setting, settings
+from reti.train import Callback, History, RunControl, TrainConfig, fit
+
+TASKS = ("forecast", "classify", "anomaly", "filter")
+METHODS = ("direct", "rollout")  # option A multi-horizon head | option B + autoregressive rollout
+MODELS = ("tcn", "fcn", "transformer")
+DEFAULT_DATA = {"forecast": "co2", "classify": "GunPoint", "anomaly": "kdd-tsad-135",
+                "filter": "airline"}  # fmt: skip
+SECTION = "series"  # where a run's config.json keeps the SeriesConfig (model_config["series"])
+
+
+@dataclass
+class SeriesConfig:
+    """What to learn from which series, with which model, and how (``train``: the trainer's)."""
+
+    task: str = setting("forecast", "The task: forecast, classify, anomaly or filter.")
+    data: str | None = setting(
+        None,
+        "The series (see reti series data) or csv:PATH / ts:FOLDER; none: co2 to forecast, "
+        "GunPoint to classify, kdd-tsad-135 for anomalies, airline to filter.",
+    )
+    model: str = setting("tcn", "The network: tcn, fcn or transformer.")
+    method: str = setting(
+        "direct",
+        "Forecasting: direct (option A, a multi-step head) or rollout (option B, one step fed "
+        "back).",
+    )
+    compare: bool = setting(False, "Forecasting: also train the other method and compare.")
+    horizon: int = setting(12, "Steps ahead to forecast.")
+    window: int | None = setting(
+        None, "Input steps per sample (none: two seasons, at least 24 and the receptive field)."
+    )
+    stride: int = setting(1, "Steps between the starts of two training windows.")
+    columns: str | None = setting(None, "CSV value columns, comma-separated (none: all).")
+    time_column: str | None = setting(None, "The CSV column of time stamps.")
+    missing: str = setting(
+        "interpolate",
+        "Missing values: interpolate them (the built-in co2 record has gaps) or refuse.",
+    )
+    season: int | None = setting(None, "Seasonal period m (none: the data set's own).")
+    relative: bool = setting(
+        True, "Forecast the change from the window's last value (a trend may leave the range)."
+    )
+    channels: int = setting(32, "Channels (width) of the network.")
+    levels: int = setting(4, "Levels (blocks) of the network.")
+    kernel_size: int = setting(3, "Kernel size of the convolutions.")
+    dropout: float = setting(0.0, "Dropout probability inside the network.")
+    val: float = setting(0.15, "Fraction of the series (in time order) for validation.")
+    test: float = setting(0.15, "Fraction of the series (the end) for the test scores.")
+    quantile: float = setting(
+        0.999, "Anomalies: flag errors above this quantile of the training errors."
+    )
+    noise: float = setting(0.5, "Filtering: std of the noise added to the scaled series.")
+    filter_width: int = setting(9, "Filtering: width of the learned filter (odd).")
+    out: str | None = setting(None, "The run folder (none: runs/series/<data>-<task>).")
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        for name, allowed in (("task", TASKS), ("method", METHODS), ("model", MODELS)):
+            if getattr(self, name) not in allowed:
+                raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
+        for name in ("horizon", "stride", "channels", "levels", "kernel_size", "filter_width"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.window is not None and self.window < 2:
+            raise ConfigError(f"window must be >= 2 or None, got {self.window}")
+        if not 0.0 < self.quantile <= 1.0:
+            raise ConfigError(f"quantile must be in (0, 1], got {self.quantile}")
+        if self.noise < 0:
+            raise ConfigError(f"noise must be >= 0, got {self.noise}")
+        if self.data is None:
+            self.data = DEFAULT_DATA[self.task]
+
+    @property
+    def column_list(self) -> list[str] | None:
+        """``columns`` as a list (None: every column)."""
+        return [c.strip() for c in self.columns.split(",")] if self.columns else None
+
+
+@dataclass
+class AnomalyTrace:
+    """What the anomaly picture draws: the test series' first channel, flags and true labels."""
+
+    values: torch.Tensor
+    flags: torch.Tensor
+    labels: torch.Tensor
+
+
+@dataclass
+class SeriesResult:
+    """Scores of the trained model(s) and of the baselines on the test part, and the run."""
+
+    task: str
+    data: str
+    models: dict[str, dict[str, float]]
+    baselines: dict[str, dict[str, float]]
+    history: History
+    info: dict[str, Any] = field(default_factory=dict)  # season, window, classes, ...
+    trace: AnomalyTrace | None = None
+
+    @property
+    def model(self) -> SeriesModel:
+        """The trained model (network + scaler), on the CPU."""
+        return self.history.model
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``results.json``."""
+        return {"task": self.task, "data": self.data, **self.info, "models": self.models,
+                "baselines": self.baselines}  # fmt: skip
+
+
+class SeriesModel(nn.Module):
+    """The network and its StandardScaler (fit on the training part) in one state dict.
+
+    Shape: input already scaled, (B, T, C) -> the network's output.
+    """
+
+    def __init__(self, net: nn.Module, scaler: StandardScaler):
+        super().__init__()
+        self.net, self.scaler = net, scaler
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
+def build_net(
+    cfg: SeriesConfig, in_ch: int, out: int, head: str, horizon: int, ctx: int
+) -> nn.Module:
+    """The network named by ``cfg.model`` with a ``head`` ("forecast" | "sequence" | "classify")."""
+    if cfg.model == "tcn":
+        return TCN(TCNConfig(
+            in_channels=in_ch, out_features=out, task=head, horizon=horizon,
+            channels=cfg.channels, levels=cfg.levels, kernel_size=cfg.kernel_size,
+            dropout=cfg.dropout,
+        ))  # fmt: skip
+    if cfg.model == "fcn":
+        return FCN(FCNConfig(
+            in_channels=in_ch, out_features=out, task=head, horizon=horizon,
+            filters=(cfg.channels, 2 * cfg.channels, cfg.channels),
+            pool="mean" if head != "forecast" else "last",
+        ))  # fmt: skip
+    return SeriesTransformer(SeriesTransformerConfig(
+        in_channels=in_ch, out_features=out, task=head, horizon=horizon, d_model=cfg.channels,
+        n_layer=cfg.levels, n_head=4, dropout=cfg.dropout, n_ctx=ctx,
+    ))  # fmt: skip
+
+
+def base(x: torch.Tensor, relative: bool) -> torch.Tensor:
+    """What a window is taken relative to: its last value, or zero. (B, W, C) -> (B, 1, C)."""
+    return x[:, -1:] if relative else torch.zeros_like(x[:, -1:])
+
+
+def model_config(cfg: SeriesConfig, channels: int, **extra: Any) -> dict[str, Any]:
+    """The JSON ``model_config`` of every checkpoint: enough to rebuild the model and to re-run
+    the whole pipeline (``--config RUN/config.json``)."""
+    return {SECTION: settings(cfg), "channels": channels, **extra}
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How one ``train`` call runs: into which folder, resuming or replacing, who listens."""
+
+    run_dir: Path | None = None
+    resume: bool = False
+    overwrite: bool = False
+    callbacks: Sequence[Callback] = ()
+    control: RunControl | None = None
+
+
+def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, val=None,
+               metrics=None) -> History:  # fmt: skip
+    """``fit`` with a batch no larger than the data, watching the training loss when there is
+    nothing to validate on; the trained model comes back on the CPU (beside the data)."""
+    tc = replace(cfg.train, batch_size=min(cfg.train.batch_size, len(x)))
+    if val is None and tc.monitor.startswith("val_"):
+        tc = replace(tc, monitor="train_loss")
+    hist = fit(
+        model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=opts.run_dir,
+        resume=opts.resume, model_config=meta, progress_desc=f"series {cfg.task}",
+        **fit_options(overwrite=opts.overwrite, callbacks=opts.callbacks, control=opts.control),
+    )  # fmt: skip
+    hist.model = hist.model.cpu()
+    return hist
