@@ -1,27 +1,36 @@
-"""Pictures people would rather look at than numbers: image grids (more drawings join later)."""
+"""Pictures people would rather look at than numbers: image grids, filters, feature maps and
+confusion matrices.
+
+Every drawing has two forms: ``*_figure(...)`` returns a ``matplotlib.figure.Figure`` (shown
+inline by Jupyter; no pyplot, so importing reti never touches matplotlib's backend or rcParams)
+and ``save_*(..., path)`` writes that figure as a PNG with the figure's own ``savefig``.
+"""
 
 from __future__ import annotations
 
+import io
 import os
+import sys
 from pathlib import Path
 
-import matplotlib
+import torch
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-
-from reti.errors import ShapeError  # noqa: E402
-from reti.io import atomic_write_bytes  # noqa: E402
+from reti.errors import ShapeError
+from reti.io import atomic_write_bytes
 
 
-def save_figure(fig, path: str | os.PathLike, dpi: int = 110) -> Path:
-    """Render a matplotlib figure to PNG bytes and write them atomically; closes the figure."""
-    import io
+def save_figure(fig: Figure, path: str | os.PathLike, dpi: int = 110) -> Path:
+    """Render a figure to PNG bytes with its own ``savefig`` and write them atomically.
 
+    A figure made through pyplot (by code outside reti) is also closed, so pyplot does not
+    keep it alive; pyplot is never imported here.
+    """
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    if pyplot is not None and getattr(fig, "number", None) is not None:
+        pyplot.close(fig)
     return atomic_write_bytes(path, buf.getvalue())
 
 
@@ -34,21 +43,19 @@ def _to_display(images: torch.Tensor) -> torch.Tensor:
     return x.clamp(0, 1).permute(0, 2, 3, 1)
 
 
-def save_image_grid(
+def image_grid_figure(
     rows: list[torch.Tensor],
-    path: str | os.PathLike,
     row_titles: list[str] | None = None,
     col_titles: list[str] | None = None,
     scale: float = 1.2,
-) -> Path:
-    """Draw each ``(B, C, H, W)`` batch in ``rows`` as one row of a grid and save it as a PNG."""
+) -> Figure:
+    """Each ``(B, C, H, W)`` batch in ``rows`` as one row of a grid of images."""
     if not rows:
-        raise ShapeError("save_image_grid needs at least one row of images")
-    shown = [_to_display(r) for r in rows]
+        raise ShapeError("an image grid needs at least one row of images")
+    shown = [_to_display(r).numpy() for r in rows]
     n_cols = max(r.shape[0] for r in shown)
-    fig, axes = plt.subplots(
-        len(shown), n_cols, figsize=(scale * n_cols, scale * len(shown)), squeeze=False
-    )
+    fig = Figure(figsize=(scale * n_cols, scale * len(shown)))
+    axes = fig.subplots(len(shown), n_cols, squeeze=False)
     for i, row in enumerate(shown):
         for j in range(n_cols):
             ax = axes[i][j]
@@ -71,7 +78,18 @@ def save_image_grid(
                 va="center",
                 fontsize=8,
             )
-    return save_figure(fig, path)
+    return fig
+
+
+def save_image_grid(
+    rows: list[torch.Tensor],
+    path: str | os.PathLike,
+    row_titles: list[str] | None = None,
+    col_titles: list[str] | None = None,
+    scale: float = 1.2,
+) -> Path:
+    """``image_grid_figure`` saved as a PNG at ``path``."""
+    return save_figure(image_grid_figure(rows, row_titles, col_titles, scale), path)
 
 
 # --- vision: filters, feature maps, confusion matrix (notes: VGG-16, low / mid / high features) --
@@ -84,10 +102,8 @@ def _unit(t: torch.Tensor) -> torch.Tensor:
     return ((flat - lo) / (hi - lo).clamp_min(1e-12)).view_as(t)
 
 
-def save_filters(
-    weight: torch.Tensor, path: str | os.PathLike, max_filters: int = 64, title: str = ""
-) -> Path:
-    """Draw a conv layer's filters ``(O, C, kh, kw)`` as a grid: RGB when C == 3, else the
+def filters_figure(weight: torch.Tensor, max_filters: int = 64, title: str = "") -> Figure:
+    """A conv layer's filters ``(O, C, kh, kw)`` as a grid: RGB when C == 3, else the
     channel mean in grey; each filter rescaled to [0, 1] on its own."""
     if weight.dim() != 4:
         raise ShapeError(f"filters must be (out, in, kh, kw), got {tuple(weight.shape)}")
@@ -96,14 +112,22 @@ def save_filters(
     w = _unit(w).permute(0, 2, 3, 1).numpy()  # (O, C, kh, kw) -> (O, kh, kw, C)
     cols = min(8, len(w))
     rows = -(-len(w) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.0 * cols, 1.0 * rows + 0.3), squeeze=False)
+    fig = Figure(figsize=(1.0 * cols, 1.0 * rows + 0.3))
+    axes = fig.subplots(rows, cols, squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(w):
             ax.imshow(w[i][..., 0] if w.shape[-1] == 1 else w[i], cmap="gray", vmin=0, vmax=1)
     if title:
         fig.suptitle(title, fontsize=9)
-    return save_figure(fig, path)
+    return fig
+
+
+def save_filters(
+    weight: torch.Tensor, path: str | os.PathLike, max_filters: int = 64, title: str = ""
+) -> Path:
+    """``filters_figure`` saved as a PNG at ``path``."""
+    return save_figure(filters_figure(weight, max_filters, title), path)
 
 
 def conv_feature_maps(
@@ -141,25 +165,26 @@ def conv_feature_maps(
     return shown
 
 
-def save_feature_maps(
+def feature_maps_figure(
     maps: list[tuple[str, torch.Tensor]],
-    path: str | os.PathLike,
     image: torch.Tensor | None = None,
     per_row: int = 8,
-) -> Path:
+    input_label: str = "input",
+) -> Figure:
     """One row per ``(title, (C, H, W))`` entry: its first ``per_row`` channels, each rescaled
     to [0, 1]; the input ``image`` (C, H, W) first when given."""
     if not maps:
         raise ShapeError("save_feature_maps needs at least one feature map")
     rows = len(maps) + (image is not None)
-    fig, axes = plt.subplots(rows, per_row, figsize=(1.2 * per_row, 1.3 * rows), squeeze=False)
+    fig = Figure(figsize=(1.2 * per_row, 1.3 * rows))
+    axes = fig.subplots(rows, per_row, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     r = 0
     if image is not None:
         shown = _to_display(image[None])[0].numpy()
         axes[0][0].imshow(shown[..., 0] if shown.shape[-1] == 1 else shown, cmap="gray")
-        axes[0][0].set_title("input", fontsize=8)
+        axes[0][0].set_title(input_label, fontsize=8)
         r = 1
     for title, fmap in maps:
         channels = _unit(fmap[:per_row]).numpy()
@@ -167,13 +192,26 @@ def save_feature_maps(
             axes[r][j].imshow(channel, cmap="viridis", vmin=0, vmax=1)
         axes[r][0].set_title(title, fontsize=8, loc="left")
         r += 1
-    return save_figure(fig, path)
+    return fig
 
 
-def save_confusion_matrix(
-    matrix: torch.Tensor, classes: list[str], path: str | os.PathLike, title: str = ""
+def save_feature_maps(
+    maps: list[tuple[str, torch.Tensor]],
+    path: str | os.PathLike,
+    image: torch.Tensor | None = None,
+    per_row: int = 8,
 ) -> Path:
-    """Draw a (K, K) confusion matrix (rows: true class, columns: predicted) with its counts."""
+    """``feature_maps_figure`` saved as a PNG at ``path``."""
+    return save_figure(feature_maps_figure(maps, image, per_row), path)
+
+
+def confusion_figure(
+    matrix: torch.Tensor,
+    classes: list[str],
+    title: str = "",
+    labels: tuple[str, str] = ("predicted", "true"),
+) -> Figure:
+    """A (K, K) confusion matrix (rows: true class, columns: predicted) with its counts."""
     if matrix.dim() != 2 or matrix.shape[0] != matrix.shape[1] or matrix.shape[0] != len(classes):
         raise ShapeError(
             f"confusion matrix must be (K, K) with K = {len(classes)} classes, "
@@ -182,7 +220,8 @@ def save_confusion_matrix(
     m = matrix.detach().cpu().long().numpy()
     k = len(classes)
     size = max(3.0, 0.45 * k + 1.5)
-    fig, ax = plt.subplots(figsize=(size, size))
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
     ax.imshow(m, cmap="Blues")
     if k <= 20:
         ax.set_xticks(range(k), classes, rotation=90, fontsize=7)
@@ -192,7 +231,14 @@ def save_confusion_matrix(
             for j in range(k):
                 color = "white" if m[i, j] > peak / 2 else "black"
                 ax.text(j, i, str(int(m[i, j])), ha="center", va="center", fontsize=6, color=color)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
     ax.set_title(title or f"confusion matrix ({int(m.sum())} images)", fontsize=9)
-    return save_figure(fig, path)
+    return fig
+
+
+def save_confusion_matrix(
+    matrix: torch.Tensor, classes: list[str], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """``confusion_figure`` saved as a PNG at ``path``."""
+    return save_figure(confusion_figure(matrix, classes, title), path)

@@ -29,20 +29,18 @@ def tiny_mnist(monkeypatch):
 
 
 def test_show_writes_a_png_grid(tiny_mnist, tmp_path, capsys):
-    out = tmp_path / "grid.png"
     spec = "rotate(15),translate(0.1),erase(p=0.5),cutmix(1.0)"
-    code = main(["augment", "show", "--data", "mnist", "--spec", spec, "--out", str(out)])
+    code = main(["augment", "show", "--data", "mnist", "--spec", spec, "--out", str(tmp_path)])
     assert code == 0 and tiny_mnist == ["mnist"]
-    assert out.read_bytes().startswith(PNG)
+    assert (tmp_path / "augment.png").read_bytes().startswith(PNG)  # --out is a folder
     text = capsys.readouterr().out
     assert "wrote" in text and "rotate(15),translate(0.1),erase,cutmix(1)" in text
 
 
 def test_docs_example_command(tiny_mnist, tmp_path):
-    out = tmp_path / "grid.png"
     argv = ["augment", "show", "--data", "mnist", "--spec", "hflip,crop(4),jitter(0.4,0.4,0.4,0.1)"]
-    assert main([*argv, "--out", str(out), "--n", "8", "--seed", "0"]) == 0
-    assert out.read_bytes().startswith(PNG)
+    assert main([*argv, "--out", str(tmp_path / "grid"), "--n", "8", "--seed", "0"]) == 0
+    assert (tmp_path / "grid" / "augment.png").read_bytes().startswith(PNG)
 
 
 def test_list_names_every_op(capsys):
@@ -63,11 +61,11 @@ def test_list_names_every_op(capsys):
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tiny_mnist, tmp_path, capsys, extra, words):
-    out = tmp_path / "grid.png"
+    out = tmp_path / "grid"
     assert main(["augment", "show", "--data", "mnist", "--out", str(out), *extra]) == 2
     err = capsys.readouterr().err
     assert err.startswith("reti: error:") and words in err.splitlines()[0]
-    assert not out.exists()
+    assert not (out / "augment.png").exists()
 
 
 def test_missing_folder_is_a_reti_error(tmp_path, capsys):
@@ -79,10 +77,11 @@ def test_missing_folder_is_a_reti_error(tmp_path, capsys):
 
 @pytest.mark.network
 def test_show_on_the_real_photos(tmp_path):
-    out = tmp_path / "photos.png"
     spec = "jitter(0.4,0.4,0.4,0.1),hflip"
-    assert main(["augment", "show", "--data", "photos", "--spec", spec, "--out", str(out)]) == 0
-    assert out.read_bytes().startswith(PNG)
+    assert (
+        main(["augment", "show", "--data", "photos", "--spec", spec, "--out", str(tmp_path)]) == 0
+    )
+    assert (tmp_path / "augment.png").read_bytes().startswith(PNG)
 
 
 def test_speed_bench_runs_quick(capsys):

@@ -177,6 +177,7 @@ EXPERIMENTS = [
 
 @pytest.mark.network
 @pytest.mark.parametrize("name", EXPERIMENTS)
+@pytest.mark.usefixtures("one_thread")
 def test_experiment_claims_run_end_to_end(name, tmp_path, monkeypatch):
     from reti.claims import dropout, vision
 

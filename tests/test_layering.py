@@ -28,6 +28,7 @@ LEVELS = {
     "evaluate": 3,
     "generate": 3,
     "viz": 3,
+    "html": 0.5,
     "tasks": 4,
     "claims": 5,
     "demo": 5,

@@ -124,15 +124,3 @@ def test_chunked_next_step_errors_equal_one_causal_pass():
     got = next_step_errors(net, z, window=16, relative=False)
     torch.testing.assert_close(got[16:], expected[15:])
     assert got[0] == 0
-
-
-@pytest.mark.network
-def test_demo_section_draws_a_forecast_beating_seasonal_naive(tmp_path):
-    from reti.tasks.series import demo_section
-
-    text = demo_section(tmp_path, quick=True)
-    assert "| forecaster | MASE | sMAPE % |" in text and "seasonal naive (m=12)" in text
-    assert (tmp_path / "series-forecast.png").stat().st_size > 1000
-    rows = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in text.splitlines()
-            if line.startswith("| ") and "MASE" not in line}  # fmt: skip
-    assert rows["tcn (direct head)"] < rows["seasonal naive (m=12)"]

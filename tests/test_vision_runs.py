@@ -75,3 +75,36 @@ def test_api_is_seeded_like_the_cli(tmp_path):
         return weights(tmp_path / name)
 
     assert once("a") == once("b")
+
+
+def test_callbacks_and_control_reach_fit(tmp_path):
+    from reti.train import RunControl, TrainStep
+
+    control, kinds = RunControl(), []
+
+    def listen(event) -> None:
+        kinds.append(event.kind)
+        if isinstance(event, TrainStep) and event.step == 2:
+            control.request_stop()  # asked mid-run: the run ends cleanly after this step
+
+    cfg = vision.VisionConfig(
+        data="digits", limit=256, out=str(tmp_path / "run"),
+        train=TrainConfig(batch_size=32, log_every=1, quiet=True, device="cpu"),
+    )  # fmt: skip
+    history = vision.train(cfg, callbacks=[listen], control=control)
+    assert kinds[0] == "start" and kinds[-1] == "end" and "train" in kinds
+    assert history.stopped and max(row["step"] for row in history.steps) == 2
+
+
+def test_a_failed_train_into_an_existing_run_leaves_it_bit_identical(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["vision", "train", *SMALL, "--limit", "128", "--out", str(run)]) == 0
+    before = {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+    capsys.readouterr()
+    # refused without --overwrite; with it, a run whose loss turns NaN at step 2
+    for extra in ([], ["--overwrite", "--lr", "1e30", "--epochs", "3"]):
+        assert main(["vision", "train", *SMALL, "--limit", "128", *extra, "--out", str(run)]) == 2
+        assert capsys.readouterr().err.startswith("reti: error:")
+        assert {p: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()} == before
+    model, mc = vision.load_run(run)
+    assert mc["data"] == "digits"

@@ -119,15 +119,3 @@ def test_viz_drawings(tmp_path):
         save_confusion_matrix(cm, ["x", "y", "z"], tmp_path / "c.png")
     with pytest.raises(ShapeError, match="no Conv2d"):
         conv_feature_maps(nn.Linear(2, 2), torch.rand(1, 2))
-
-
-def test_demo_section_markdown(monkeypatch, tmp_path):
-    x, y = _fake(n=48, size=28)
-    fake = ImageData(x, y, x[:16], y[:16], [str(i) for i in range(4)], "mnist")
-    monkeypatch.setattr(vision, "load_images", lambda spec: fake)  # MNIST itself is too slow here
-    text = vision.demo_section(tmp_path, quick=True)
-    assert not text.startswith("#")  # the demo writes the section's heading itself
-    assert vision.DEMO_PATTERN in text and "test accuracy" in text
-    for name in ("filters", "feature_maps", "confusion"):
-        assert f"(vision/{name}.png)" in text
-        assert (tmp_path / "vision" / f"{name}.png").is_file()

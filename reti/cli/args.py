@@ -4,62 +4,37 @@
 booleans, ``none`` accepted where a field may be None) and ``--config FILE.json``;
 ``config_from_args(TrainConfig, args)`` builds the dataclass: the file's values first, then
 every flag the user actually typed on top, then the dataclass's own validation. Flags default to
-"not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file.
+"not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file. Each flag's
+help is its field's one sentence (``metadata={"help": ...}``) and its default.
+
+``add_pipeline_args`` / ``pipeline_from_args`` do the same for a pipeline's ``train`` command: its
+config's fields, TrainConfig's, ``--resume`` and ``--overwrite``. Its ``--config`` is a flat JSON
+object of both, or a run's own ``config.json`` (TrainConfig in ``train_config``, the pipeline's
+settings in ``model_config[<pipeline>]``), which runs that run again.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import types
 import typing
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from reti.errors import ConfigError, DataNotFoundError
+from reti.errors import ConfigError
+from reti.io import read_json
 from reti.train import TrainConfig
 
 T = TypeVar("T")
 NONE_WORDS = ("none", "null")
 
-# Help of the training fields until TrainConfig carries its own (``metadata={"help": ...}``).
-FIELD_HELP = {
-    "epochs": "Passes over the training set.",
-    "max_steps": "Stop after this many optimizer steps.",
-    "batch_size": "Samples per optimizer step.",
-    "eval_batch_size": "Samples per evaluation batch (none: batch_size).",
-    "lr": "Peak learning rate, > 0.",
-    "optimizer": "The optimizer: adamw or sgd.",
-    "weight_decay": "Decoupled weight decay, >= 0.",
-    "momentum": "SGD momentum in [0, 1).",
-    "nesterov": "Use Nesterov momentum (SGD).",
-    "schedule": "Learning-rate schedule: constant, step, cosine or onecycle.",
-    "warmup_steps": "Steps of linear learning-rate warm-up.",
-    "grad_clip": "Clip the gradient norm to this value.",
-    "accumulate": "Micro-batches per optimizer step.",
-    "precision": "Number format: auto, fp32, bf16 or fp16.",
-    "compile": "Compile the model with torch.compile.",
-    "channels_last": "Channels-last memory layout (CNNs; faster on this CPU too).",
-    "keep_cpu_memory": "On a Linux CPU keep freed memory for reuse (fewer page faults).",
-    "early_stop_patience": "Stop after this many epochs without improvement.",
-    "monitor": "The metric that picks the best checkpoint and drives early stopping.",
-    "monitor_mode": "Whether the monitored metric is better when lower (min) or higher (max).",
-    "ema_decay": "Keep an exponential moving average of the weights with this decay.",
-    "checkpoint_every": "Also checkpoint every N optimizer steps.",
-    "keep_last": "How many checkpoints to keep.",
-    "log_every": "Write a train row every N optimizer steps (none: once per epoch).",
-    "eval_every": "Evaluate the validation set every N optimizer steps (none: once per epoch).",
-    "seed": "Seed of the weights, data order, splits, augmentation and dropout.",
-    "device": "Where to train: auto, cpu, cuda, cuda:N or mps.",
-    "quiet": "No progress bar.",
-}
 FLAG_TYPES = (int, float, str, bool)  # fields of other types (dicts, nested configs) get no flag
 
 
 def field_help(f) -> str:
     """The one sentence of help of a dataclass field: its ``metadata["help"]``."""
-    return f.metadata.get("help") or FIELD_HELP.get(f.name) or f"The {f.name} setting."
+    return f.metadata.get("help", "")
 
 
 def _flag(name: str) -> str:
@@ -94,6 +69,8 @@ def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
 def _default_text(default: Any) -> str:
     if default is None:
         return "none"
+    if isinstance(default, bool):
+        return "on" if default else "off"
     return str(default)
 
 
@@ -144,12 +121,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         DataNotFoundError: no such file. ConfigError: not JSON, or not an object.
     """
     file = Path(path)
-    if not file.is_file():
-        raise DataNotFoundError(f"--config file {file} does not exist")
-    try:
-        data = json.loads(file.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ConfigError(f"--config file {file} is not valid JSON: {exc}") from None
+    data = read_json(file, "--config file", error=ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(
             f"--config file {file} must hold a JSON object, got {type(data).__name__}"

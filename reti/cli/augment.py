@@ -1,7 +1,7 @@
 """`reti augment show` draws originals beside augmented copies; `reti augment list` the ops.
 
-reti augment show --data mnist --spec "rotate(15),erase(p=0.5)" --out grid.png --n 8
-reti augment show --data photos --spec "jitter(0.4,0.4,0.4,0.1)" --out photos.png
+reti augment show --data mnist --spec "rotate(15),erase(p=0.5)" --n 8   (runs/augment/augment.png)
+reti augment show --data photos --spec "jitter(0.4,0.4,0.4,0.1)" --out pictures
 reti augment list
 """
 
@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import argparse
 import inspect
+from pathlib import Path
 
 import torch
 
 from reti.augment import OPS, parse_spec
 from reti.errors import ConfigError
+
+OUT = "runs/augment"
+PNG_NAME = "augment.png"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,12 +27,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
 
     show = actions.add_parser("show", help="a PNG grid: originals beside augmented copies")
-    show.add_argument("--data", default="mnist", help="mnist, digits, photos, folder:PATH, ...")
-    show.add_argument("--spec", required=True, help='e.g. "hflip,crop(4),jitter(0.4,0.4,0.4)"')
-    show.add_argument("--out", required=True, help="where to write the PNG")
-    show.add_argument("--n", type=int, default=8, help="images per row (default 8)")
-    show.add_argument("--copies", type=int, default=3, help="augmented rows (default 3)")
-    show.add_argument("--seed", type=int, default=0, help="augmentation seed (default 0)")
+    show.add_argument(
+        "--data",
+        default="mnist",
+        help="The images: mnist, digits, photos, folder:PATH, ... Default: mnist.",
+    )
+    show.add_argument(
+        "--spec",
+        required=True,
+        help='The augmentation spec, e.g. "hflip,crop(4),jitter(0.4,0.4,0.4)".',
+    )
+    show.add_argument("--out", default=OUT, help=f"The folder for {PNG_NAME}. Default: {OUT}.")
+    show.add_argument("--n", type=int, default=8, help="Images per row. Default: 8.")
+    show.add_argument("--copies", type=int, default=3, help="Augmented rows. Default: 3.")
+    show.add_argument("--seed", type=int, default=0, help="Augmentation seed. Default: 0.")
     show.set_defaults(func=show_command)
 
     listing = actions.add_parser("list", help="every op with its arguments and defaults")
@@ -79,7 +91,7 @@ def show_command(args: argparse.Namespace) -> int:
             raise ConfigError(f"the spec leaves {out.shape[1]} channels; a grid needs 1 or 3")
         rows.append(out)
         titles.append(f"copy {i + 1}")
-    path = save_image_grid(rows, args.out, row_titles=titles)
+    path = save_image_grid(rows, Path(args.out) / PNG_NAME, row_titles=titles)
     print(f"wrote {path} ({x.shape[0]} images, {args.copies} augmented copies of each)")
     print(f"spec: {pipeline}")
     return 0

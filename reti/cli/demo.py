@@ -2,6 +2,7 @@
 
 reti demo                      # full budget, a few minutes on 2 CPU cores
 reti demo --quick --out DIR    # a small budget, for a smoke run
+reti demo --lang it            # the report in Italian
 """
 
 from __future__ import annotations
@@ -9,12 +10,23 @@ from __future__ import annotations
 import argparse
 import time
 
-from reti.demo import run_demo
+from reti.demo import SectionDone, SectionStarted, run_demo
+from reti.i18n import LANGUAGES
+
+
+def _show(event) -> None:
+    """One line as a section starts, one with its headline figure as it ends."""
+    if isinstance(event, SectionStarted):
+        print(f"[{event.index}/{event.total}] {event.title} ...", flush=True)
+    elif isinstance(event, SectionDone):
+        print(f"[{event.index}/{event.total}] {event.headline} ({event.seconds:.0f} s)", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
     start = time.perf_counter()
-    report = run_demo(args.out, quick=args.quick)
+    report = run_demo(
+        args.out, quick=args.quick, lang=args.lang, device=args.device, on_event=_show
+    )
     print(f"report: {report} ({time.perf_counter() - start:.0f} s)")
     return 0
 
@@ -30,5 +42,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument(
         "--quick", action=argparse.BooleanOptionalAction, default=False, help="a small budget"
+    )
+    parser.add_argument(
+        "--lang",
+        default=None,
+        help=f"language of the report: {' or '.join(LANGUAGES)} "
+        "(default: $RETI_LANG, then the locale, then en)",
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="where to train: auto, cpu, cuda, cuda:N or mps (default auto)",
     )
     parser.set_defaults(func=run)

@@ -89,7 +89,8 @@ _DIGITS = re.compile(
 def _shown_path(path) -> str:
     text = os.fsdecode(path) if isinstance(path, (str, bytes, os.PathLike)) else str(path)
     text = re.sub(r"\.([^/]+)\.\w+\.tmp$", r"\1", text)  # reti.io's temp file: name the target
-    return text if len(text) <= 80 else text[:38] + "..." + text[-38:]
+    # Whole paths help; only a path past any sensible length (ENAMETOOLONG) is cut in the middle.
+    return text if len(text) <= 300 else text[:148] + "..." + text[-148:]
 
 
 def describe(exc: BaseException) -> str | None:

@@ -63,12 +63,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Reproduce the notes' FC / LC / CNN parameter counts for any sizes "
         "(defaults: a 1000x1000 image, 1M hidden units, 10x10 patches, 100 filters).",
     )
-    parser.add_argument("--image", default="1000x1000", help="image size HxW (default 1000x1000)")
-    parser.add_argument("--channels", type=_positive, default=1, help="input channels (default 1)")
-    parser.add_argument("--hidden", type=_positive, default=1_000_000, help="hidden units")
-    parser.add_argument("--kernel", default="10", help="patch / filter size, K or KhxKw")
-    parser.add_argument("--filters", type=_positive, default=100, help="shared conv filters")
+    parser.add_argument("--image", default="1000x1000", help="Image size HxW. Default: 1000x1000.")
+    parser.add_argument("--channels", type=_positive, default=1, help="Input channels. Default: 1.")
     parser.add_argument(
-        "--bias", action=argparse.BooleanOptionalAction, default=False, help="count biases too"
+        "--hidden", type=_positive, default=1_000_000, help="Hidden units. Default: 1000000."
+    )
+    parser.add_argument(
+        "--kernel", default="10", help="Patch and filter size, K or KhxKw. Default: 10."
+    )
+    parser.add_argument(
+        "--filters", type=_positive, default=100, help="Shared convolution filters. Default: 100."
+    )
+    parser.add_argument(
+        "--bias",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Count the biases too. Default: off.",
     )
     parser.set_defaults(func=run)

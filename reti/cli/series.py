@@ -20,6 +20,7 @@ from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.data.series import ANOMALY_SETS, FORECAST_SETS, UCR_SETS
 from reti.errors import ConfigError
 from reti.io import atomic_write_text
+from reti.runtime import world
 from reti.tasks import series
 
 SHORTCUTS = {"train": None, "classify": "classify", "anomalies": "anomaly", "filter": "filter"}
@@ -45,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     fc.add_argument("--steps", type=int, default=12, help="Steps ahead. Default: 12.")
     fc.add_argument("--out", default=None, help="The folder for forecast.csv and forecast.png "
                     "(default: the run folder).")  # fmt: skip
+    fc.add_argument("--device", default="auto",
+                    help="Where to compute: auto (default), cpu, cuda, cuda:N or mps.")  # fmt: skip
     fc.set_defaults(func=_forecast)
     data = actions.add_parser("data", help="the built-in series data sets")
     data.set_defaults(func=_data)
@@ -61,6 +64,8 @@ def _train(args: argparse.Namespace) -> int:
     if cfg.out is None:
         cfg.out = f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}"
     result = series.run(cfg, resume=args.resume, overwrite=args.overwrite)
+    if world()[0] != 0:  # under torchrun only rank 0 prints
+        return 0
     print(_table(result))
     print(f"run: {cfg.out}")
     if result.trace is not None:
@@ -87,7 +92,7 @@ def _fmt(v: float) -> str:
 def _forecast(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
-    fc = series.forecast_from_run(args.checkpoint, args.steps)
+    fc = series.forecast_from_run(args.checkpoint, args.steps, device=args.device)
     out = Path(args.out or args.checkpoint)
     channels = fc["forecast"].shape[1]
     names = ["forecast", "truth", "seasonal_naive"]

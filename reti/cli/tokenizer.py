@@ -118,51 +118,83 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+ERRORS_HELP = "What to do with bytes that are not UTF-8. Default: strict."
+
+
 def register_under(text_sub: argparse._SubParsersAction) -> None:
     """Add ``tokenizer train|encode|decode|export`` under the ``reti text`` subparsers."""
     parser = text_sub.add_parser("tokenizer", help="train, use and export tokenizers")
     sub = parser.add_subparsers(dest="tokenizer_command", metavar="ACTION", required=True)
 
     train = sub.add_parser("train", help="train a char, word or byte-level BPE tokenizer")
-    train.add_argument("--data", default="shakespeare", help="shakespeare, file:PATH or a path")
-    train.add_argument("--kind", choices=sorted(KINDS), default="bpe", help="default bpe")
-    train.add_argument("--vocab", type=int, default=None, help="vocabulary size (bpe: 4096)")
-    train.add_argument("--min-frequency", type=int, default=None, help="rarest pair/word kept")
-    train.add_argument("--pattern", choices=sorted(PATTERNS), default="gpt2", help="BPE only")
     train.add_argument(
-        "--special", action="append", default=None, metavar="TOKEN", help="a special token"
+        "--data", default="shakespeare", help="The corpus: shakespeare, file:PATH or a path."
     )
     train.add_argument(
-        "--val-fraction", type=float, default=0.1, help="text held out (default 0.1)"
+        "--kind", choices=sorted(KINDS), default="bpe", help="The kind of tokenizer. Default: bpe."
+    )
+    train.add_argument("--vocab", type=int, default=None, help="Vocabulary size (bpe: 4096).")
+    train.add_argument(
+        "--min-frequency",
+        type=int,
+        default=None,
+        help="The rarest pair or word kept (bpe: 2, others: 1).",
     )
     train.add_argument(
-        "--errors", choices=DECODE_ERRORS, default="strict", help="on non-UTF-8 bytes"
+        "--pattern",
+        choices=sorted(PATTERNS),
+        default="gpt2",
+        help="The pre-tokenizer split pattern (BPE only). Default: gpt2.",
     )
-    train.add_argument("--out", required=True, help="the tokenizer .json to write")
+    train.add_argument(
+        "--special",
+        action="append",
+        default=None,
+        metavar="TOKEN",
+        help="A special token (repeatable).",
+    )
+    train.add_argument(
+        "--val-fraction",
+        type=float,
+        default=0.1,
+        help="Fraction of the text held out. Default: 0.1.",
+    )
+    train.add_argument("--errors", choices=DECODE_ERRORS, default="strict", help=ERRORS_HELP)
+    train.add_argument("--out", required=True, help="The tokenizer .json file to write.")
     train.set_defaults(func=_with_min_frequency)
 
     encode = sub.add_parser("encode", help="text -> comma-separated token ids")
-    encode.add_argument("--tokenizer", required=True, help="a tokenizer .json, or gpt2")
-    encode.add_argument("--text", default=None, help="the text to encode")
-    encode.add_argument("--file", default=None, help="or a UTF-8 file to encode")
-    encode.add_argument("--allowed-special", default="none", help="none, all or a comma list")
+    encode.add_argument("--tokenizer", required=True, help="A tokenizer .json file, or gpt2.")
+    encode.add_argument("--text", default=None, help="The text to encode.")
+    encode.add_argument("--file", default=None, help="A UTF-8 file to encode (instead of --text).")
     encode.add_argument(
-        "--errors", choices=DECODE_ERRORS, default="strict", help="on non-UTF-8 bytes"
+        "--allowed-special",
+        default="none",
+        help="Special tokens read as such: none, all or a comma list.",
     )
+    encode.add_argument("--errors", choices=DECODE_ERRORS, default="strict", help=ERRORS_HELP)
     encode.set_defaults(func=_encode)
 
     decode = sub.add_parser("decode", help="comma-separated token ids -> text")
-    decode.add_argument("--tokenizer", required=True, help="a tokenizer .json, or gpt2")
-    decode.add_argument("--ids", required=True, help="e.g. 15496,995")
-    decode.add_argument("--errors", default="replace", choices=("replace", "strict", "ignore",
-                        "backslashreplace", "surrogateescape"))  # fmt: skip
-    decode.add_argument("--no-newline", action="store_true", help="no newline after the text")
+    decode.add_argument("--tokenizer", required=True, help="A tokenizer .json file, or gpt2.")
+    decode.add_argument("--ids", required=True, help="Comma-separated token ids, e.g. 15496,995.")
+    decode.add_argument(
+        "--errors",
+        default="replace",
+        choices=("replace", "strict", "ignore", "backslashreplace", "surrogateescape"),
+        help="What to do with bytes that are not UTF-8. Default: replace.",
+    )
+    decode.add_argument(
+        "--no-newline", action="store_true", help="Print no newline after the text."
+    )
     decode.set_defaults(func=_decode)
 
     export = sub.add_parser("export", help="a BPE tokenizer as tiktoken ranks / HF tokenizer.json")
-    export.add_argument("--tokenizer", required=True, help="a BPE tokenizer .json")
-    export.add_argument("--tiktoken", default=None, help="write tiktoken ranks here")
-    export.add_argument("--hf", default=None, help="write an HF tokenizer.json here")
+    export.add_argument("--tokenizer", required=True, help="A BPE tokenizer .json file.")
+    export.add_argument("--tiktoken", default=None, help="Write the tiktoken ranks to this file.")
+    export.add_argument(
+        "--hf", default=None, help="Write a Hugging Face tokenizer.json to this file."
+    )
     export.set_defaults(func=_export)
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from reti.cli.args import add_pipeline_args, pipeline_from_args
 from reti.errors import ConfigError
 from reti.models.registry import MODELS, parameter_count
+from reti.runtime import world
 from reti.tasks import vision
 
 CHECKPOINT_HELP = "A run folder or one of its checkpoint folders."
@@ -111,6 +112,8 @@ def _train(args: argparse.Namespace) -> int:
     if cfg.out is None:
         cfg.out = f"runs/vision/{cfg.model if cfg.model in MODELS else 'pattern'}"
     history = vision.train(cfg, resume=args.resume, overwrite=args.overwrite)
+    if world()[0] != 0:  # under torchrun only rank 0 prints
+        return 0
     final = history.final or {}
     print(f"run: {history.run_dir}")
     print(f"test accuracy {final.get('val_accuracy', float('nan')):.4f}  "

@@ -69,6 +69,17 @@ class ImageData:
             self, classes=list(self.classes), **{k: getattr(self, k).clone() for k in tensors}
         )
 
+    def __repr__(self) -> str:
+        from reti.data.display import images_summary
+
+        return images_summary(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: shapes, per-class counts and one sample image per class."""
+        from reti.data.display import images_html
+
+        return images_html(self)
+
 
 def _build(name: str, train: tuple, test: tuple, classes: list[str]) -> ImageData:
     """Check shapes and labels, then wrap numpy arrays as an ``ImageData``."""

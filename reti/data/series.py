@@ -32,6 +32,17 @@ class SeriesData:
     labels: torch.Tensor | None = None
     season: int = 1
 
+    def __repr__(self) -> str:
+        from reti.data.display import series_summary
+
+        return series_summary(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: length, columns and the series drawn (anomalies in red)."""
+        from reti.data.display import series_html
+
+        return series_html(self)
+
 
 @dataclass
 class ClassificationData:
@@ -45,6 +56,17 @@ class ClassificationData:
     train_lengths: torch.Tensor
     test_lengths: torch.Tensor
     name: str = "ucr"
+
+    def __repr__(self) -> str:
+        from reti.data.display import cases_summary
+
+        return cases_summary(self)
+
+    def _repr_html_(self) -> str:
+        """Jupyter: sizes, per-class counts and one case per class drawn."""
+        from reti.data.display import cases_html
+
+        return cases_html(self)
 
 
 # -- missing values --------------------------------------------------------------------------

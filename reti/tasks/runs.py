@@ -1,5 +1,6 @@
 """What the three pipelines share about run folders: reading a run's meta (no tensors), the
-settings saved in its ``config.json``, and opening the folder so a failed run loses nothing.
+settings saved in its ``config.json``, and the keywords they pass to ``fit``. Each pipeline
+holds ``reti.train.run_folder`` around all its writes, so a failed run loses nothing.
 
 A run folder holds what ``reti.train.fit`` writes: ``config.json`` (``train_config`` and
 ``model_config``), ``metrics.csv``, ``checkpoints/step-N/{model.safetensors, meta.json}``. Each
@@ -10,17 +11,14 @@ folder) in ``model_config[<pipeline name>]``, so that ``--config RUN/config.json
 from __future__ import annotations
 
 import contextlib
-import inspect
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import reti.train
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import META_FILE
-from reti.train import Callback, RunControl, fit, latest_checkpoint
+from reti.io import META_FILE, read_json
+from reti.train import Callback, RunControl, latest_checkpoint, run_folder
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings
 
@@ -59,10 +57,7 @@ def read_run(path: str | Path) -> RunMeta:
     folder = latest_checkpoint(path) if (path / "checkpoints").is_dir() else path
     if folder is None or not (folder / META_FILE).is_file():
         raise CheckpointError(f"{path} is neither a run with checkpoints nor a checkpoint folder")
-    try:
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise CheckpointError(f"{folder / META_FILE} is not readable JSON ({exc})") from None
+    meta = read_json(folder / META_FILE, "checkpoint meta", error=CheckpointError)
     model_config = meta.get("model_config") if isinstance(meta, dict) else None
     if not isinstance(model_config, dict):
         raise CheckpointError(f"{folder / META_FILE} has no model_config object")
@@ -78,26 +73,21 @@ def read_run(path: str | Path) -> RunMeta:
     )
 
 
-@contextlib.contextmanager
-def run_folder(out: str | Path | None, *, resume: bool, overwrite: bool) -> Iterator[None]:
-    """``reti.train.run_folder`` around a pipeline's writes (a failure restores the earlier run);
-    nothing when there is no folder."""
-    opener = getattr(reti.train, "run_folder", None)
-    if out is None or opener is None:
-        yield
-        return
-    with opener(out, resume=resume, overwrite=overwrite):
-        yield
+def open_run(
+    out: str | Path | None, *, resume: bool, overwrite: bool
+) -> contextlib.AbstractContextManager:
+    """``reti.train.run_folder(out)`` (a failure restores the earlier run); nothing without a
+    folder (an API run that keeps nothing)."""
+    if out is None:
+        return contextlib.nullcontext()
+    return run_folder(out, resume=resume, overwrite=overwrite)
 
 
 def fit_options(
     *, overwrite: bool, callbacks: Sequence[Callback], control: RunControl | None
 ) -> dict[str, Any]:
-    """The keywords of ``fit`` for events, stopping and overwriting (those this fit accepts)."""
-    wanted = {"overwrite": overwrite, "callbacks": tuple(callbacks), "control": control}
-    accepted = inspect.signature(fit).parameters
-    # a fit without ``overwrite`` replaces an earlier run anyway; events cannot be faked
-    missing = [k for k in ("callbacks", "control") if k not in accepted and wanted[k]]
-    if missing:
-        raise NotImplementedError(f"this reti.train.fit has no {', '.join(missing)} parameter")
-    return {k: v for k, v in wanted.items() if k in accepted}
+    """The keywords of ``fit`` for replacing an earlier run, events and stopping."""
+    return {"overwrite": overwrite, "callbacks": tuple(callbacks), "control": control}
+
+
+__all__ = ["RunMeta", "fit_options", "open_run", "read_run", "setting", "settings"]

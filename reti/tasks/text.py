@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from reti.generate import SamplingConfig, generate
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device, seed_everything
-from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.runtime import make_generator, resolve_device, seed_everything, world
+from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.tokenize import Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
@@ -164,9 +164,11 @@ def train(
     if len(val_ids) > cfg.n_ctx:
         x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
+    if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
+        tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
     model = GPT(gpt_cfg)
-    with run_folder(out, resume=resume, overwrite=overwrite):  # all checked: now write
-        if saved is not None and not reuse:
+    with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
+        if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)
             tok.save(saved)
         return fit(
@@ -315,30 +317,3 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
             ax.set(xlabel="key token", ylabel="query token")
     fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
     return fig
-
-
-def demo_section(out_dir: str | Path, quick: bool = True) -> str:
-    """Markdown for ``reti demo``: a small char-level GPT on Shakespeare, samples at three
-    temperatures (quick: a few hundred steps, well under a minute on 2 CPU cores)."""
-    out_dir = Path(out_dir)
-    steps = 150 if quick else 2000
-    train_cfg = text_train_config(
-        max_steps=steps, batch_size=16, warmup_steps=20, quiet=True, seed=0
-    )
-    cfg = TextConfig(
-        n_layer=2 if quick else 4, d_model=64 if quick else 128, pos="alibi",
-        out=str(out_dir / "text-run"), train=train_cfg,
-    )  # fmt: skip
-    history = train(cfg, overwrite=True)
-    model, tok, _ = load_run(out_dir / "text-run")
-    val_loss = history.final.get("val_loss", float("nan")) if history.final else float("nan")
-    lines = [
-        f"A character-level GPT on Shakespeare: {cfg.n_layer} layers, {cfg.n_head} heads, "
-        f"width {cfg.d_model}, context {cfg.n_ctx}, ALiBi positions, {steps} steps of batch "
-        f"{train_cfg.batch_size}: validation loss {val_loss:.3f} nats/char (a uniform guess: "
-        f"{math.log(tok.vocab_size):.3f}).", "",
-    ]  # fmt: skip
-    for temperature in (0.5, 1.0, 1.5):
-        text = sample(model, tok, "ROMEO:", SamplingConfig(max_tokens=120, temperature=temperature))
-        lines += [f"Temperature {temperature}:", "", "```", text.strip(), "```", ""]
-    return "\n".join(lines)

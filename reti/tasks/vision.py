@@ -28,7 +28,7 @@ from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
-from reti.tasks.runs import fit_options, read_run, run_folder, setting, settings
+from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
 from reti.train import (
     Callback,
     History,
@@ -186,7 +186,7 @@ def train(
         transform = None
         loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
     train_set = (to_float(data.train_x), data.train_y)
-    with run_folder(cfg.out, resume=resume, overwrite=overwrite):
+    with open_run(cfg.out, resume=resume, overwrite=overwrite):
         history = fit(
             model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
             metrics={"accuracy": sample_accuracy}, batch_transform=transform, run_dir=cfg.out,
@@ -335,27 +335,3 @@ def show(
         ),  # fmt: skip
     ]
     return written
-
-
-def demo_section(out_dir: str | Path, quick: bool = True) -> str:
-    """Markdown for ``reti demo``: a CNN from a pattern trained on MNIST, its accuracy, filters
-    and feature maps (quick: 6000 training images, one epoch)."""
-    out_dir = Path(out_dir)
-    cfg = VisionConfig(
-        data="mnist", model=DEMO_PATTERN, out=str(out_dir / "vision-run"),
-        limit=6000 if quick else None,
-        train=TrainConfig(
-            epochs=1 if quick else 3, batch_size=128, lr=3e-3, schedule="onecycle", quiet=True,
-            device="cpu",
-        ),
-    )  # fmt: skip
-    history = train(cfg)
-    pictures = show(cfg.out, out_dir / "vision")
-    acc = history.final["val_accuracy"]
-    seconds = sum(row["seconds"] for row in history.rows)
-    images = "\n".join(f"![{p.stem}](vision/{p.name})" for p in pictures)
-    return (
-        f"`{DEMO_PATTERN}` trained on MNIST "
-        f"({len(history.rows)} epoch(s), {cfg.limit or 'all'} training images): "
-        f"**test accuracy {acc:.4f}** in {seconds:.0f} s.\n\n{images}\n"
-    )

@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,8 +20,6 @@ from reti.train.progress import LineProgress, ProgressPrinter, progress
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
-
-    from reti.train.history import History
 
 __all__ = [
     "LineProgress",
@@ -95,7 +92,7 @@ def _points(rows: list[dict[str, Any]], key: str) -> tuple[list[float], list[flo
     return xs, ys
 
 
-def curves_figure(source: History | Sequence[dict[str, Any]]) -> Figure:
+def curves_figure(source: Any) -> Figure:
     """Learning curves against the optimizer step: train and validation loss in one panel, each
     other ``val_*`` metric in its own. ``source`` is a ``History`` (its step rows, with the
     epoch rows filling in any curve the step rows lack) or a list of rows holding ``step``."""
@@ -132,9 +129,7 @@ def curves_figure(source: History | Sequence[dict[str, Any]]) -> Figure:
     return fig
 
 
-def save_curves(
-    run_dir: str | os.PathLike, source: History | Sequence[dict[str, Any]]
-) -> Path | None:
+def save_curves(run_dir: str | os.PathLike, source: Any) -> Path | None:
     """curves.png of ``curves_figure(source)`` in ``run_dir`` (atomic); None without rows."""
     steps, epochs = _series(source)
     if not steps and not epochs:

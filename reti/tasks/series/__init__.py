@@ -20,7 +20,7 @@ from reti.tasks.series.common import (
 )
 from reti.tasks.series.filter import LearnedFilter
 from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
-from reti.tasks.series.pipeline import RESULTS_FILE, demo_section, run, train
+from reti.tasks.series.pipeline import RESULTS_FILE, run, train
 from reti.tasks.series.plots import anomaly_figure, forecast_figure
 
 __all__ = [
@@ -37,7 +37,6 @@ __all__ = [
     "SeriesResult",
     "anomaly_figure",
     "build_net",
-    "demo_section",
     "forecast_figure",
     "forecast_from_run",
     "load_run",

@@ -20,6 +20,7 @@ from reti import metrics as M
 from reti.data.series import load_series, make_windows, split_time
 from reti.errors import ConfigError, DataError
 from reti.layers import StandardScaler
+from reti.runtime import resolve_device
 from reti.tasks.runs import read_run
 from reti.tasks.series.common import (
     METHODS,
@@ -169,8 +170,9 @@ def load_run(path: str | Path) -> tuple[SeriesModel, SeriesConfig, dict[str, Any
     return model, cfg, info
 
 
-def forecast_from_run(path: str | Path, steps: int) -> dict[str, Any]:
-    """Forecast ``steps`` ahead from the start of the test part of a run's own series.
+def forecast_from_run(path: str | Path, steps: int, device: str = "auto") -> dict[str, Any]:
+    """Forecast ``steps`` ahead from the start of the test part of a run's own series (the
+    network runs on ``device``).
 
     Returns history, forecast, truth (as far as the series goes) and the seasonal-naive
     forecast, all (n, C) in the data's units.
@@ -182,9 +184,10 @@ def forecast_from_run(path: str | Path, steps: int) -> dict[str, Any]:
     _, _, te = split_time(len(values), cfg.val, cfg.test)
     window, m = info["window"], info["season"]
     history = values[: te.start]
-    z = model.scaler.transform(history[-window:])[None]
+    dev = resolve_device(device)
+    z = model.scaler.transform(history[-window:])[None].to(dev)
     pred = model.scaler.inverse_transform(
-        predict(model.net, z, steps, info["method"], cfg.relative)
+        predict(model.net.to(dev), z, steps, info["method"], cfg.relative).cpu()
     )
     naive_m = m if len(history) >= m else 1
     return {"history": history, "forecast": pred[0], "truth": values[te.start : te.start + steps],
