@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reti.claims.render import finding_html
 from reti.claims.stats import FAILS, HOLDS, INCONCLUSIVE, VERDICTS, Comparison, Effect
 
 __all__ = [
@@ -58,8 +59,6 @@ class Finding:
 
     def _repr_html_(self) -> str:
         """In a notebook: verdict, rule, intervals, numbers and the figure inline."""
-        from reti.claims.report import finding_html
-
         return finding_html(self)
 
 

@@ -7,66 +7,28 @@ English text in code as the fallback.
 
 from __future__ import annotations
 
-import base64
 import html
 import os
 from pathlib import Path
 
-from reti.claims.base import FAILS, HOLDS, Claim, Finding
+from reti.claims.base import Claim, Finding
 from reti.claims.registry import number as claim_number
-from reti.claims.stats import Comparison
-from reti.i18n import catalogue, resolve_lang, text
+from reti.claims.render import (
+    badge,
+    comparison_text,
+    finding_html,
+    format_value,
+    statement,
+    verdict_text,
+)
+from reti.i18n import resolve_lang, text
 from reti.io import atomic_write_text
-
-_BADGE = {HOLDS: "#1a7f37", FAILS: "#cf222e"}
-
-
-def tr(key: str, lang: str | None, default: str) -> str:
-    """The catalogue's text for ``key`` in ``lang``, or ``default`` where it has none."""
-    return catalogue(resolve_lang(lang)).get(key, default)
-
-
-def verdict_text(verdict: str, lang: str | None) -> str:
-    return text(f"verdict.{verdict}", lang)
-
-
-def statement(claim: Claim, lang: str | None) -> str:
-    """The claim in one line, in ``lang``."""
-    return tr(f"claims.{claim.name}.statement", lang, claim.english)
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def comparison_text(i: int, c: Comparison, lang: str | None) -> str:
-    """One effect's test in words: figure, smallest effect, per-seed values, interval, verdict."""
-    e, iv = c.effect, c.interval
-    key = f"claims.effect.{e.figure}"
-    method = text(
-        "claims.method.paired" if iv.paired else "claims.method.welch", lang,
-        df=f"{iv.df:.3g}", t=f"{iv.t:.3f}",
-    )  # fmt: skip
-    claimed = {
-        (True, "difference"): "claims.claimed.higher",
-        (False, "difference"): "claims.claimed.lower",
-    }.get((e.higher, e.kind), "claims.claimed.equivalent")
-    return text(
-        "claims.comparison", lang, i=i, figure=tr(key + ".figure", lang, e.figure),
-        a=tr(key + ".a", lang, e.a), b=tr(key + ".b", lang, e.b), s=f"{e.smallest:g}",
-        reason=tr(key + ".reason", lang, e.reason), claimed=text(claimed, lang),
-        va=", ".join(f"{v:.4g}" for v in c.a), vb=", ".join(f"{v:.4g}" for v in c.b),
-        diff=f"{iv.diff:+.4g}", low=f"{iv.low:+.4g}", high=f"{iv.high:+.4g}", method=method,
-        verdict=verdict_text(c.verdict, lang),
-    )  # fmt: skip
 
 
 def _table_md(rows: list[dict]) -> str:
     keys = list(dict.fromkeys(k for row in rows for k in row))
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |" for row in rows]
+    lines += ["| " + " | ".join(format_value(row.get(k, "")) for k in keys) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -115,39 +77,6 @@ def write_report(
     return md_path, html_path
 
 
-def finding_html(finding: Finding, claim: Claim | None = None, lang: str | None = None) -> str:
-    """A finding as an HTML fragment (verdict badge, rule, intervals, numbers, figure inline)."""
-    esc = html.escape
-    body = [f"<p>{_badge(finding.verdict, lang)}</p>"]
-    if claim is not None:
-        body.append(
-            f"<blockquote lang='it'>{esc(claim.quote)}</blockquote>"
-            f"<p><em>{esc(statement(claim, lang))}</em> "
-            f"({esc(text('claims.notes_at', lang, section=claim.section, line=claim.line))})</p>"
-        )
-    if finding.experiment:
-        body.append(f"<p><strong>{text('claims.experiment', lang)}</strong> "
-                    f"{esc(finding.experiment)}</p>")  # fmt: skip
-    body.append(f"<p><strong>{text('claims.rule_heading', lang)}</strong> {esc(finding.rule)}</p>")
-    if finding.figure is not None and Path(finding.figure).is_file():
-        data = base64.b64encode(Path(finding.figure).read_bytes()).decode("ascii")
-        alt = esc(claim.name if claim else "figure")
-        body.append(f"<img alt='{alt}' src='data:image/png;base64,{data}'>")
-    for i, c in enumerate(finding.comparisons, 1):
-        body.append(f"<p>{esc(comparison_text(i, c, lang)).replace('**', '')}</p>")
-    if finding.numbers:
-        keys = list(dict.fromkeys(k for row in finding.numbers for k in row))
-        body.append("<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in keys) + "</tr>")
-        for row in finding.numbers:
-            cells = "".join(f"<td>{esc(_fmt(row.get(k, '')))}</td>" for k in keys)
-            body.append(f"<tr>{cells}</tr>")
-        body.append("</table>")
-    if finding.summary:
-        body.append(f"<p><strong>{text('claims.measured', lang)}</strong> "
-                    f"{esc(finding.summary)}</p>")  # fmt: skip
-    return "\n".join(body)
-
-
 def _html(results: list[tuple[Claim, Finding]], header: str, lang: str | None) -> str:
     esc = html.escape
     body = [
@@ -161,7 +90,7 @@ def _html(results: list[tuple[Claim, Finding]], header: str, lang: str | None) -
     for i, c, f in _numbered(results):
         body.append(
             f"<tr><td>{i}</td><td><a href='#c{i}'>{esc(c.name)}</a></td><td>{c.line}</td>"
-            f"<td>{_badge(f.verdict, lang)}</td></tr>"
+            f"<td>{badge(f.verdict, lang)}</td></tr>"
         )
     body.append("</table>")
     for i, c, f in _numbered(results):
@@ -180,9 +109,3 @@ def _html(results: list[tuple[Claim, Finding]], header: str, lang: str | None) -
         + "\n".join(body)
         + "\n</body></html>\n"
     )
-
-
-def _badge(verdict: str, lang: str | None = None) -> str:
-    colour = _BADGE.get(verdict, "#9a6700")
-    label = html.escape(verdict_text(verdict, lang))
-    return f"<span class='badge' style='background:{colour}'>{label}</span>"

@@ -17,7 +17,7 @@ from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.figures import claim_figure
 from reti.claims.sequences import fewer_threads
 from reti.claims.text import CONTEXT, corpus, lm_budget, tokenizer, trained_lm
-from reti.i18n import text
+from reti.i18n import catalogue, text
 from reti.tasks.text import evaluate_text
 from reti.tokenize import BPETokenizer
 from reti.tokenize.build import encode_text
@@ -106,9 +106,7 @@ def tokenizer_run(budget: Budget, out: Path) -> Finding:
 def merges_run(budget: Budget, out: Path) -> Finding:
     """reti's byte BPE against the plain algorithm: the base vocabulary is every byte, and each
     new token is a most frequent adjacent pair (ties may pick either)."""
-    from reti.claims.registry import CLAIMS as ALL
-
-    sample = " ".join(c.quote for c in ALL) * 2  # the notes' own quotations, a few KB
+    sample = " ".join(v for k, v in sorted(catalogue("it").items()) if k.startswith("claims."))
     n = 40
     tok = BPETokenizer.train(sample, 256 + n, special_tokens=(), min_frequency=2)
     learned = [tok.token_bytes(256 + i) for i in range(tok.vocab_size - 256)]
