@@ -35,19 +35,25 @@ def _losses(alibi, sinusoidal, learned=None):
 
 def test_extrapolation_verdict_holds_fails_inconclusive():
     flat, rising = ([2.40, 2.41, 2.42], [2.41, 2.41, 2.40]), ([2.7, 2.75, 2.8], [3.0, 3.1, 3.1])
-    verdict, rises = extrapolation_verdict(_losses(flat, rising))
+    verdict, rises, comps = extrapolation_verdict(_losses(flat, rising))
     assert verdict == HOLDS and rises["learned"] is None
     assert rises["sinusoidal"] == pytest.approx(3.0667 - 2.75, abs=1e-3)
-    # ALiBi rising by more than its spread (0.02) and the tolerance: the claim fails
-    verdict, _ = extrapolation_verdict(_losses(([2.4, 2.41], [2.6, 2.61]), rising))
+    # sinusoidal's rises [0.3, 0.35, 0.3] minus ALiBi's [0.01, 0, -0.02]: paired by seed
+    assert comps[0].a == pytest.approx([0.3, 0.35, 0.3]) and comps[0].interval.paired
+    # ALiBi rising by 0.2 nats at 256: its loss is not flat, the claim fails
+    verdict, _, _ = extrapolation_verdict(_losses(([2.4, 2.41, 2.42], [2.6, 2.61, 2.62]), rising))
     assert verdict == FAILS
-    # sinusoidal does not rise at all: it extrapolates here, so the claim fails
-    assert extrapolation_verdict(_losses(flat, ([2.7, 2.8], [2.69, 2.7])))[0] == FAILS
-    # sinusoidal rises, but less than its seed spread: inconclusive
-    assert extrapolation_verdict(_losses(flat, ([2.6, 2.9], [2.7, 2.95])))[0] == INCONCLUSIVE
+    # sinusoidal rises no more than ALiBi (both flat): the claim fails
+    assert extrapolation_verdict(_losses(flat, flat))[0] == FAILS
+    # sinusoidal rises by 0.05, 0.45, 0.25: the interval reaches into the band, undecided
+    noisy = ([2.6, 2.9, 2.7], [2.65, 3.35, 2.95])
+    assert extrapolation_verdict(_losses(flat, noisy))[0] == INCONCLUSIVE
     # learned positions that could run and stay flat would contradict "learned fails"
-    learned_flat = {64: [2.5, 2.5], 128: [], 256: [2.5, 2.5]}
+    learned_flat = {64: [2.5, 2.5, 2.5], 128: [], 256: [2.5, 2.5, 2.5]}
     assert extrapolation_verdict(_losses(flat, rising, learned_flat))[0] == INCONCLUSIVE
+    # ALiBi's loss falling past the training length still extrapolates (one-sided)
+    falling = ([2.40, 2.41, 2.42], [2.30, 2.30, 2.31])
+    assert extrapolation_verdict(_losses(falling, rising))[0] == HOLDS
 
 
 def test_monotonic_verdict():
@@ -120,6 +126,7 @@ def test_text_claims_end_to_end(tmp_path, monkeypatch):
     alibi = text.alibi_run(budget, tmp_path)
     rows = {r["positions"]: r for r in alibi.numbers}
     assert rows["learned"]["loss @256"] == "cannot" and rows["learned"]["rise 64→256"] == "cannot"
+    assert len(alibi.comparisons) == 2  # sinusoidal vs ALiBi rise, ALiBi flat
     vocab = text.tokenizer("char", TINY.tokenizer_chars).vocab_size
     assert float(rows["alibi"]["loss @64"]) < math.log(vocab) - 0.5  # learned: below uniform
     temp = text.temperature_run(budget, tmp_path)
@@ -133,8 +140,9 @@ def test_text_claims_end_to_end(tmp_path, monkeypatch):
 
 
 @pytest.mark.network
-def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
-    """`reti claims run 10 11 12 13 --out DIR` (docs/claims-sequences-text.md), tiny budgets."""
+def test_docs_command_runs_the_sequence_and_text_claims(tmp_path, monkeypatch, capsys):
+    """`reti claims run 21 23 27 29 --out DIR` (causal, tokenizers, ALiBi, temperature), tiny
+    budgets."""
     from reti.claims import sequences
     from reti.claims.base import Budget as RunnerBudget
     from reti.cli.main import main
@@ -144,16 +152,17 @@ def test_docs_command_runs_claims_10_to_13(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sequences, "QUICK_FORECAST", ("airline", 2))
     monkeypatch.setattr(RunnerBudget, "seeds", property(lambda self: [self.seed]))
     out = tmp_path / "claims-seq"
-    assert main(["claims", "run", "10", "11", "12", "13", "--out", str(out), "--quiet"]) == 0
+    assert main(["claims", "run", "21", "23", "27", "29", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    for number, name in enumerate(
-        ("causal convolution", "ALiBi extrapolates", "temperature", "BPE vs char vs word"), 10
-    ):
+    for number, name in (
+        (21, "causal convolution"), (23, "BPE vs char vs word"), (27, "ALiBi extrapolates"),
+        (29, "temperature"),
+    ):  # fmt: skip
         assert f"{number}. {name}" in printed  # numbered as `reti claims list` numbers them
     report = (out / "report.md").read_text(encoding="utf-8")
     assert "| TCN (3 blocks, sequence head): largest change at steps <= t | 0 |" in report
     assert "| learned | " in report and "| cannot | cannot | cannot |" in report
     for png in ("causal.png", "alibi.png", "temperature.png", "tokenizers.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
-    assert main(["claims", "run", "14", "--out", str(out)]) == 2  # there is no claim 14
-    assert capsys.readouterr().err.startswith("reti: error: unknown claim '14'")
+    assert main(["claims", "run", "30", "--out", str(out)]) == 2  # there is no claim 30
+    assert capsys.readouterr().err.startswith("reti: error: unknown claim '30'")

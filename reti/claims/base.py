@@ -1,14 +1,10 @@
-"""What a claim is, what its run returns, and the verdict rules written before any run.
+"""What a claim is, what its run returns, and the budget it runs on.
 
-A claim quotes the notes (Italian) with an English line, describes its experiment, and returns
-a ``Finding``: measured numbers, a figure, and a verdict decided by a rule fixed in code —
-never by hand. The rules (notes: every claim of the course is checked the same way):
-
-* ``compare``: "A beats B" holds when the gap between the means is larger than the
-  seed-to-seed spread (the largest max-min range of either side) and points the right way;
-  it does not hold when the gap is that large the other way; else it is inconclusive.
-* ``exact``: holds when the computed value equals the expected one.
-* ``within``: holds when |a - b| <= tolerance.
+A claim quotes the notes (Italian) at a line, says it in one English line, names the effects it
+tests (:class:`~reti.claims.stats.Effect`: primary figure, smallest effect that matters, why),
+and returns a ``Finding``: measured numbers, a figure, and a verdict decided by a rule fixed in
+code before the run — never by hand. Compared claims use ``reti.claims.stats`` (a 95% t interval
+of the difference against the smallest effect); exact claims use ``exact`` / ``within``.
 """
 
 from __future__ import annotations
@@ -18,19 +14,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HOLDS = "holds"
-FAILS = "does not hold here"
-INCONCLUSIVE = "inconclusive"
-VERDICTS = (HOLDS, FAILS, INCONCLUSIVE)
+from reti.claims.render import finding_html
+from reti.claims.stats import FAILS, HOLDS, INCONCLUSIVE, VERDICTS, Comparison, Effect
+
+__all__ = [
+    "FAILS", "HOLDS", "INCONCLUSIVE", "VERDICTS", "Budget", "Claim", "Finding", "exact",
+    "mean_std", "within",
+]  # fmt: skip
 
 
 @dataclass
 class Budget:
-    """How much a claim may spend: ``quick`` fits a 2-core CPU in about a minute per claim."""
+    """How much a claim may spend: ``quick`` fits a 2-core CPU (all claims in < 10 minutes)."""
 
     quick: bool = True
     seed: int = 0
     device: str = "cpu"
+    lang: str | None = None
 
     @property
     def seeds(self) -> list[int]:
@@ -51,45 +51,29 @@ class Finding:
     summary: str = ""
     figure: Path | None = None
     experiment: str = ""
+    comparisons: list[Comparison] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
 
+    def _repr_html_(self) -> str:
+        """In a notebook: verdict, rule, intervals, numbers and the figure inline."""
+        return finding_html(self)
+
 
 @dataclass(frozen=True)
 class Claim:
-    """One statement of the notes and the experiment that checks it."""
+    """One statement of the notes (at ``line`` of course-notes.md) and the experiment that
+    checks it."""
 
     name: str
     section: str
+    line: int
     quote: str
     english: str
     run: Callable[[Budget, Path], Finding]
-
-
-def spread(values: Sequence[float]) -> float:
-    """Seed-to-seed spread: max - min (0 for a single value)."""
-    return max(values) - min(values) if len(values) > 1 else 0.0
-
-
-def compare(better: Sequence[float], worse: Sequence[float], higher_is_better: bool) -> str:
-    """Verdict for "``better`` beats ``worse``" by the gap-versus-spread rule above."""
-    gap = statistics.fmean(better) - statistics.fmean(worse)
-    if not higher_is_better:
-        gap = -gap
-    noise = max(spread(better), spread(worse))
-    if gap > noise and gap > 0:
-        return HOLDS
-    if -gap > noise and gap < 0:
-        return FAILS
-    return INCONCLUSIVE
-
-
-COMPARE_RULE = (
-    "holds if the gap between the means exceeds the seed-to-seed spread (max-min over seeds) "
-    "in the claimed direction; does not hold if it exceeds it the other way; else inconclusive"
-)
+    effects: tuple[Effect, ...] = ()
 
 
 def exact(value, expected) -> str:

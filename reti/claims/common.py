@@ -1,22 +1,17 @@
-"""Helpers every claim shares: small real data sets, one training call, plots."""
+"""Helpers every claim shares: small real data sets, one training call, the paired test."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import lru_cache
-from pathlib import Path
 
-import matplotlib
+import torch
+import torch.nn.functional as F
+from torch import nn
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from torch import nn  # noqa: E402
-
-from reti.data.images import load_images  # noqa: E402
-from reti.train import TrainConfig, evaluate, fit  # noqa: E402
-from reti.viz import save_figure  # noqa: E402
+from reti.claims.stats import Comparison, Effect, compare_arms
+from reti.data.images import load_images
+from reti.train import TrainConfig, evaluate, fit
 
 
 def accuracy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -89,35 +84,6 @@ def train_classifier(
     }
 
 
-def bar_figure(path: Path, groups: dict[str, list[float]], ylabel: str, title: str) -> Path:
-    """Bars of the seed means with every seed drawn as a dot."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for i, values in enumerate(groups.values()):
-        ax.bar(i, sum(values) / len(values), color=f"C{i}", alpha=0.7)
-        ax.scatter([i] * len(values), values, color="k", s=10, zorder=3)
-    ax.set_xticks(range(len(groups)), list(groups), rotation=15)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    return save_figure(fig, path)
-
-
-def line_figure(
-    path: Path,
-    xs,
-    series: dict[str, list[float]],
-    xlabel: str,
-    ylabel: str,
-    title: str,
-    logy: bool = False,
-) -> Path:
-    """One line per entry of ``series`` over ``xs``."""
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for name, ys in series.items():
-        ax.plot(xs[: len(ys)], ys, marker="o", ms=3, label=name)
-    if logy:
-        ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
-    return save_figure(fig, path)
+def paired(effect: Effect, a: list[float], b: list[float], seeds: list[int]) -> Comparison:
+    """The effect tested on two arms run on the same seeds (one difference per seed)."""
+    return compare_arms(effect, a, b, paired=True, seeds=seeds)

@@ -1,33 +1,24 @@
-"""Claims on the first part of the notes: parameter counts, dropout, standard scaling."""
+"""Claims on the first pages of the notes: parameter counts, growth with the input, filters and
+channels (notes: Fully / Locally Connected Neural Net, Convolutional Neural Net, Layer
+Convoluzionale Multiplo)."""
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 
-from reti.claims.base import (
-    COMPARE_RULE,
-    FAILS,
-    HOLDS,
-    INCONCLUSIVE,
-    Budget,
-    Claim,
-    Finding,
-    compare,
-    mean_std,
-)
-from reti.claims.common import bar_figure, image_set, subset, train_classifier
-from reti.errors import TrainingError
+from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding
+from reti.claims.figures import claim_figure
+from reti.i18n import text
 from reti.layers import (
-    Dropout,
     LocallyConnected2d,
-    StandardScaler,
     compare_connectivity,
+    conv_params,
     count_parameters,
+    fully_connected_params,
 )
-from reti.models import MLP, MLPConfig
 
 
 def params_run(budget: Budget, out: Path) -> Finding:
@@ -43,185 +34,89 @@ def params_run(budget: Budget, out: Path) -> Finding:
     small = compare_connectivity(20, 4 * 16 * 16, 5, 4)
     built = {"locally connected": count_parameters(lc), "convolutional": count_parameters(conv)}
     for r in small[1:]:
-        numbers.append(
-            {
-                "layer": f"{r.kind} (20x20, 5x5, 4 maps)",
-                "weights": r.weights,
-                "notes": f"built layer: {built[r.kind]}",
-            }
-        )
+        numbers.append({"layer": f"{r.kind} (20x20, 5x5, 4 maps)", "weights": r.weights,
+                        "notes": f"built layer: {built[r.kind]}"})  # fmt: skip
     ok = all(r.weights == expected[r.kind] for r in rows) and all(
         r.weights == built[r.kind] for r in small[1:]
     )
-    fig = _log_bars(out / "params.png", {r.kind: r.weights for r in rows})
+
+    def draw(ax):
+        ax.bar([r.kind for r in rows], [r.weights for r in rows], color=["C0", "C1", "C2"])
+        ax.set_yscale("log")
+        ax.set_ylabel(text("claims.params.ylabel", budget.lang))
+
     return Finding(
         HOLDS if ok else FAILS,
-        "holds if the calculator gives exactly 10^12 / 10^8 / 10^4 and matches built layers",
+        text("claims.params.rule", budget.lang),
         numbers,
-        "FC 10^12, LC 10^8, CNN 10^4 weights, exactly as the notes say.",
-        fig,
-        "Weights of one layer on a 1000x1000 image with 10^6 hidden units: fully connected, "
-        "locally connected with 10x10 patches, 100 shared 10x10 filters (no biases); and the "
-        "same calculator against reti.layers.LocallyConnected2d and torch Conv2d built at 20x20.",
+        text("claims.params.summary", budget.lang),
+        claim_figure(out / "params.png", [draw], [], budget.lang),
+        text("claims.params.experiment", budget.lang),
     )
 
 
-def _log_bars(path: Path, values: dict[str, int]) -> Path:
-    import matplotlib.pyplot as plt
+def growth_run(budget: Budget, out: Path) -> Finding:
+    """Doubling the side of the image (4x the inputs, with as many hidden units as inputs)
+    multiplies the FC weights by 16 = 4^2 and leaves a convolution's unchanged."""
+    sides = [8, 16, 32, 64, 128]
+    fc = [fully_connected_params(n, n * n).weights for n in sides]
+    conv = [conv_params(5, 16).weights for _ in sides]
+    ratios = [b / a for a, b in zip(fc, fc[1:])]
+    built = count_parameters(torch.nn.Linear(16 * 16, 16 * 16, bias=False))
+    ok = all(r == 16 for r in ratios) and len(set(conv)) == 1 and built == fc[1]
+    numbers = [
+        {"image": f"{n}x{n}", "inputs N": n * n, "FC weights (N hidden)": w, "conv 16 5x5": c}
+        for n, w, c in zip(sides, fc, conv)
+    ]
 
-    from reti.viz import save_figure
+    def draw(ax):
+        inputs = [n * n for n in sides]
+        ax.loglog(inputs, fc, marker="o", label="fully connected")
+        ax.loglog(inputs, conv, marker="s", label="conv 16 filters 5x5")
+        ax.set_xlabel(text("claims.growth.xlabel", budget.lang))
+        ax.set_ylabel(text("claims.params.ylabel", budget.lang))
+        ax.legend(fontsize=7)
 
-    fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar(list(values), list(values.values()), color=["C0", "C1", "C2"])
-    ax.set_yscale("log")
-    ax.set_ylabel("weights")
-    return save_figure(fig, path)
+    return Finding(
+        HOLDS if ok else FAILS,
+        text("claims.growth.rule", budget.lang),
+        numbers,
+        text(
+            "claims.growth.summary",
+            budget.lang,
+            ratios=", ".join(f"{r:g}" for r in ratios),
+            built=built,
+        ),  # fmt: skip
+        claim_figure(out / "growth.png", [draw], [], budget.lang),
+        text("claims.growth.experiment", budget.lang),
+    )
 
 
-def _mlp(hidden: tuple[int, ...], p: float = 0.0, mode: str = "inverted", **kw) -> MLP:
-    return MLP(MLPConfig(64, 10, hidden=hidden, dropout=p, dropout_mode=mode, **kw))
-
-
-def dropout_modes_run(budget: Budget, out: Path) -> Finding:
+def maps_run(budget: Budget, out: Path) -> Finding:
+    """K filters give K activation maps, stacked as channels: map k of the layer equals the
+    convolution with filter k alone."""
     g = torch.Generator().manual_seed(budget.seed)
-    x = torch.rand(4096, generator=g) + 0.5
-    p, draws = 0.5, budget.pick(400, 2000)
-    errors = {}
-    for mode in ("inverted", "standard"):
-        layer = Dropout(p, mode, generator=torch.Generator().manual_seed(budget.seed))
-        train_mean = torch.stack([layer(x) for _ in range(draws)]).mean(0)
-        layer.eval()
-        errors[mode] = ((train_mean - layer(x)).abs().mean() / x.mean()).item()
-    train, test = image_set("digits")[:2], image_set("digits")[2:]
-    accs = {"inverted": [], "standard": []}
-    for seed in budget.seeds:
-        for mode in accs:
-            torch.manual_seed(seed)
-            r = train_classifier(
-                _mlp((256,), 0.5, mode), train, test, epochs=budget.pick(15, 40), seed=seed
-            )
-            accs[mode].append(r["test_acc"])
-    gap = abs(statistics.fmean(accs["inverted"]) - statistics.fmean(accs["standard"]))
-    tol = max(
-        max(accs["inverted"]) - min(accs["inverted"]),
-        max(accs["standard"]) - min(accs["standard"]),
-        0.01,
-    )
-    expect_ok = all(e < 3.0 / draws**0.5 for e in errors.values())
-    verdict = HOLDS if expect_ok and gap <= tol else FAILS
-    fig = bar_figure(
-        out / "dropout_modes.png",
-        {f"{m} test acc": v for m, v in accs.items()},
-        "test accuracy",
-        "digits MLP 64-256-10, dropout 0.5",
-    )
+    x = torch.randn(2, 3, 32, 32, generator=g)
+    w, b = torch.randn(6, 3, 5, 5, generator=g), torch.randn(6, generator=g)
+    together = F.conv2d(x, w, b)
+    alone = torch.cat([F.conv2d(x, w[k : k + 1], b[k : k + 1]) for k in range(6)], dim=1)
+    worst = (together - alone).abs().max().item()
+    ok = tuple(together.shape) == (2, 6, 28, 28) and worst <= 1e-5
+
+    def draw(ax):
+        maps = together[0]  # (6, 28, 28) -> a 2 x 3 grid of maps
+        grid = torch.cat([torch.cat(list(maps[r * 3 : r * 3 + 3]), dim=1) for r in (0, 1)])
+        ax.imshow(grid.numpy(), cmap="viridis")
+        ax.set_title(text("claims.maps.title", budget.lang), fontsize=9)
+        ax.set_axis_off()
+
     return Finding(
-        verdict,
-        "holds if, for both modes, the mean training activation over many masks is within "
-        "3/sqrt(draws) (relative) of the inference activation, and the test accuracies differ "
-        "by no more than the seed-to-seed spread (at least 1 point)",
-        [
-            {"mode": m, "relative |E[train] - inference|": errors[m], "test acc": mean_std(accs[m])}
-            for m in accs
-        ],
-        f"expectation errors {errors['inverted']:.4f} / {errors['standard']:.4f} over {draws} "
-        f"masks; accuracy gap {gap:.4f} (tolerance {tol:.4f}).",
-        fig,
-        f"Dropout p=0.5 on 4096 activations averaged over {draws} masks, in both modes; then "
-        f"an MLP 64-256-10 on digits trained with each mode, {len(budget.seeds)} seeds.",
-    )
-
-
-def dropout_overfit_run(budget: Budget, out: Path) -> Finding:
-    x, y, tx, ty = image_set("digits")
-    n_small, epochs = 200, budget.pick(60, 120)
-    res: dict[str, list[float]] = {k: [] for k in ("wide", "wide+dropout", "tiny", "tiny+dropout")}
-    for seed in budget.seeds:
-        small = subset(x, y, n_small, seed)
-        for name, model in (
-            ("wide", _mlp((512, 512))),
-            ("wide+dropout", _mlp((512, 512), 0.5)),
-            ("tiny", _mlp((8,))),
-            ("tiny+dropout", _mlp((8,), 0.5)),
-        ):
-            torch.manual_seed(seed)
-            r = train_classifier(model, small, (tx, ty), epochs=epochs, seed=seed, batch_size=32)
-            res[name].append(r["test_acc"] if "tiny" in name else r["train_acc"] - r["test_acc"])
-    helps = compare(res["wide+dropout"], res["wide"], higher_is_better=False)
-    tiny_helps = compare(res["tiny+dropout"], res["tiny"], higher_is_better=True)
-    not_always = HOLDS if tiny_helps != HOLDS else FAILS
-    verdict = (
-        HOLDS
-        if helps == HOLDS and not_always == HOLDS
-        else (FAILS if FAILS in (helps, not_always) else INCONCLUSIVE)
-    )
-    fig = bar_figure(
-        out / "dropout_overfit.png",
-        res,
-        "gap (wide) / test acc (tiny)",
-        f"digits, {n_small} training images",
-    )
-    return Finding(
-        verdict,
-        "part 1 (prevents overfitting): the train-test accuracy gap of the wide MLP is smaller "
-        "with dropout, by the gap-vs-spread rule; part 2 (not always effective): dropout does "
-        "NOT raise the test accuracy of a tiny, underfitting MLP by that rule. Holds if both hold.",
-        [{"model": k, "value": mean_std(v)} for k, v in res.items()],
-        f"wide: overfitting gap {mean_std(res['wide'])} without vs "
-        f"{mean_std(res['wide+dropout'])} with dropout ({helps}); tiny net test acc "
-        f"{mean_std(res['tiny'])} without vs {mean_std(res['tiny+dropout'])} with ({tiny_helps}).",
-        fig,
-        f"{n_small} digits images, {epochs} epochs, AdamW: MLP 64-512-512-10 with and without "
-        "dropout 0.5 (gap = train acc - test acc); MLP 64-8-10 with and without dropout 0.5 "
-        f"(test acc); {len(budget.seeds)} seeds.",
-    )
-
-
-def scaling_run(budget: Budget, out: Path) -> Finding:
-    from reti.claims.common import load_images
-
-    data = load_images("digits")
-    raw = data.train_x.flatten(1).float()  # pixel values 0..255: features on a raw scale
-    raw_test = data.test_x.flatten(1).float()
-    scaler = StandardScaler().fit(raw)
-    losses: dict[str, list[float]] = {"raw": [], "standard-scaled": []}
-    for seed in budget.seeds:
-        for name, (tr, te) in {
-            "raw": (raw, raw_test),
-            "standard-scaled": (scaler.transform(raw), scaler.transform(raw_test)),
-        }.items():
-            torch.manual_seed(seed)
-            try:
-                r = train_classifier(
-                    _mlp((64,)),
-                    (tr, data.train_y),
-                    (te, data.test_y),
-                    epochs=budget.pick(5, 10),
-                    seed=seed,
-                    optimizer="sgd",
-                    lr=0.05,
-                )
-                loss = r["train_loss"]
-            except TrainingError:
-                loss = float("inf")  # diverged: the loss became NaN/inf
-            losses[name].append(min(loss, 100.0))  # cap: a diverged run counts as loss 100
-    verdict = compare(losses["standard-scaled"], losses["raw"], higher_is_better=False)
-    fig = bar_figure(
-        out / "scaling.png",
-        losses,
-        "final training loss (capped at 100)",
-        "digits MLP, SGD lr 0.05",
-    )
-    return Finding(
-        verdict,
-        COMPARE_RULE + " (lower final training loss is better; a diverged run counts as 100)",
-        [{"features": k, "final train loss": mean_std(v)} for k, v in losses.items()],
-        f"final training loss raw {mean_std(losses['raw'])} vs scaled "
-        f"{mean_std(losses['standard-scaled'])}.",
-        fig,
-        "An MLP 64-64-10 on the digits pixels as stored (0..255) and after StandardScaler "
-        "X' = (X - mu) / sqrt(sigma^2) fit on the training split; plain SGD lr 0.05, "
-        f"{budget.pick(5, 10)} epochs, {len(budget.seeds)} seeds.",
+        HOLDS if ok else FAILS,
+        text("claims.maps.rule", budget.lang),
+        [{"output shape": str(tuple(together.shape)), "largest |layer - filter alone|": worst}],
+        text("claims.maps.summary", budget.lang, shape=tuple(together.shape), worst=f"{worst:.2g}"),
+        claim_figure(out / "maps.png", [draw], [], budget.lang),
+        text("claims.maps.experiment", budget.lang),
     )
 
 
@@ -229,6 +124,7 @@ CLAIMS = [
     Claim(
         "parameter counts",
         "Fully Connected / Locally Connected / Convolutional Neural Net",
+        38,
         "Molti parametri: 10^12 per una immagine 1000x1000 con 1M hidden units … 100M … con "
         "filter size 10x10 … con 100 filtri e dimensione 10x10, si hanno 10k parametri.",
         "A fully connected layer needs 10^12 weights, a locally connected one 10^8, a "
@@ -236,28 +132,21 @@ CLAIMS = [
         params_run,
     ),
     Claim(
-        "dropout modes agree",
-        "Dropout",
-        "Le attivazioni vengono scalate … si moltiplica per 1-p … Inverse Dropout: la scalatura "
-        "delle attivazioni viene fatta durante il training … h = (r ⊙ x) / (1-p)",
-        "Standard dropout (scale by 1-p at inference) and inverted dropout (scale by 1/(1-p) in "
-        "training) give the same expected activations.",
-        dropout_modes_run,
+        "FC grows quadratically",
+        "Convolutional Neural Net — Motivazioni",
+        87,
+        "Le reti standard crescono quadraticamente con la dimensione dell'input.",
+        "A fully connected layer (as many hidden units as inputs) grows with the square of the "
+        "input size; a convolution does not grow at all.",
+        growth_run,
     ),
     Claim(
-        "dropout and overfitting",
-        "Dropout",
-        "Tecnica di regolarizzazione per prevenire l'overfitting … Efficacia: Non è sempre "
-        "efficace.",
-        "Dropout prevents overfitting — but it is not always effective.",
-        dropout_overfit_run,
-    ),
-    Claim(
-        "standard scaling",
-        "Normalizzazione — Standard Scaling",
-        "Preprocessa i dati in modo che ogni feature (colonna) abbia media zero e varianza "
-        "unitaria. X' = (X - μ) / sqrt(σ²)",
-        "Standard scaling of the inputs makes an MLP train faster and more stably.",
-        scaling_run,
+        "filters make channels",
+        "Layer Convoluzionale Multiplo",
+        154,
+        "Si possono usare più filtri, ottenendo più mappe di attivazione. … Ogni mappa è un "
+        "nuovo channel.",
+        "K filters give K activation maps, stacked as the K channels of the output.",
+        maps_run,
     ),
 ]

@@ -1,49 +1,53 @@
-"""The claims report: ``report.md`` beside its figures, and ``report.html`` with them inline."""
+"""The claims report: ``report.md`` beside its figures, and ``report.html`` with them inline.
+
+Every heading and label comes from the ``claims`` catalogue of ``reti.i18n`` (English or
+Italian); each claim's statement, effects and experiment text are looked up there too, with the
+English text in code as the fallback.
+"""
 
 from __future__ import annotations
 
-import base64
 import html
 import os
 from pathlib import Path
 
-from reti.claims.base import FAILS, HOLDS, Claim, Finding
+from reti.claims.base import Claim, Finding
 from reti.claims.registry import number as claim_number
+from reti.claims.render import (
+    badge,
+    comparison_text,
+    finding_html,
+    format_value,
+    statement,
+    verdict_text,
+)
+from reti.i18n import resolve_lang, text
 from reti.io import atomic_write_text
-
-_BADGE = {HOLDS: "#1a7f37", FAILS: "#cf222e"}
 
 
 def _table_md(rows: list[dict]) -> str:
-    if not rows:
-        return ""
     keys = list(dict.fromkeys(k for row in rows for k in row))
     lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(_fmt(row.get(k, "")) for k in keys) + " |" for row in rows]
+    lines += ["| " + " | ".join(format_value(row.get(k, "")) for k in keys) + " |" for row in rows]
     return "\n".join(lines)
 
 
-def _fmt(value) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
-
-
-def section_md(number: int, claim: Claim, finding: Finding, root: Path) -> str:
-    """One claim as markdown: quote, English line, experiment, figure, numbers, verdict."""
+def section_md(number: int, claim: Claim, finding: Finding, root: Path, lang=None) -> str:
+    """One claim as markdown: quote, statement, experiment, rule, figure, intervals, numbers."""
     parts = [
-        f"## {number}. {claim.name} — **{finding.verdict}**",
-        f"> {claim.quote}\n>\n> *{claim.english}* (notes: {claim.section})",
-        f"**Experiment.** {finding.experiment}",
-        f"**Rule (fixed before the run).** {finding.rule}",
+        f"## {number}. {claim.name} — **{verdict_text(finding.verdict, lang)}**",
+        f"> {claim.quote}\n>\n> *{statement(claim, lang)}* "
+        f"({text('claims.notes_at', lang, section=claim.section, line=claim.line)})",
+        f"**{text('claims.experiment', lang)}** {finding.experiment}",
+        f"**{text('claims.rule_heading', lang)}** {finding.rule}",
     ]
     if finding.figure is not None:
-        rel = os.path.relpath(finding.figure, root)
-        parts.append(f"![{claim.name}]({rel})")
+        parts.append(f"![{claim.name}]({os.path.relpath(finding.figure, root)})")
+    parts += [comparison_text(i, c, lang) for i, c in enumerate(finding.comparisons, 1)]
     if finding.numbers:
         parts.append(_table_md(finding.numbers))
     if finding.summary:
-        parts.append(f"**Measured.** {finding.summary}")
+        parts.append(f"**{text('claims.measured', lang)}** {finding.summary}")
     return "\n\n".join(parts)
 
 
@@ -54,51 +58,44 @@ def _numbered(results: list[tuple[Claim, Finding]]) -> list[tuple[int, Claim, Fi
 
 
 def write_report(
-    root: Path, results: list[tuple[Claim, Finding]], header: str
+    root: Path, results: list[tuple[Claim, Finding]], header: str, lang: str | None = None
 ) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` under ``root`` atomically; return both paths."""
-    verdicts = "\n".join(f"| {i} | {c.name} | {f.verdict} |" for i, c, f in _numbered(results))
+    rows = "\n".join(
+        f"| {i} | {c.name} | {c.line} | {verdict_text(f.verdict, lang)} |"
+        for i, c, f in _numbered(results)
+    )
     md = [
-        "# The notes, executed",
+        f"# {text('claims.title', lang)}",
         header,
-        "| # | claim | verdict |\n|---|---|---|\n" + verdicts,
+        f"**{text('claims.rule_title', lang)}** {text('claims.rule', lang)}",
+        text("claims.table_head", lang) + "\n|---|---|---|---|\n" + rows,
     ]
-    md += [section_md(i, c, f, root) for i, c, f in _numbered(results)]
+    md += [section_md(i, c, f, root, lang) for i, c, f in _numbered(results)]
     md_path = atomic_write_text(root / "report.md", "\n\n".join(md) + "\n")
-    html_path = atomic_write_text(root / "report.html", _html(results, header))
+    html_path = atomic_write_text(root / "report.html", _html(results, header, lang))
     return md_path, html_path
 
 
-def _html(results: list[tuple[Claim, Finding]], header: str) -> str:
+def _html(results: list[tuple[Claim, Finding]], header: str, lang: str | None) -> str:
     esc = html.escape
-    body = [f"<h1>The notes, executed</h1><p>{esc(header)}</p>", "<table class='summary'>"]
-    body.append("<tr><th>#</th><th>claim</th><th>verdict</th></tr>")
+    body = [
+        f"<h1>{esc(text('claims.title', lang))}</h1><p>{esc(header)}</p>",
+        f"<p><strong>{text('claims.rule_title', lang)}</strong> "
+        f"{esc(text('claims.rule', lang))}</p>",
+        "<table class='summary'>",
+        "<tr>" + "".join(f"<th>{esc(h.strip())}</th>"
+                         for h in text("claims.table_head", lang).strip("|").split("|")) + "</tr>",
+    ]  # fmt: skip
     for i, c, f in _numbered(results):
         body.append(
-            f"<tr><td>{i}</td><td><a href='#c{i}'>{esc(c.name)}</a></td>"
-            f"<td>{_badge(f.verdict)}</td></tr>"
+            f"<tr><td>{i}</td><td><a href='#c{i}'>{esc(c.name)}</a></td><td>{c.line}</td>"
+            f"<td>{badge(f.verdict, lang)}</td></tr>"
         )
     body.append("</table>")
     for i, c, f in _numbered(results):
-        body.append(f"<section id='c{i}'><h2>{i}. {esc(c.name)} {_badge(f.verdict)}</h2>")
-        body.append(
-            f"<blockquote lang='it'>{esc(c.quote)}</blockquote>"
-            f"<p><em>{esc(c.english)}</em> (notes: {esc(c.section)})</p>"
-        )
-        body.append(f"<p><strong>Experiment.</strong> {esc(f.experiment)}</p>")
-        body.append(f"<p><strong>Rule (fixed before the run).</strong> {esc(f.rule)}</p>")
-        if f.figure is not None and Path(f.figure).is_file():
-            data = base64.b64encode(Path(f.figure).read_bytes()).decode("ascii")
-            body.append(f"<img alt='{esc(c.name)}' src='data:image/png;base64,{data}'>")
-        if f.numbers:
-            keys = list(dict.fromkeys(k for row in f.numbers for k in row))
-            body.append("<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in keys) + "</tr>")
-            for row in f.numbers:
-                cells = "".join(f"<td>{esc(_fmt(row.get(k, '')))}</td>" for k in keys)
-                body.append(f"<tr>{cells}</tr>")
-            body.append("</table>")
-        if f.summary:
-            body.append(f"<p><strong>Measured.</strong> {esc(f.summary)}</p>")
+        body.append(f"<section id='c{i}'><h2>{i}. {esc(c.name)}</h2>")
+        body.append(finding_html(f, c, lang))
         body.append("</section>")
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
@@ -107,13 +104,8 @@ def _html(results: list[tuple[Claim, Finding]], header: str) -> str:
         ".badge{color:#fff;border-radius:4px;padding:1px 6px;font-size:80%}"
     )
     return (
-        "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<!DOCTYPE html>\n<html lang='{resolve_lang(lang)}'><head><meta charset='utf-8'>"
         f"<title>reti claims</title><style>{style}</style></head><body>\n"
         + "\n".join(body)
         + "\n</body></html>\n"
     )
-
-
-def _badge(verdict: str) -> str:
-    colour = _BADGE.get(verdict, "#9a6700")
-    return f"<span class='badge' style='background:{colour}'>{html.escape(verdict)}</span>"

@@ -21,20 +21,21 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, Budget, Claim, Finding, mean_std, spread
+from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, Budget, Claim, Finding, mean_std
+from reti.claims.figures import claim_figure
 from reti.claims.sequences import fewer_threads
+from reti.claims.stats import Comparison, Effect, combine, compare_arms
 from reti.data.text import load_text, windows
 from reti.errors import ConfigError
 from reti.generate import SamplingConfig, generate
+from reti.i18n import text as tr
 from reti.models.gpt import GPT, GPTConfig
 from reti.tasks.text import evaluate_text, lm_loss
 from reti.tokenize.build import build_tokenizer, encode_text
 from reti.train import TrainConfig, fit
-from reti.viz import save_figure
 
 CONTEXT = 64  # the training context of every model here
 EVAL_CONTEXTS = (64, 128, 256)
-TOLERANCE = 0.02  # nats: the smallest loss change counted as a change (below: evaluation noise)
 
 
 @dataclass(frozen=True)
@@ -105,48 +106,59 @@ def position_losses(model: GPT, tok, text: str, length: int) -> torch.Tensor:
     return F.cross_entropy(logits.transpose(1, 2), y.to(device), reduction="none").mean(0).cpu()
 
 
-def extrapolation_verdict(loss: dict[str, dict[int, list[float]]]) -> tuple[str, dict]:
-    """The rule of claim 11, from the losses {scheme: {context: [loss per seed]}} (a context a
+RISE = Effect(
+    "rise of the held-out loss from context 64 to 256", "sinusoidal", "ALiBi", 0.05,
+    "0.05 nats/char, about 2% of the loss: more than the 0.02 nats that evaluation noise moves",
+)  # fmt: skip
+FLAT = Effect(
+    "ALiBi's held-out loss", "at context 256", "at context 64", 0.05,
+    "extrapolating means no rise past the training length (a fall is fine: one-sided, the "
+    "interval must stay below +0.05 nats/char)", kind="equivalence",
+)  # fmt: skip
+
+
+def extrapolation_verdict(
+    loss: dict[str, dict[int, list[float]]],
+) -> tuple[str, dict, list[Comparison]]:
+    """The rule of the ALiBi claim, from {scheme: {context: [loss per seed]}} (a context a
     scheme cannot run at is missing or empty).
 
-    rise = mean loss at 256 - mean loss at 64; noise = max(seed spread at 64 and at 256,
-    TOLERANCE). Holds if ALiBi's rise <= its noise while sinusoidal's rise > its noise and
-    learned positions cannot run (or also rise); does not hold if ALiBi rises past its noise or
-    sinusoidal's loss does not rise at all; else inconclusive.
+    Three parts, all must hold: (1) sinusoidal's rise (loss at 256 minus at 64, per seed) beats
+    ALiBi's by more than ``RISE.smallest`` (paired t interval); (2) ALiBi's loss at 256 agrees
+    with its loss at 64 within ``FLAT.smallest`` (or falls below it: extrapolation); (3)
+    learned positions cannot run past 64 (or rise too).
     """
-    rises: dict[str, float | None] = {}
-    fails: dict[str, bool] = {}
+    short, long = EVAL_CONTEXTS[0], EVAL_CONTEXTS[-1]
+    rises: dict[str, list[float] | None] = {}
     for scheme, by_ctx in loss.items():
-        short, long = by_ctx.get(EVAL_CONTEXTS[0]), by_ctx.get(EVAL_CONTEXTS[-1])
-        if not short or not long:
-            rises[scheme], fails[scheme] = None, True  # cannot run past its length: a failure
-            continue
-        rise = statistics.fmean(long) - statistics.fmean(short)
-        noise = max(spread(short), spread(long), TOLERANCE)
-        rises[scheme], fails[scheme] = rise, rise > noise
-    learned_fails = fails.get("learned", True)
-    sin_rise = rises.get("sinusoidal")
-    if fails["alibi"] or (sin_rise is not None and sin_rise <= 0):
-        return FAILS, rises
-    if fails["sinusoidal"] and learned_fails:
-        return HOLDS, rises
-    return INCONCLUSIVE, rises
+        a, b = by_ctx.get(short), by_ctx.get(long)
+        rises[scheme] = [y - x for x, y in zip(a, b)] if a and b else None
+    comps = [compare_arms(RISE, rises["sinusoidal"], rises["alibi"], paired=True)]
+    flat = compare_arms(FLAT, loss["alibi"][long], loss["alibi"][short], paired=True)
+    # one-sided: a loss that falls with more context extrapolates all the more
+    s = FLAT.smallest
+    iv = flat.interval
+    flat.verdict = HOLDS if iv.high <= s else (FAILS if iv.low > s else INCONCLUSIVE)
+    comps.append(flat)
+    learned = rises.get("learned")
+    learned_ok = learned is None or statistics.fmean(learned) > RISE.smallest
+    means = {k: None if v is None else statistics.fmean(v) for k, v in rises.items()}
+    verdict = combine([*(c.verdict for c in comps), HOLDS if learned_ok else INCONCLUSIVE])
+    return verdict, means, comps
 
 
-def _alibi_figure(path: Path, profiles: dict[str, torch.Tensor]) -> Path:
-    import matplotlib.pyplot as plt  # after reti.viz chose the Agg backend
+def _alibi_panel(profiles: dict[str, torch.Tensor], lang):
+    def draw(ax) -> None:
+        for i, (scheme, curve) in enumerate(profiles.items()):
+            smooth = curve.unflatten(0, (-1, 8)).mean(1)  # mean over buckets of 8 positions
+            ax.plot(torch.arange(len(smooth)) * 8 + 4, smooth, marker="o", ms=3, color=f"C{i}",
+                    label=scheme)  # fmt: skip
+        ax.axvline(CONTEXT, color="k", ls="--", lw=1)
+        ax.set_xlabel(tr("claims.alibi.xlabel", lang), fontsize=8)
+        ax.set_ylabel(tr("claims.alibi.ylabel", lang), fontsize=8)
+        ax.legend(fontsize=7)
 
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    for i, (scheme, curve) in enumerate(profiles.items()):
-        smooth = curve.unflatten(0, (-1, 8)).mean(1)  # mean over buckets of 8 positions
-        ax.plot(torch.arange(len(smooth)) * 8 + 4, smooth, marker="o", ms=3, color=f"C{i}",
-                label=scheme)  # fmt: skip
-    ax.axvline(CONTEXT, color="k", ls="--", lw=1)
-    ax.text(CONTEXT + 3, ax.get_ylim()[1] * 0.98, "training length", fontsize=8, va="top")
-    ax.set(xlabel="position in a 256-token window", ylabel="held-out loss (nats/char)",
-           title="loss by position (first seed); learned stops at its length")  # fmt: skip
-    ax.legend(fontsize=8)
-    return save_figure(fig, path)
+    return draw
 
 
 def alibi_run(budget: Budget, out: Path) -> Finding:
@@ -170,33 +182,26 @@ def alibi_run(budget: Budget, out: Path) -> Finding:
                 if scheme not in profiles:
                     length = EVAL_CONTEXTS[-1] if model.config.extrapolates else CONTEXT
                     profiles[scheme] = position_losses(model, tok, held_out, length)
-    verdict, rises = extrapolation_verdict(loss)
+    verdict, rises, comps = extrapolation_verdict(loss)
     numbers = [
         {"positions": s, **{f"loss @{n}": mean_std(v[n]) if v[n] else "cannot" for n in v},
          "rise 64→256": "cannot" if rises[s] is None else f"{rises[s]:+.3f}"}
         for s, v in loss.items()
     ]  # fmt: skip
+    lang = budget.lang
     return Finding(
         verdict,
-        "rise = mean held-out loss at context 256 minus at 64; noise = max(seed-to-seed spread "
-        f"at 64 and at 256, {TOLERANCE} nats). Holds if ALiBi's rise <= its noise while "
-        "sinusoidal's rise > its noise and learned positions cannot run past 64 (or rise too); "
-        "does not hold if ALiBi rises past its noise or sinusoidal does not rise at all; else "
-        "inconclusive",
+        tr("claims.alibi.rule", lang),
         numbers,
-        "rise of the held-out loss from context 64 to 256: "
-        + ", ".join(
-            f"{s} {'cannot run past 64' if r is None else f'{r:+.3f} nats/char'}"
-            for s, r in rises.items()
-        )
-        + ".",
-        _alibi_figure(out / "alibi.png", profiles),
-        f"Char-level GPTs ({lm.n_layer} layers, 4 heads, width {lm.d_model}) trained at context "
-        f"{CONTEXT} for {lm.steps} steps of batch {lm.batch_size} (AdamW lr {lm.lr}, cosine) on "
-        f"{lm.train_chars:,} chars of Shakespeare, one per position scheme; loss on "
-        f"{lm.eval_chars:,} held-out chars (plays never trained on) in windows of 64, 128 and "
-        f"256 chars; {len(budget.seeds)} seeds" + (" (learned: 1 seed)." if budget.quick else "."),
-    )
+        ", ".join(f"{s} {'cannot run past 64' if r is None else f'{r:+.3f} nats/char'}"
+                  for s, r in rises.items()),
+        claim_figure(out / "alibi.png", [_alibi_panel(profiles, lang)], comps, lang),
+        tr("claims.alibi.experiment", lang, layers=lm.n_layer, width=lm.d_model, ctx=CONTEXT,
+           steps=lm.steps, batch=lm.batch_size, lr=lm.lr, chars=f"{lm.train_chars:,}",
+           eval=f"{lm.eval_chars:,}", seeds=len(budget.seeds))
+        + (tr("claims.alibi.learned_one_seed", lang) if budget.quick else ""),
+        comps,
+    )  # fmt: skip
 
 
 # -- claim 12: temperature ---------------------------------------------------------------------
@@ -284,16 +289,18 @@ def temperature_run(budget: Budget, out: Path) -> Finding:
             for m in metrics:
                 per_seed[m].append(rows[m])
     verdict = monotonic_verdict({m: per_seed[m] for m in metrics[:2]})
-    import matplotlib.pyplot as plt  # after reti.viz chose the Agg backend
-
     labels = [_label(t) for t in TEMPERATURES]
-    fig, ax = plt.subplots(figsize=(7, 3.4))
-    for i, m in enumerate(metrics):
-        for runs in per_seed[m]:
-            ax.plot(labels, runs, marker="o", ms=3, color=f"C{i}", alpha=0.8,
-                    label=m if runs is per_seed[m][0] else None)  # fmt: skip
-    ax.set(xlabel="sampling", ylabel="nats / share", title="temperature: determinism vs diversity")
-    ax.legend(fontsize=8)
+    lang = budget.lang
+
+    def draw(ax) -> None:
+        for i, m in enumerate(metrics):
+            for runs in per_seed[m]:
+                ax.plot(labels, runs, marker="o", ms=3, color=f"C{i}", alpha=0.8,
+                        label=m if runs is per_seed[m][0] else None)  # fmt: skip
+        ax.set_xlabel(tr("claims.temperature.xlabel", lang), fontsize=8)
+        ax.set_ylabel(tr("claims.temperature.ylabel", lang), fontsize=8)
+        ax.legend(fontsize=7)
+
     numbers = [
         {"sampling": label, **{m: mean_std([r[j] for r in per_seed[m]]) for m in metrics},
          "sample (first seed)": examples[label]}
@@ -301,34 +308,84 @@ def temperature_run(budget: Budget, out: Path) -> Finding:
     ]  # fmt: skip
     return Finding(
         verdict,
-        "holds if the next-token entropy and the share of distinct 4-grams both rise strictly "
-        "from greedy to T=0.5, 1, 1.5 for every seed; does not hold if a seed mean falls "
-        "somewhere; else inconclusive (same-prompt agreement is shown, not judged)",
+        tr("claims.temperature.rule", lang),
         numbers,
         "; ".join(f"{m}: {_trend(per_seed[m], labels)}" for m in metrics) + ".",
-        save_figure(fig, out / "temperature.png"),
-        f"The ALiBi char GPTs of claim 11 (one per seed). Entropy of softmax(logits / T) over "
-        f"the held-out text (greedy: 0); {len(prompts)} held-out prompts, two samples of "
-        f"{length} chars each per prompt and temperature (reti.generate, KV cache, different "
-        "sampling seeds): distinct 4-grams over the six samples, and the share of positions "
-        f"where the two samples of a prompt agree; {len(budget.seeds)} seeds.",
-    )
+        claim_figure(out / "temperature.png", [draw], [], lang),
+        tr("claims.temperature.experiment", lang, prompts=len(prompts), length=length,
+           seeds=len(budget.seeds)),
+    )  # fmt: skip
+
+
+@torch.no_grad()
+def limits_run(budget: Budget, out: Path) -> Finding:
+    """T = 1 leaves softmax(z) as it is; as T -> 0 softmax(z / T) becomes one-hot on the
+    argmax, and sampling at a tiny T generates exactly the greedy text."""
+    g = torch.Generator().manual_seed(budget.seed)
+    z = torch.randn(64, 50, generator=g, dtype=torch.float64) * 2
+    same_at_one = torch.equal(torch.softmax(z / 1.0, -1), torch.softmax(z, -1))
+    temps = (2.0, 1.0, 0.5, 0.1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6)
+    top = [torch.softmax(z / t, -1).amax(-1).min().item() for t in temps]
+    argmax_same = torch.equal(torch.softmax(z / temps[-1], -1).argmax(-1), z.argmax(-1))
+    torch.manual_seed(budget.seed)
+    model = GPT(GPTConfig(vocab_size=50, n_ctx=64, n_layer=1, n_head=2, d_model=32)).eval()
+    prompt = [1, 2, 3]
+    greedy = generate(model, prompt, SamplingConfig(max_tokens=40, greedy=True))
+    cold = [generate(model, prompt, SamplingConfig(max_tokens=40, temperature=1e-4, seed=s))
+            for s in range(5)]  # fmt: skip
+    warm = generate(model, prompt, SamplingConfig(max_tokens=40, temperature=1.0, seed=0))
+    ok = same_at_one and argmax_same and top[-1] > 0.999 and all(c == greedy for c in cold)
+    ok = ok and warm != greedy  # control: at T = 1 sampling does depart from greedy
+    ok = ok and all(a <= b + 1e-12 for a, b in zip(top, top[1:]))
+    lang = budget.lang
+
+    def draw(ax) -> None:
+        ax.semilogx(temps, top, marker="o")
+        ax.invert_xaxis()
+        ax.set_xlabel(tr("claims.limits.xlabel", lang), fontsize=8)
+        ax.set_ylabel(tr("claims.limits.ylabel", lang), fontsize=8)
+
+    return Finding(
+        HOLDS if ok else FAILS,
+        tr("claims.limits.rule", lang),
+        [{"T": t, "smallest top probability over 64 rows": f"{p:.6g}"} for t, p in zip(temps, top)]
+        + [{"T": "1e-4 (5 sampling seeds)", "smallest top probability over 64 rows":
+            f"same tokens as greedy: {all(c == greedy for c in cold)}; T=1 differs: "
+            f"{warm != greedy}"}],
+        tr("claims.limits.summary", lang, one=same_at_one, top=f"{top[-1]:.6g}",
+           cold=all(c == greedy for c in cold)),
+        claim_figure(out / "temperature_limits.png", [draw], [], lang),
+        tr("claims.limits.experiment", lang),
+    )  # fmt: skip
 
 
 CLAIMS = [
     Claim(
         "ALiBi extrapolates",
         "Positional Encoding — Relative Positional Embeddings",
+        824,
         "Considera la distanza relativa i-j tra i tokens, non la posizione assoluta. Es. ALiBi "
         "(Attention with Linear Biases): bᵢⱼ aggiunto basato sulla distanza relativa. In ALiBi "
         "non si usano positional embeddings all'inizio.",
         "ALiBi (a bias from the relative distance) works past the training length, where "
         "sinusoidal and learned absolute positions fail.",
         alibi_run,
+        (RISE, FLAT),
+    ),
+    Claim(
+        "temperature limits",
+        "Output del Transformer — Temperature",
+        848,
+        "Softmax: … si sceglie il token più probabile. … Temp = 1: nessun effetto. Temp < 1: "
+        'distribuisce "sharper", più deterministico.',
+        "T = 1 leaves the distribution as it is; as T goes to 0 sampling becomes the greedy "
+        "choice of the most likely token.",
+        limits_run,
     ),
     Claim(
         "temperature",
         "Output del Transformer — Temperature",
+        851,
         'Temp = 1: nessun effetto. Temp < 1: distribuisce "sharper", più deterministico. '
         'Temp > 1: distribuisce "softer", più casuale, più creativa.',
         "Temperature trades determinism for diversity.",

@@ -10,14 +10,18 @@ cache (the same size and budget as claim 11's, ALiBi positions).
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from pathlib import Path
 
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
+from reti.claims.figures import claim_figure
 from reti.claims.sequences import fewer_threads
 from reti.claims.text import CONTEXT, corpus, lm_budget, tokenizer, trained_lm
+from reti.i18n import catalogue, text
 from reti.tasks.text import evaluate_text
+from reti.tokenize import BPETokenizer
 from reti.tokenize.build import encode_text
-from reti.viz import save_figure
+from reti.tokenize.pretokenize import splitter
 
 
 def tokenizer_stats(tok, text: str) -> dict[str, float]:
@@ -58,15 +62,17 @@ def tokenizer_run(budget: Budget, out: Path) -> Finding:
                 model, tok = trained_lm(spec, "alibi", seed, lm, budget.device)
                 bpb[spec].append(evaluate_text(model, tok, held_out)["bits_per_byte"])
     verdict = tokens_verdict(stats, bpe)
-    import matplotlib.pyplot as plt  # after reti.viz chose the Agg backend
+    panels = []
+    for name, table in (("tokens per byte", stats), ("unknown rate", stats),
+                        ("bits per byte (GPT)", None)):  # fmt: skip
 
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2))
-    panels = (("tokens per byte", stats), ("unknown rate", stats), ("bits per byte (GPT)", None))
-    for ax, (name, table) in zip(axes, panels):
-        values = [table[s][name] if table else statistics.fmean(bpb[s]) for s in specs]
-        ax.bar(range(3), values, color=["C0", "C1", "C2"], alpha=0.8)
-        ax.set_xticks(range(3), specs)
-        ax.set_title(name, fontsize=10)
+        def draw(ax, name=name, table=table) -> None:
+            values = [table[s][name] if table else statistics.fmean(bpb[s]) for s in specs]
+            ax.bar(range(3), values, color=["C0", "C1", "C2"], alpha=0.8)
+            ax.set_xticks(range(3), specs)
+            ax.set_title(name, fontsize=9)
+
+        panels.append(draw)
     numbers = [
         {"tokenizer": s, "vocabulary": st["vocabulary"],
          "tokens / byte": f"{st['tokens per byte']:.3f}",
@@ -86,7 +92,7 @@ def tokenizer_run(budget: Budget, out: Path) -> Finding:
             for s, st in stats.items()
         )
         + ".",
-        save_figure(fig, out / "tokenizers.png"),
+        claim_figure(out / "tokenizers.png", panels, [], budget.lang),
         f"Char, word (GPT-2 pre-tokenizer chunks seen >= 2 times) and byte-level BPE "
         f"({lm.bpe_vocab} tokens) trained on {lm.tokenizer_chars:,} chars of Shakespeare, "
         f"measured on {len(held_out):,} chars of held-out plays. Bits per byte: an ALiBi GPT "
@@ -97,15 +103,70 @@ def tokenizer_run(budget: Budget, out: Path) -> Finding:
     )
 
 
+def merges_run(budget: Budget, out: Path) -> Finding:
+    """reti's byte BPE against the plain algorithm: the base vocabulary is every byte, and each
+    new token is a most frequent adjacent pair (ties may pick either)."""
+    sample = " ".join(v for k, v in sorted(catalogue("it").items()) if k.startswith("claims."))
+    n = 40
+    tok = BPETokenizer.train(sample, 256 + n, special_tokens=(), min_frequency=2)
+    learned = [tok.token_bytes(256 + i) for i in range(tok.vocab_size - 256)]
+    base_ok = all(tok.token_bytes(b) == bytes([b]) for b in range(256))
+    # replay reti's merges; at each step the merged pair must have the largest count
+    words = Counter(tuple(bytes([b]) for b in w.encode("utf-8")) for w in splitter("gpt2")(sample))
+    rows, ok = [], base_ok and len(learned) == n
+    for step, token in enumerate(learned):
+        pairs: Counter[bytes] = Counter()
+        for w, c in words.items():
+            for x, y in zip(w, w[1:]):
+                pairs[x + y] += c
+        best = max(pairs.values())
+        ok = ok and pairs[token] == best
+        if step < 8 or pairs[token] != best:
+            rows.append({"step": step + 1, "new token": repr(token.decode("utf-8", "replace")),
+                         "its pair count": pairs[token], "largest pair count": best})  # fmt: skip
+        merged = Counter()
+        for w, c in words.items():
+            i, new = 0, []
+            while i < len(w):
+                if i + 1 < len(w) and w[i] + w[i + 1] == token:
+                    new.append(token)
+                    i += 2
+                else:
+                    new.append(w[i])
+                    i += 1
+            merged[tuple(new)] += c
+        words = merged
+    return Finding(
+        HOLDS if ok else FAILS,
+        text("claims.merges.rule", budget.lang),
+        rows,
+        text("claims.merges.summary", budget.lang, n=len(learned), base=base_ok),
+        None,
+        text("claims.merges.experiment", budget.lang, chars=len(sample), n=n),
+    )
+
+
 CLAIMS = [
     Claim(
         "BPE vs char vs word",
         "Text Embeddings — encoders a livello di parola, char encoders, BPE",
+        762,
         "Problematiche con encoders a livello di parola: difficoltà a gestire le boundaries "
         "delle parole. … Char encoders: riducono la complessità ma sono difficili da usare. … "
         "Subword Encoders (Byte Pair Encoding).",
         "Subword (BPE) tokens avoid the word-level problems (no unknown words) and give shorter "
         "sequences than characters.",
         tokenizer_run,
+    ),
+    Claim(
+        "BPE merges the most frequent pair",
+        "Text Embeddings — Subword Encoders (Byte Pair Encoding)",
+        780,
+        "Algoritmo che parte dal vocabolario base con tutti i caratteri. Conta la frequenza "
+        "delle coppie di caratteri. Unisce la coppia più frequente in un nuovo simbolo. … Si "
+        "ferma dopo un numero di step.",
+        "Byte BPE starts from all 256 bytes and each step merges a most frequent adjacent pair, "
+        "for a fixed number of steps.",
+        merges_run,
     ),
 ]

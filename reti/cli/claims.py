@@ -1,4 +1,4 @@
-"""``reti claims list`` and ``reti claims run [NAME...] [--quick|--full] [--seed S]``."""
+"""``reti claims list`` and ``reti claims run [NAME...] [--quick|--full] [--seed S] [--lang L]``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add ``reti claims``."""
     p = sub.add_parser("claims", help="re-run the notes' claims as experiments")
     cs = p.add_subparsers(dest="claims_command", metavar="ACTION")
-    ls = cs.add_parser("list", help="list the claims")
+    ls = cs.add_parser("list", help="list the claims with their line in the notes")
+    ls.add_argument(
+        "--lang",
+        choices=("en", "it"),
+        default=None,
+        help="language of the list (default: $RETI_LANG, the locale, then English)",
+    )
     ls.set_defaults(func=_list)
     run = cs.add_parser("run", help="run claims and write a report (md + html)")
     run.add_argument("names", nargs="*", help="claim names or numbers (default: all)")
@@ -24,29 +30,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     budget.add_argument("--full", dest="quick", action="store_false", help="bigger budgets")
     run.add_argument("--seed", type=int, default=0, help="seed of every claim (default 0)")
     run.add_argument("--out", default=None, help="report folder (default runs/claims/DATE)")
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    run.add_argument(
+        "--lang",
+        choices=("en", "it"),
+        default=None,
+        help="language of the report (default: $RETI_LANG, the locale, then English)",
+    )
     run.set_defaults(func=_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
 def _list(args: argparse.Namespace) -> int:
     from reti.claims import CLAIMS
+    from reti.claims.report import statement
+    from reti.i18n import text
 
+    print(text("claims.list.head", args.lang))
     for i, claim in enumerate(CLAIMS, 1):
-        print(f"{i:2d}. {claim.name:32s} {claim.english}")
+        print(f"{i:2d}. {claim.line:4d}  {claim.name:32s} {statement(claim, args.lang)}")
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
     from reti.claims import run_claims
+    from reti.claims.registry import number
+    from reti.claims.report import verdict_text
+    from reti.i18n import text
     from reti.io import ensure_dir
 
     if args.out:
         ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
-    root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet)
-    from reti.claims.registry import number
-
+    root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet, args.lang)
     for claim, finding, seconds in done:
-        print(f"{number(claim):2d}. {claim.name:32s} {finding.verdict:20s} {seconds:6.0f} s")
-    print(f"report: {root / 'report.md'}  and  {root / 'report.html'}")
+        verdict = verdict_text(finding.verdict, args.lang)
+        print(f"{number(claim):2d}. {claim.name:32s} {verdict:20s} {seconds:6.1f} s")
+    print(text("claims.report_at", args.lang, md=root / "report.md", html=root / "report.html"))
     return 0
