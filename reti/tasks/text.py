@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +51,7 @@ SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config
 # batch 64); an evaluation every 250 steps gives the 2000-step demo GPT 8 validation points.
 TEXT_TRAIN_DEFAULTS: dict[str, Any] = {
     "max_steps": 500, "batch_size": 32, "lr": 3e-3, "schedule": "cosine", "warmup_steps": 50,
-    "grad_clip": 1.0,
-    **({"eval_every": 250} if "eval_every" in {f.name for f in fields(TrainConfig)} else {}),
+    "grad_clip": 1.0, "eval_every": 250, "log_every": 10,
 }  # fmt: skip
 
 
