@@ -145,6 +145,7 @@ def main() -> None:
     make_generator(0)  # the first optimizer imports torch._dynamo (~3 s): not a run's time
     torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
     summary: dict = {"bench": "ucr"}
+    seconds: list[float] = []
     for name, r in RECIPES.items():
         if args.only not in (None, name):
             continue
@@ -167,12 +168,15 @@ def main() -> None:
         summary[f"{key}_runs"] = [round(a, 2) for a in accs]
         summary[f"{key}_paper"] = PUBLISHED_FCN[name]
         summary[f"{key}_plain"] = PLAIN[name]
-        summary[f"{key}_wall_s_max"] = round(max(x["wall_s"] for x in runs), 1)
-        summary[f"{key}_cpu_s_max"] = round(max(x["cpu_s"] for x in runs), 1)
-        summary[f"{key}_met"] = statistics.mean(accs) >= PUBLISHED_FCN[name] and all(
-            x["wall_s"] <= BUDGET_S for x in runs
-        )
+        wall, cpu = [x["wall_s"] for x in runs], [x["cpu_s"] for x in runs]
+        summary[f"{key}_wall_s"] = [round(min(wall), 1), round(max(wall), 1)]
+        summary[f"{key}_cpu_s"] = [round(min(cpu), 1), round(max(cpu), 1)]
+        summary[f"{key}_accuracy_met"] = statistics.mean(accs) >= PUBLISHED_FCN[name]
+        summary[f"{key}_wall_within_60s"] = max(wall) <= BUDGET_S  # False on a loaded machine
+        summary[f"{key}_cpu_within_60s"] = max(cpu) <= BUDGET_S
+        seconds.append(max(wall))
         summary[f"{key}_recipe"] = r.__dict__
+    summary["seconds_per_run"] = round(max(seconds), 1) if seconds else None
     print(json.dumps(summary))
 
 
