@@ -7,10 +7,12 @@ thread. Reported over 5 run seeds (member seeds drawn from the run seed) with me
 beside the published FCN (GunPoint 100, ArrowHead 84.3) and the plain recipe of
 ``bench/series_figures.py`` (98.2 and 81.0 there).
 
-The recipe (per member): each series z-normalised on its own (the UCR convention); AdamW with
-weight decay, linear warmup then cosine decay; label smoothing; train-time augmentation drawn
-from the run's generator: amplitude scaling, jitter and window slicing (a random crop of
-80-100% of the series stretched back to full length, Le Guennec et al. 2016).
+The recipe (per member): each series z-normalised on its own (the UCR convention); the paper's
+small batches (about a tenth of the training set); AdamW with weight decay, linear warmup then
+cosine decay; label smoothing. ArrowHead adds a weight EMA and window slicing (a random crop of
+90-100% of the series stretched back to full length, Le Guennec et al. 2016). Amplitude scaling,
+jitter and time reversal are here to try (``--set scale=0.1``); they did not help (see
+docs/performance.md, "UCR recipe").
 
 How: one process, ``torch.set_num_threads(1)``; wall seconds and process CPU seconds per run
 (the machine may be shared: CPU seconds are the figure a quiet machine would show as wall).
