@@ -15,6 +15,7 @@ import torch
 
 from reti.augment import OPS, parse_spec
 from reti.errors import ConfigError
+from reti.runtime import make_generator, resolve_device
 
 OUT = "runs/augment"
 PNG_NAME = "augment.png"
@@ -41,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     show.add_argument("--n", type=int, default=8, help="Images per row. Default: 8.")
     show.add_argument("--copies", type=int, default=3, help="Augmented rows. Default: 3.")
     show.add_argument("--seed", type=int, default=0, help="Augmentation seed. Default: 0.")
+    show.add_argument(
+        "--device",
+        default="auto",
+        help="Where to augment: auto (default), cpu, cuda, cuda:N or mps.",
+    )
     show.set_defaults(func=show_command)
 
     listing = actions.add_parser("list", help="every op with its arguments and defaults")
@@ -83,10 +89,13 @@ def show_command(args: argparse.Namespace) -> int:
         raise ConfigError(f"--seed must be >= 0, got {args.seed}")
     x, y, num_classes = _load(args.data, args.n)
     pipeline = parse_spec(args.spec, num_classes=num_classes)
-    generator = torch.Generator().manual_seed(args.seed)
+    device = resolve_device(args.device)
+    generator = make_generator(args.seed, device)  # the batch and its randomness on one device
+    x_dev, y_dev = x.to(device), y.to(device)
     rows, titles = [x], ["original"]
     for i in range(args.copies):
-        out, _ = pipeline(x, y, generator)
+        out, _ = pipeline(x_dev, y_dev, generator)
+        out = out.cpu()
         if out.shape[1] not in (1, 3):
             raise ConfigError(f"the spec leaves {out.shape[1]} channels; a grid needs 1 or 3")
         rows.append(out)
