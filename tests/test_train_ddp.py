@@ -94,3 +94,39 @@ def test_two_gloo_processes_match_one_process(tmp_path):
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["world_size"] == 2 and saved["train_samples"] == 64
     assert (tmp_path / "run" / "checkpoints" / "step-0000008").is_dir()
+
+
+@pytest.mark.slow
+def test_the_cli_under_torchrun_matches_its_one_process_equivalent(tmp_path):
+    """`torchrun --nproc-per-node 2 reti vision train --batch-size 8` equals one process with
+    `--batch-size 16`: same seed, same model built on every rank, same weights."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    for key in ("RANK", "LOCAL_RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(key, None)
+    args = ["vision", "train", "--data", "digits", "--limit", "256", "--epochs", "2"]
+    args += ["--model", "[(CONV3@4-RELU)*1-POOL]*1-(FC@16-RELU)*1,SOFTMAX", "--device", "cpu"]
+    args += ["--seed", "3", "--quiet"]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node"]
+    two = subprocess.run(
+        [*torchrun, "2", "-m", "reti", *args, "--batch-size", "8", "--out", str(tmp_path / "two")],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert two.returncode == 0, two.stderr[-2000:]
+    one = subprocess.run(
+        [sys.executable, "-m", "reti", *args, "--batch-size", "16", "--out", str(tmp_path / "one")],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr[-2000:]
+    assert two.stdout.count("run folder") <= 1  # only rank 0 prints its summary
+    config = json.loads((tmp_path / "two" / "config.json").read_text())
+    assert config["world_size"] == 2
+
+    def weights(run):
+        step = sorted((tmp_path / run / "checkpoints").glob("step-*"))[-1]
+        return load_file(next(step.glob("*.safetensors")))
+
+    a, b = weights("two"), weights("one")
+    assert a.keys() == b.keys()
+    for k in a:
+        if "weight" in k or "bias" in k:
+            torch.testing.assert_close(a[k], b[k], rtol=1e-4, atol=1e-5, msg=k)
