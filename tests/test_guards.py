@@ -324,3 +324,19 @@ def test_atomic_writes_get_the_usual_permissions(tmp_path):
     assert (tmp_path / "a.txt").stat().st_mode == (tmp_path / "plain.txt").stat().st_mode
     (tmp_path / "plain").mkdir()
     assert (tmp_path / "ck").stat().st_mode == (tmp_path / "plain").stat().st_mode
+
+
+def test_vision_train_refuses_a_batch_whose_activations_cannot_fit(monkeypatch, tmp_path):
+    """vgg11 on 8x8 digits keeps ~100 KB of activations per image: a batch of 100,000 needs
+    ~10 GB, which a 1 GB limit refuses before any weight is allocated or any file written."""
+    from reti.tasks.vision import VisionConfig, train
+    from reti.train import TrainConfig
+
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", str(10**9))
+    cfg = VisionConfig(data="digits", model="vgg11", limit=64, out=str(tmp_path / "run"),
+                       train=TrainConfig(batch_size=100_000, quiet=True))  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"one batch of 100000 through model 'vgg11' needs .* for its activations"
+    ):  # noqa: E501
+        train(cfg)
+    assert not (tmp_path / "run").exists()

@@ -23,6 +23,7 @@ from reti.augment import parse_spec, soft_cross_entropy
 from reti.data.formats import read_image
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
+from reti.guards import check_batch
 from reti.io import load_checkpoint
 from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
@@ -178,6 +179,9 @@ def train(
         "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
         "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
     }  # fmt: skip
+    # one batch's activations must fit before anything is allocated (measured on the meta device)
+    check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
+                f"model {cfg.model!r}")  # fmt: skip
     model = build_classifier(model_config)
     if cfg.augment:
         transform = parse_spec(cfg.augment, num_classes=len(data.classes))
