@@ -9,7 +9,7 @@ import pytest
 
 from reti.cli.main import build_parser
 
-MINE = ("data", "params", "vision", "augment", "series", "text")  # commands of reti.cli's tasks
+MINE = ("data", "params", "vision", "augment", "series", "text", "claims", "demo", "lab")
 
 
 def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
@@ -50,6 +50,7 @@ COMPUTING = {  # commands that run a model
     ("series", "train"), ("series", "forecast"), ("series", "classify"), ("series", "anomalies"),
     ("series", "filter"),
     ("text", "train"), ("text", "generate"), ("text", "eval"), ("text", "attention"),
+    ("augment", "show"), ("claims", "run"), ("demo",),
 }  # fmt: skip
 
 
@@ -72,7 +73,8 @@ def _required(parser: argparse.ArgumentParser) -> bool:
 
 
 def _required_values(path: tuple[str, ...]) -> list[str]:
-    values = {"--checkpoint": ["--checkpoint", "RUN"], "--prompt": ["--prompt", "To"]}
+    values = {"--checkpoint": ["--checkpoint", "RUN"], "--prompt": ["--prompt", "To"],
+              "--spec": ["--spec", "flip"]}  # fmt: skip
     parser = dict(leaves())[path]
     out = []
     for action in parser._actions:

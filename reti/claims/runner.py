@@ -16,6 +16,7 @@ from reti.claims.registry import CLAIMS
 from reti.claims.report import write_report
 from reti.errors import ConfigError
 from reti.i18n import resolve_lang, text
+from reti.runtime import resolve_device
 
 Progress = Callable[[int, int, Claim, Finding | None, float], None]
 
@@ -64,17 +65,20 @@ def run_claims(
     quiet: bool = False,
     lang: str | None = None,
     progress: Progress | None = None,
+    device: str = "cpu",
 ) -> tuple[Path, list[tuple[Claim, Finding, float]]]:
     """Run the chosen claims and write ``report.md`` / ``report.html``; return the folder.
+    ``device`` is where the claims that train through ``fit`` or a language model compute.
 
     ``progress(i, n, claim, finding, seconds)`` is called before (finding None) and after each
     claim; by default progress goes to stderr unless ``quiet``.
     """
     lang = resolve_lang(lang)
+    device = resolve_device(device)  # a bad name fails before any folder is made
     chosen = select(names)
     root = Path(out) if out else Path("runs/claims") / _dt.date.today().isoformat()
     root.mkdir(parents=True, exist_ok=True)
-    budget = Budget(quick=quick, seed=seed, lang=lang)
+    budget = Budget(quick=quick, seed=seed, device=str(device), lang=lang)
     show = None if quiet else (progress or stderr_progress())
     done: list[tuple[Claim, Finding, float]] = []
     for i, claim in enumerate(chosen, 1):

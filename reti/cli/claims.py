@@ -14,28 +14,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--lang",
         choices=("en", "it"),
         default=None,
-        help="language of the list (default: $RETI_LANG, the locale, then English)",
+        help="The list's language, en or it. Default: $RETI_LANG, the locale, then English.",
     )
     ls.set_defaults(func=_list)
     run = cs.add_parser("run", help="run claims and write a report (md + html)")
-    run.add_argument("names", nargs="*", help="claim names or numbers (default: all)")
+    run.add_argument("names", nargs="*", help="Claim names or numbers. Default: all claims.")
     budget = run.add_mutually_exclusive_group()
     budget.add_argument(
         "--quick",
         dest="quick",
         action="store_true",
         default=True,
-        help="small budget for a 2-core CPU (default)",
+        help="A small budget that fits a 2-core CPU. Default.",
     )
-    budget.add_argument("--full", dest="quick", action="store_false", help="bigger budgets")
-    run.add_argument("--seed", type=int, default=0, help="seed of every claim (default 0)")
-    run.add_argument("--out", default=None, help="report folder (default runs/claims/DATE)")
-    run.add_argument("--quiet", action="store_true", help="no progress lines")
+    budget.add_argument(
+        "--full",
+        dest="quick",
+        action="store_false",
+        help="Bigger budgets: more data, epochs and seeds.",
+    )
+    run.add_argument("--seed", type=int, default=0, help="The seed of every claim. Default: 0.")
+    run.add_argument("--out", default=None, help="The report folder. Default: runs/claims/DATE.")
+    run.add_argument("--quiet", action="store_true", help="Print no progress lines.")
+    run.add_argument(
+        "--device",
+        default="auto",
+        help="Where the claims that train compute: auto (default), cpu, cuda, cuda:N or mps.",
+    )
     run.add_argument(
         "--lang",
         choices=("en", "it"),
         default=None,
-        help="language of the report (default: $RETI_LANG, the locale, then English)",
+        help="The report's language, en or it. Default: $RETI_LANG, the locale, then English.",
     )
     run.set_defaults(func=_run)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
@@ -61,7 +71,9 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.out:
         ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
-    root, done = run_claims(args.names, args.quick, args.seed, args.out, args.quiet, args.lang)
+    root, done = run_claims(
+        args.names, args.quick, args.seed, args.out, args.quiet, args.lang, device=args.device
+    )
     for claim, finding, seconds in done:
         verdict = verdict_text(finding.verdict, args.lang)
         print(f"{number(claim):2d}. {claim.name:32s} {verdict:20s} {seconds:6.1f} s")

@@ -39,19 +39,26 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Train the notes' models section by section and write report.md "
         "with tables and learning curves.",
     )
-    parser.add_argument("--out", default="runs/demo", help="output folder (default runs/demo)")
     parser.add_argument(
-        "--quick", action=argparse.BooleanOptionalAction, default=False, help="a small budget"
+        "--out",
+        default="runs/demo",
+        help="The folder the report and its runs go to. Default: runs/demo.",
+    )
+    parser.add_argument(
+        "--quick",
+        action=argparse.BooleanOptionalAction,
+        default=False,
+        help="Train on a small budget (a few minutes on 2 cores). Default: off.",
     )
     parser.add_argument(
         "--lang",
         default=None,
-        help=f"language of the report: {' or '.join(LANGUAGES)} "
-        "(default: $RETI_LANG, then the locale, then en)",
+        help=f"The report's language, {' or '.join(LANGUAGES)}. "
+        "Default: $RETI_LANG, then the locale, then en.",
     )
     parser.add_argument(
         "--device",
         default="auto",
-        help="where to train: auto, cpu, cuda, cuda:N or mps (default auto)",
+        help="Where to train: auto (default), cpu, cuda, cuda:N or mps.",
     )
     parser.set_defaults(func=run)

@@ -64,18 +64,25 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Serve the lab: connectivity, CNN builder with live training, dropout and "
         "normalization, augmentation, series, text, claims; in English and Italian.",
     )
-    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)"
+        "--port", type=_port, default=8765, help="The port to serve on. Default: 8765."
     )
-    parser.add_argument("--open", action="store_true", help="open the page in a browser")
     parser.add_argument(
-        "--data-dir", default="runs/lab", help="where the lab writes (default runs/lab)"
+        "--host",
+        default="127.0.0.1",
+        help="The address to bind. Default: 127.0.0.1, this machine only.",
+    )
+    parser.add_argument("--open", action="store_true", help="Open the page in a browser.")
+    parser.add_argument(
+        "--data-dir",
+        default="runs/lab",
+        help="The folder everything the lab writes goes to. Default: runs/lab.",
     )
     parser.add_argument(
         "--token",
         default=None,
-        help="require this token on every request (generated and printed when --host is not local)",
+        help="Require this token on every request; one is generated and printed when --host "
+        "is not local.",
     )
     parser.set_defaults(func=run)
 
