@@ -44,16 +44,16 @@ def test_unwritable_or_full_disk_is_one_line(code, words, corpus, tmp_path, monk
     """The tokenizer is written through reti.io's temp file; the system refuses that file."""
     import reti.io
 
-    out = tmp_path / "tok.json"
+    out = tmp_path / "tok"
 
     def refuse(*args, **kwargs):
-        temp = tmp_path / ".tok.json.ab12cd_3.tmp"  # the name mkstemp would have made
+        temp = out / ".tokenizer.json.ab12cd_3.tmp"  # the name mkstemp would have made
         raise OSError(code, os.strerror(code), str(temp))
 
     monkeypatch.setattr(reti.io.tempfile, "mkstemp", refuse)
     assert main([*TOKENIZE, "--data", str(corpus), "--out", str(out)]) == 2
-    assert _one_line(capsys) == "reti: error: " + words.format(out=out)
-    assert not out.exists()
+    assert _one_line(capsys) == "reti: error: " + words.format(out=out / "tokenizer.json")
+    assert not (out / "tokenizer.json").exists()
 
 
 def test_a_real_path_too_long_is_one_line(corpus, tmp_path, capsys):

@@ -103,9 +103,14 @@ def test_parse_ids_points_at_the_bad_item():
 def _bad_inputs(tmp_path, bpe):
     (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n" * 10)
     (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "ok.txt").write_text("to be or not to be " * 20)
     (tmp_path / "broken.json").write_text('{"type": "bpe", "tokens": [')
     char = tmp_path / "char.json"
-    main(["text", "tokenizer", "train", "--kind", "char", "--data", str(bpe), "--out", str(char)])
+    data = str(tmp_path / "ok.txt")
+    assert (
+        main(["text", "tokenizer", "train", "--kind", "char", "--data", data, "--out", str(char)])
+        == 0
+    )
     t, d = str(bpe), tmp_path
     return [
         (["encode", "--tokenizer", str(tmp_path / "none.json"), "--text", "x"], "not found"),
@@ -121,8 +126,8 @@ def _bad_inputs(tmp_path, bpe):
         (["train", "--data", str(tmp_path / "empty.txt"), "--out", t + "2"], "is empty"),
         (["train", "--data", str(tmp_path / "latin1.txt"), "--out", t + "2"], "byte offset 3"),
         (["train", "--data", str(tmp_path / "none.txt"), "--out", t + "2"], "not found"),
-        (["train", "--data", t, "--vocab", "100", "--out", t + "2"], "vocab_size must be"),
-        (["train", "--data", t, "--min-frequency", "0", "--out", t + "2"], "min_frequency"),
+        (["train", "--data", data, "--vocab", "100", "--out", t + "2"], "vocab_size must be"),
+        (["train", "--data", data, "--min-frequency", "0", "--out", t + "2"], "min_frequency"),
         (["export", "--tokenizer", str(char), "--hf", t + ".hf"], "only BPE tokenizers"),
         (["export", "--tokenizer", t], "needs --tiktoken PATH and/or --hf PATH"),
     ]  # fmt: skip

@@ -1,6 +1,6 @@
 """`reti text tokenizer`: train, use and export tokenizers (wired in by ``reti/cli/text.py``).
 
-reti text tokenizer train --data shakespeare --vocab 4096 --out tok.json     (--kind char|word|bpe)
+reti text tokenizer train --data shakespeare --vocab 4096 --out runs/tok     (--kind char|word|bpe)
 reti text tokenizer encode --tokenizer tok.json --text "To be"                (or --file F)
 reti text tokenizer decode --tokenizer tok.json --ids 1,2,3
 reti text tokenizer export --tokenizer tok.json --tiktoken tok.tiktoken --hf tokenizer.json
@@ -16,7 +16,8 @@ from pathlib import Path
 from reti.data.fetch import fetch
 from reti.data.text import DECODE_ERRORS, load_text, read_text_file
 from reti.errors import ConfigError, DataError, ParseError
-from reti.tokenize import KINDS, BPETokenizer, load_gpt2, load_tokenizer
+from reti.io import ensure_dir
+from reti.tokenize import KINDS, TOKENIZER_FILE, BPETokenizer, load_gpt2, load_tokenizer
 from reti.tokenize.pretokenize import PATTERNS
 
 DEFAULT_BPE_VOCAB = 4096
@@ -54,6 +55,7 @@ def _allowed(value: str) -> str | set[str]:
 
 # ---------------------------------------------------------------------- handlers
 def _train(args: argparse.Namespace) -> int:
+    ensure_dir(args.out, create=False)  # a file in the way fails before any training
     data = load_text(args.data, val_fraction=args.val_fraction, errors=args.errors)
     specials = (
         args.special
@@ -72,8 +74,8 @@ def _train(args: argparse.Namespace) -> int:
             data.train, args.vocab, min_frequency=args.min_frequency, special_tokens=specials
         )
     seconds = time.perf_counter() - start
-    tok.save(args.out)
-    print(f"{args.kind} tokenizer: vocab {tok.vocab_size}, {seconds:.1f} s -> {args.out}")
+    path = tok.save(ensure_dir(args.out) / TOKENIZER_FILE)
+    print(f"{args.kind} tokenizer: vocab {tok.vocab_size}, {seconds:.1f} s -> {path}")
     for split, text in (("train", data.train), ("val", data.val)):
         if text:
             n = len(tok.encode_ordinary(text))
@@ -160,7 +162,12 @@ def register_under(text_sub: argparse._SubParsersAction) -> None:
         help="Fraction of the text held out. Default: 0.1.",
     )
     train.add_argument("--errors", choices=DECODE_ERRORS, default="strict", help=ERRORS_HELP)
-    train.add_argument("--out", required=True, help="The tokenizer .json file to write.")
+    train.add_argument(
+        "--out",
+        default="runs/tokenizer",
+        help=f"The folder for {TOKENIZER_FILE} (--tokenizer takes the folder or the file). "
+        "Default: runs/tokenizer.",
+    )
     train.set_defaults(func=_with_min_frequency)
 
     encode = sub.add_parser("encode", help="text -> comma-separated token ids")

@@ -33,7 +33,7 @@ from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
 from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
-from reti.tokenize import Tokenizer, load_tokenizer
+from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
     Callback,
@@ -45,7 +45,6 @@ from reti.train import (
     load_weights,
 )
 
-TOKENIZER_FILE = "tokenizer.json"
 SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
 # Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
 # batch 64); an evaluation every 250 steps gives the 2000-step demo GPT 8 validation points.

@@ -179,10 +179,10 @@ def train(
         "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
         "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
     }  # fmt: skip
-    # one batch's activations must fit before anything is allocated (measured on the meta device)
+    model = build_classifier(model_config)  # refuses weights that cannot fit
+    # one batch's activations must fit too (measured on the meta device, nothing allocated)
     check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
                 f"model {cfg.model!r}")  # fmt: skip
-    model = build_classifier(model_config)
     if cfg.augment:
         transform = parse_spec(cfg.augment, num_classes=len(data.classes))
         loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))

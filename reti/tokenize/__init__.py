@@ -22,10 +22,14 @@ Tokenizer = CharTokenizer | WordTokenizer | BPETokenizer
 KINDS = {"char": CharTokenizer, "word": WordTokenizer, "bpe": BPETokenizer}
 
 
+TOKENIZER_FILE = "tokenizer.json"  # the name in a folder (`reti text tokenizer train`, text runs)
+
+
 def load_tokenizer(
     path: str | Path, gpt2_files: str | Path | Callable[[], Path] | None = None
 ) -> Tokenizer:
-    """A tokenizer saved with ``save(path)``. A file of type "gpt2" (or a folder holding GPT-2's
+    """A tokenizer saved with ``save(path)`` (the file, or a folder holding ``tokenizer.json``).
+    A file of type "gpt2" (or a folder holding GPT-2's
     files) needs those files: ``gpt2_files`` is their folder, or a function returning it
     (``lambda: reti.data.fetch("gpt2")``, called only when needed).
 
@@ -33,7 +37,9 @@ def load_tokenizer(
         DataNotFoundError: no such file. DataError: not JSON, or an unknown or malformed type.
     """
     path = Path(path)
-    if path.is_dir():
+    if path.is_dir() and (path / TOKENIZER_FILE).is_file():  # a folder `tokenizer train` wrote
+        path = path / TOKENIZER_FILE
+    elif path.is_dir():
         return load_gpt2(path)
     obj = read_json(path)
     source = f"tokenizer file {path}"
@@ -48,6 +54,7 @@ def load_tokenizer(
 
 
 __all__ = [
+    "TOKENIZER_FILE",
     "CL100K_PATTERN",
     "ENDOFTEXT",
     "GPT2_EOT",
