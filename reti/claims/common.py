@@ -11,12 +11,8 @@ from torch import nn
 
 from reti.claims.stats import Comparison, Effect, compare_arms
 from reti.data.images import load_images
+from reti.metrics import sample_accuracy
 from reti.train import TrainConfig, evaluate, fit
-
-
-def accuracy(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-sample correctness, averaged by the trainer into accuracy."""
-    return (out.argmax(-1) == y).float()
 
 
 @lru_cache(maxsize=4)
@@ -67,12 +63,16 @@ def train_classifier(
         cfg,
         loss_fn=loss_fn or F.cross_entropy,
         val=test,
-        metrics={"acc": accuracy},
+        metrics={"acc": sample_accuracy},
         batch_transform=batch_transform,
         progress_desc=desc,
     )
     tr = evaluate(
-        history.model, train, loss_fn=F.cross_entropy, metrics={"acc": accuracy}, device="cpu"
+        history.model,
+        train,
+        loss_fn=F.cross_entropy,
+        metrics={"acc": sample_accuracy},
+        device="cpu",
     )
     final = history.final  # fit already scored the test split after the last epoch
     return {
