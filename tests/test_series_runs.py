@@ -105,3 +105,24 @@ def test_an_existing_run_is_refused_or_kept_on_failure(sine, tmp_path, capsys):
     after = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
     assert after == before
     assert series.forecast_from_run(run, 3)["forecast"].shape == (3, 1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("window", "abc", "field 'window' must be an integer >= 1, got \"abc\""),
+        ("channels", None, "field 'channels' must be an integer"),
+        ("season", 0, "field 'season' must be an integer >= 1 or null, got 0"),
+    ],
+)
+def test_a_mistyped_meta_field_is_one_line(sine, tmp_path, capsys, field, value, message):
+    run = tmp_path / "run"
+    assert main(["series", "train", *small(sine), "--out", str(run)]) == 0
+    meta = sorted((run / "checkpoints").glob("step-*"))[-1] / "meta.json"
+    doc = json.loads(meta.read_text())
+    doc["model_config"][field] = value
+    meta.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["series", "forecast", "--checkpoint", str(run), "--steps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("reti: error: ") and message in err and "Traceback" not in err

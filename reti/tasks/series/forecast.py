@@ -18,7 +18,8 @@ from torch import nn
 
 from reti import metrics as M
 from reti.data.series import load_series, make_windows, split_time
-from reti.errors import ConfigError, DataError
+from reti.errors import CheckpointError, ConfigError, DataError
+from reti.io import Field, check_schema
 from reti.layers import StandardScaler
 from reti.runtime import resolve_device
 from reti.tasks.runs import read_run
@@ -157,6 +158,10 @@ def load_run(path: str | Path) -> tuple[SeriesModel, SeriesConfig, dict[str, Any
     info = run_meta.model_config
     if SECTION not in info:
         raise ConfigError(f"{path} is not a series run (its checkpoint has no series config)")
+    schema = {SECTION: dict, "channels": Field(int, min=1), "window": Field(int, min=1),
+              "season": Field(int, min=1, nullable=True), "method": str}  # fmt: skip
+    check_schema(info, schema, f"{run_meta.checkpoint / 'meta.json'} model_config",
+                 error=CheckpointError)  # fmt: skip
     try:
         cfg = SeriesConfig(**info[SECTION])
         c, method, window = info["channels"], info.get("method"), info.get("window")
