@@ -158,17 +158,18 @@ def load_run(path: str | Path) -> tuple[SeriesModel, SeriesConfig, dict[str, Any
     info = run_meta.model_config
     if SECTION not in info:
         raise ConfigError(f"{path} is not a series run (its checkpoint has no series config)")
-    schema = {SECTION: dict, "channels": Field(int, min=1), "window": Field(int, min=1),
-              "season": Field(int, min=1, nullable=True), "method": str}  # fmt: skip
-    check_schema(info, schema, f"{run_meta.checkpoint / 'meta.json'} model_config",
-                 error=CheckpointError)  # fmt: skip
+    source = f"{run_meta.checkpoint / 'meta.json'} model_config"
+    check_schema(info, {SECTION: dict}, source, error=CheckpointError)
     try:
         cfg = SeriesConfig(**info[SECTION])
-        c, method, window = info["channels"], info.get("method"), info.get("window")
-    except (TypeError, KeyError) as exc:
+    except TypeError as exc:
         raise ConfigError(f"{path}: a malformed series config ({exc})") from None
     if cfg.task != "forecast":
         raise ConfigError(f"{path} holds a {cfg.task!r} model; forecasting needs a forecast run")
+    schema = {"channels": Field(int, min=1), "window": Field(int, min=1),
+              "season": Field(int, min=1, nullable=True), "method": str}  # fmt: skip
+    check_schema(info, schema, source, error=CheckpointError)
+    c, method, window = info["channels"], info["method"], info["window"]
     head, horizon = ("forecast", cfg.horizon) if method == "direct" else ("sequence", 1)
     model = SeriesModel(build_net(cfg, c, c, head, horizon, window), StandardScaler(c))
     load_weights(model, run_meta.checkpoint)
