@@ -392,6 +392,32 @@ def test_csv_upload_is_capped(client):
     assert "file" in bad(client.post("/api/series/csv", data={"x": "1"}))
 
 
+def test_an_uploaded_csv_is_forecast_like_a_built_in_series(tmp_path):
+    import math
+
+    rows = [10 + 0.05 * t + 3 * math.sin(2 * math.pi * t / 12) for t in range(200)]
+    csv = "t,value\n" + "".join(f"{t},{v:.4f}\n" for t, v in enumerate(rows))
+    with TestClient(create_app(tmp_path / "lab", gpt_steps=1)) as c:
+        up = c.post("/api/series/csv", files={"file": ("s.csv", csv.encode(), "text/csv")}).json()
+        assert up["rows"] == 200 and up["id"].startswith("u")
+        params = {"data": f"upload:{up['id']}", "epochs": 1, "horizon": 6, "season": 12}
+        job = wait(c, c.post("/api/jobs", json={"kind": "series", "params": params}).json()["id"])
+        assert job["status"] == "done", job
+        result = job["result"]
+        assert set(result["models"]) == {"tcn (direct head)", "tcn (autoregressive rollout)"}
+        assert {"naive", "seasonal naive (m=12)"} <= set(result["baselines"])
+        for scores in [*result["models"].values(), *result["baselines"].values()]:
+            assert isinstance(scores["mase"], float) and math.isfinite(scores["mase"])
+        # the seasonal naive forecast of a pure seasonal + slow trend series beats the naive one
+        base = result["baselines"]
+        assert base["seasonal naive (m=12)"]["mase"] < base["naive"]["mase"]
+        for data in ("upload:../../etc", "upload:u000000000000", "/tmp/x.csv"):
+            bad(c.post("/api/jobs", json={"kind": "series", "params": {"data": data}}),
+                400 if "000" not in data else 404)  # fmt: skip
+        assert "classify" in bad(c.post("/api/jobs", json={"kind": "series", "params": {
+            "task": "classify", "data": f"upload:{up['id']}"}}))  # fmt: skip
+
+
 def _zip(members: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -39,7 +39,13 @@ from reti.lab.runners import (
     series_params,
     vision_params,
 )
-from reti.lab.uploads import ZipLimits, read_csv_column, unpack_image_zip, upload_shape
+from reti.lab.uploads import (
+    ZipLimits,
+    read_csv_column,
+    save_series_csv,
+    unpack_image_zip,
+    upload_shape,
+)
 from reti.models.registry import MODELS
 from reti.train import latest_checkpoint
 
@@ -178,7 +184,9 @@ class Lab:
         raw = await upload.read(self.limits.upload_bytes + 1)
         if len(raw) > self.limits.upload_bytes:
             return _error(413, f"the file is over {self.limits.upload_bytes} bytes")
-        return JSONResponse(read_csv_column(raw, self.limits.csv_rows))
+        column = read_csv_column(raw, self.limits.csv_rows)
+        column["id"] = await run_in_threadpool(save_series_csv, column["values"], self.uploads)
+        return JSONResponse(column)
 
     async def upload_images(self, request: Request) -> Response:
         """A zip of class folders (one file, capped) -> an upload id to train on."""
@@ -272,7 +280,7 @@ class Lab:
         if kind == "vision":
             params = vision_params(params, self.uploads)
         elif kind == "series":
-            params = series_params(params)
+            params = series_params(params, self.uploads)
         elif kind == "claim":
             from reti.claims.runner import select
 

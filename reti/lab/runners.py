@@ -14,7 +14,7 @@ import torch
 
 from reti.errors import CheckpointError, ConfigError
 from reti.lab.jobs import Job
-from reti.lab.uploads import upload_folder
+from reti.lab.uploads import series_csv_path, upload_folder
 from reti.lab.vision import _float, _int
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
@@ -167,36 +167,48 @@ SERIES_DATA = {
 MAX_TRACE = 4000  # points of an anomaly trace sent to the page
 
 
-def series_params(raw: dict) -> dict:
-    """The checked params of a series job: a task, a built-in data set for it, sizes."""
-    _known(raw, ("task", "data", "horizon", "epochs"), "series")
+def series_params(raw: dict, uploads: Path | None = None) -> dict:
+    """The checked params of a series job: a task, a built-in data set for it (or, to forecast,
+    ``upload:<id>`` of a CSV uploaded on the Series page), sizes."""
+    _known(raw, ("task", "data", "horizon", "epochs", "season"), "series")
     task = raw.get("task", "forecast")
     if task not in SERIES_DATA:
         raise ConfigError(f"series task must be one of {', '.join(SERIES_DATA)}, got {task!r}")
     data = raw.get("data", SERIES_DATA[task][0])
-    if data not in SERIES_DATA[task]:
-        allowed = ", ".join(SERIES_DATA[task])
+    upload = isinstance(data, str) and data.startswith("upload:") and task == "forecast"
+    if upload and uploads is not None:
+        series_csv_path(uploads, data[len("upload:") :])
+    elif data not in SERIES_DATA[task]:
+        allowed = ", ".join(SERIES_DATA[task]) + (" or upload:ID" if task == "forecast" else "")
         raise ConfigError(f"series data for {task} must be one of {allowed}, got {data!r}")
+    season = raw.get("season")
     return {
         "task": task,
         "data": data,
         "horizon": _int(raw.get("horizon", 12), "horizon", 1, 48),
         "epochs": _int(raw.get("epochs", 5), "epochs", 1, 50),
+        "season": None if season in (None, "") else _int(season, "season", 1, 366),
     }
 
 
 def run_series(job: Job, emit: Emit) -> dict:
     """A series task by ``reti.tasks.series.run`` (what ``reti series train`` runs): a forecast
     with option A (direct head) and B (rollout) vs the naive baselines, a UCR classification,
-    or anomaly detection (the flagged points come back to be highlighted)."""
+    or anomaly detection (the flagged points come back to be highlighted). An uploaded CSV is
+    read as ``csv:PATH`` (its ``value`` column), like a CSV given to the CLI."""
     from reti.tasks.series import SeriesConfig
     from reti.tasks.series import run as series_run
 
-    p = series_params(job.params)
+    p = series_params(job.params, _uploads(job))
+    data, columns = p["data"], None
+    if data.startswith("upload:"):
+        data = f"csv:{series_csv_path(_uploads(job), data[len('upload:') :])}"
+        columns = "value"
     train = TrainConfig(epochs=p["epochs"], quiet=True, device="cpu")
     cfg = SeriesConfig(
-        task=p["task"], data=p["data"], horizon=p["horizon"], compare=p["task"] == "forecast",
-        channels=16, levels=3, train=train,
+        task=p["task"], data=data, columns=columns, season=p.get("season"),
+        horizon=p["horizon"], compare=p["task"] == "forecast", channels=16, levels=3,
+        train=train,
     )  # fmt: skip
 
     def listen(event) -> None:

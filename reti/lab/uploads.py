@@ -153,3 +153,24 @@ def read_csv_column(raw: bytes, max_rows: int) -> dict:
         raise DataError("the CSV holds a non-finite number")
     naive = sum(abs(b - a) for a, b in zip(values, values[1:])) / (len(values) - 1)
     return {"values": values, "rows": len(values), "naive_mae": naive}
+
+
+def save_series_csv(values: list[float], root: Path) -> str:
+    """Keep the checked numbers of an uploaded CSV as ``<root>/<id>/series.csv`` (one ``value``
+    column, the layout ``reti.data.series.read_csv`` reads) so a forecast job can use them."""
+    upload_id = "u" + secrets.token_hex(6)
+    folder = root / upload_id
+    folder.mkdir(parents=True)
+    text = "value\n" + "".join(f"{v!r}\n" for v in values)
+    (folder / "series.csv").write_text(text, encoding="utf-8")
+    info = {"id": upload_id, "kind": "series", "rows": len(values)}
+    atomic_write_json(folder / "upload.json", info)  # last: an id without it is no upload
+    return upload_id
+
+
+def series_csv_path(root: Path, upload_id: str) -> Path:
+    """The kept CSV of a series upload id (checked as ``upload_folder`` checks ids)."""
+    path = upload_folder(root, upload_id) / "series.csv"
+    if not path.is_file():
+        raise DataNotFoundError(f"upload {upload_id!r} is not a series CSV")
+    return path

@@ -37,10 +37,15 @@ const SETS = {
   anomaly: ["kdd-tsad-135"],
 };
 
+let csvUpload = null; // the id of the CSV uploaded last: forecast like a built-in series
+
 function fillSets() {
   const select = $("series-data");
   select.innerHTML = "";
   SETS[$("series-task").value].forEach((name) => select.appendChild(lab.el("option", {}, name)));
+  if (csvUpload && $("series-task").value === "forecast") {
+    select.appendChild(lab.el("option", { value: "upload:" + csvUpload }, lab.t("lab.series.uploaded", "uploaded CSV")));
+  }
 }
 
 function drawTrace(trace) {
@@ -91,6 +96,10 @@ async function uploadCsv() {
   try {
     const d = await lab.api("/api/series/csv", { method: "POST", body: form });
     $("csv-info").textContent = d.rows + " rows, naive MAE " + d.naive_mae.toFixed(3);
+    csvUpload = d.id;
+    $("series-task").value = "forecast";
+    fillSets();
+    $("series-data").value = "upload:" + d.id;
     lab.lineChart($("csv-chart"), [{ name: "csv", points: d.values.map((v, i) => [i, v]) }], { width: 600, height: 200, xlabel: "t" });
   } catch (e) {
     $("csv-info").textContent = e.message;
