@@ -349,6 +349,32 @@ def test_series_anomaly_job_returns_the_flags_to_highlight(client):
     assert "task" in bad(client.post("/api/jobs", json={"kind": "series", "params": {"task": "x"}}))
 
 
+def test_dropout_job_streams_both_arms_live(client):
+    params = {"p": 0.5, "epochs": 3, "limit": 100}
+    r = client.post("/api/jobs", json={"kind": "dropout", "params": params})
+    job = wait(client, r.json()["id"])
+    assert job["status"] == "done", job
+    lines = client.get(f"/api/jobs/{job['id']}/events").text.splitlines()
+    events = [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
+    arms = [e for e in events if e.get("kind") == "arm"]
+    assert [(e["arm"], e["epoch"]) for e in arms] == [
+        (arm, epoch) for arm in ("no dropout", "dropout") for epoch in (1, 2, 3)
+    ]
+    result = job["result"]["arms"]
+    assert result["dropout"]["pattern"] == "(FC@128-RELU-DROPOUT(0.5))*2,SOFTMAX"
+    assert "DROPOUT" not in result["no dropout"]["pattern"]
+    for arm in ("no dropout", "dropout"):
+        final, last = result[arm]["final"], [e for e in arms if e["arm"] == arm][-1]
+        assert final["test_accuracy"] == last["test_accuracy"]
+        assert final["gap"] == pytest.approx(final["train_accuracy"] - final["test_accuracy"])
+        assert all(0 <= final[k] <= 1 for k in ("train_accuracy", "test_accuracy"))
+        first = [e for e in arms if e["arm"] == arm][0]
+        assert last["train_loss"] < first["train_loss"]  # it learns: 10 classes, far above 10%
+        assert final["test_accuracy"] > 0.3
+    assert "p" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"p": 1.5}}))
+    assert "unknown" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"x": 1}}))
+
+
 def test_claim_job_runs_one_claim(client):
     r = client.post("/api/jobs", json={"kind": "claim", "params": {"claim": "1"}})
     job = wait(client, r.json()["id"])

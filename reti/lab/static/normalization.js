@@ -36,3 +36,68 @@ $("seed").addEventListener("input", lab.debounce(updateDropout, 100));
 $("batch").addEventListener("change", updateNorm);
 lab.onLang.push(updateDropout);
 updateNorm();
+
+// -- the live training: one job, both arms' curves streamed by server-sent events ------------
+const ARM_COLORS = { "no dropout": "#3f7fbf", dropout: "#d9822b" };
+let dropSource = null;
+
+function drawArms(rows) {
+  ["accuracy", "loss"].forEach((metric) => {
+    const series = [];
+    Object.keys(ARM_COLORS).forEach((arm) => {
+      const mine = rows.filter((r) => r.arm === arm);
+      if (!mine.length) return;
+      series.push({ name: arm + " train", points: mine.map((r) => [r.epoch, r["train_" + metric]]), color: ARM_COLORS[arm], marks: [] });
+      series.push({ name: arm + " test", points: mine.map((r) => [r.epoch, r["test_" + metric]]), color: ARM_COLORS[arm], marks: mine.map((r) => [r.epoch, r["test_" + metric]]) });
+    });
+    if (series.length) lab.lineChart($("drop-" + (metric === "accuracy" ? "acc" : "loss")), series, { width: 440, height: 220, xlabel: "epoch", ylabel: metric });
+  });
+}
+
+function showArms(result) {
+  const t = $("drop-table");
+  t.innerHTML = "";
+  const cols = ["train_accuracy", "test_accuracy", "gap", "train_loss", "test_loss"];
+  const head = lab.el("tr");
+  head.appendChild(lab.el("th", { class: "l" }, ""));
+  cols.forEach((c) => head.appendChild(lab.el("th", {}, c)));
+  t.appendChild(head);
+  Object.entries(result.arms).forEach(([arm, a]) => {
+    const tr = lab.el("tr");
+    tr.appendChild(lab.el("td", { class: "l" }, arm));
+    cols.forEach((c) => tr.appendChild(lab.el("td", {}, a.final[c].toFixed(3))));
+    t.appendChild(tr);
+  });
+}
+
+async function trainArms() {
+  $("drop-status").textContent = "";
+  $("drop-table").innerHTML = "";
+  try {
+    const params = { p: $("p").value, epochs: $("drop-epochs").value, limit: $("drop-limit").value };
+    const job = await lab.api("/api/jobs", { json: { kind: "dropout", params: params } });
+    $("drop-status").textContent = lab.t("lab.status.queued", "queued");
+    const rows = [];
+    let n = 0;
+    if (dropSource) dropSource.close();
+    dropSource = new EventSource("/api/jobs/" + job.id + "/events");
+    dropSource.onmessage = async (msg) => {
+      const e = JSON.parse(msg.data);
+      n += 1;
+      $("drop-events").dataset.count = n;
+      $("drop-events").textContent = "(" + n + ")";
+      if (e.kind === "arm") { rows.push(e); drawArms(rows); }
+      if (e.kind === "status") {
+        const j = await lab.api("/api/jobs/" + job.id);
+        $("drop-status").textContent = lab.t("lab.status." + j.status, j.status) + (e.arm ? ": " + e.arm : "") + (j.error ? ": " + j.error : "");
+        if (j.result) showArms(j.result);
+      }
+    };
+    dropSource.addEventListener("close", () => dropSource.close());
+    dropSource.onerror = () => dropSource.close();
+  } catch (e) {
+    $("drop-status").textContent = e.message;
+  }
+}
+
+$("drop-train").addEventListener("click", trainArms);

@@ -62,6 +62,7 @@ async function forecast() {
   $("trace").innerHTML = "";
   try {
     const params = { task: $("series-task").value, data: $("series-data").value, epochs: $("series-epochs").value };
+    if ($("series-season").value && params.task === "forecast") params.season = $("series-season").value;
     const job = await lab.api("/api/jobs", { json: { kind: "series", params: params } });
     $("forecast-status").textContent = lab.t("lab.status.queued", "queued");
     const poll = async () => {

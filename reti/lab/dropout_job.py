@@ -1,0 +1,97 @@
+"""The Dropout page's live training: the same small MLP on a few hundred digits, once without and
+once with dropout, trained one after the other by ``reti.tasks.vision.train``. After each epoch
+the checkpoint it saves is reloaded and scored in eval mode on the training images and on the
+test images, so the page draws both arms' train and test curves as they come in.
+
+notes: Dropout, "Tecnica di regolarizzazione per prevenire l'overfitting": with few training
+images the plain net fits them (train loss near 0) while the test scores stay behind; the page
+shows how far dropout moves the two apart here (measured, not assumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+
+from reti.lab.jobs import Job
+from reti.lab.runners import _known, load_classifier
+from reti.lab.vision import _float, _int
+from reti.tasks import vision as vt
+from reti.train import TrainConfig
+
+ARMS = ("no dropout", "dropout")
+HIDDEN = 128
+
+
+def dropout_params(raw: dict) -> dict:
+    """The checked params of a dropout job (an error names the bad one)."""
+    _known(raw, ("p", "epochs", "limit", "seed"), "dropout")
+    return {
+        "p": _float(raw.get("p", 0.5), "p", 0.05, 0.9),
+        "epochs": _int(raw.get("epochs", 20), "epochs", 1, 30),
+        "limit": _int(raw.get("limit", 200), "limit", 20, 1437),
+        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
+    }
+
+
+def arm_pattern(arm: str, p: float) -> str:
+    """The MLP of one arm as a pattern: two hidden FC layers, with DROPOUT(p) after each or not."""
+    drop = f"-DROPOUT({p})" if arm == "dropout" else ""
+    return f"(FC@{HIDDEN}-RELU{drop})*2,SOFTMAX"
+
+
+def _scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) in eval mode (dropout off)."""
+    with torch.no_grad():
+        logits = model(x).float()
+    loss = F.cross_entropy(logits, y).item()
+    return loss, (logits.argmax(-1) == y).float().mean().item()
+
+
+def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
+    """Train both arms; emit an ``arm`` event per epoch with train/test loss and accuracy."""
+    p = dropout_params(job.params)
+    data = vt.load_data("digits", p["limit"])
+    train_x, test_x = vt.to_float(data.train_x), vt.to_float(data.test_x)
+    steps_per_epoch = -(-p["limit"] // 32)
+    result: dict = {**p, "arms": {}}
+    for arm in ARMS:
+        if job.control.stop_requested:
+            break
+        pattern = arm_pattern(arm, p["p"])
+        emit({"kind": "status", "status": "training", "arm": arm, "pattern": pattern})
+        curves: list[dict] = []
+
+        def listen(event, arm=arm, curves=curves) -> None:
+            if event.kind != "checkpoint" or (curves and curves[-1]["step"] == event.step):
+                return
+            model, _ = load_classifier(event.path)
+            train_loss, train_acc = _scores(model, train_x, data.train_y)
+            test_loss, test_acc = _scores(model, test_x, data.test_y)
+            row = {
+                "kind": "arm", "arm": arm, "step": event.step, "epoch": event.epoch,
+                "train_loss": train_loss, "train_accuracy": train_acc,
+                "test_loss": test_loss, "test_accuracy": test_acc,
+            }  # fmt: skip
+            curves.append(row)
+            emit(row)
+
+        train = TrainConfig(
+            epochs=p["epochs"], batch_size=32, lr=3e-3, seed=p["seed"], device="cpu",
+            quiet=True, checkpoint_every=steps_per_epoch, log_every=steps_per_epoch,
+            eval_every=steps_per_epoch,
+        )  # fmt: skip
+        cfg = vt.VisionConfig(
+            data="digits", model=pattern, out=str(job.run_dir / arm.replace(" ", "-")),
+            limit=p["limit"], train=train,
+        )  # fmt: skip
+        vt.train(cfg, overwrite=True, callbacks=[listen], control=job.control)
+        if curves:
+            last = curves[-1]
+            final = {k: last[k] for k in ("train_loss", "train_accuracy", "test_loss")}
+            final["test_accuracy"] = last["test_accuracy"]
+            final["gap"] = last["train_accuracy"] - last["test_accuracy"]
+            result["arms"][arm] = {"pattern": pattern, "final": final}
+    return result
