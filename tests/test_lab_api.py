@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 import zipfile
 
@@ -373,6 +374,31 @@ def test_dropout_job_streams_both_arms_live(client):
         assert final["test_accuracy"] > 0.3
     assert "p" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"p": 1.5}}))
     assert "unknown" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"x": 1}}))
+
+
+def test_norm_job_streams_three_arms_and_population_stats(client):
+    r = client.post("/api/jobs", json={"kind": "norm", "params": {"epochs": 2, "limit": 61}})
+    job = wait(client, r.json()["id"])
+    assert job["status"] == "done", job
+    lines = client.get(f"/api/jobs/{job['id']}/events").text.splitlines()
+    events = [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
+    arms = [e for e in events if e.get("kind") == "arm"]
+    names = ("BN, batch 2", "BN, batch 64", "LN, batch 2")
+    assert [(e["arm"], e["epoch"]) for e in arms] == [(a, ep) for a in names for ep in (1, 2)]
+    # 61 images: the odd last one is dropped, so no batch of 2 ends with a single sample
+    assert job["result"]["images"] == 60
+    result = job["result"]["arms"]
+    assert [result[a]["batch_size"] for a in names] == [2, 64, 2]
+    for arm in names:
+        final, last = result[arm]["final"], [e for e in arms if e["arm"] == arm][-1]
+        assert final["test_accuracy"] == last["test_accuracy"]
+        assert all(math.isfinite(v) for v in final.values())
+        assert all(0 <= v <= 1 for k, v in final.items() if k.endswith("accuracy"))
+        assert ("population_test_accuracy" in final) == arm.startswith("BN")
+        if arm.startswith("BN"):  # recomputed statistics, not the moving averages again
+            assert final["population_test_loss"] != final["test_loss"]
+    assert "epochs" in bad(client.post("/api/jobs", json={"kind": "norm", "params": {"epochs": 0}}))
+    assert "unknown" in bad(client.post("/api/jobs", json={"kind": "norm", "params": {"p": 1}}))
 
 
 def test_claim_job_runs_one_claim(client):
