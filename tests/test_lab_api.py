@@ -376,6 +376,34 @@ def test_dropout_job_streams_both_arms_live(client):
     assert "unknown" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"x": 1}}))
 
 
+def test_resumed_dropout_job_goes_on_where_it_stopped(tmp_path):
+    from reti.lab.dropout_job import run_dropout
+    from reti.lab.jobs import Job
+    from reti.train import RunControl
+
+    params = {"p": 0.5, "epochs": 3, "limit": 100}  # 4 steps an epoch
+    for name in ("full", "cut"):
+        (tmp_path / name).mkdir()
+    full = Job(tmp_path / "full", "dropout", dict(params))
+    whole = run_dropout(full, full.add_event)
+    job = Job(tmp_path / "cut", "dropout", dict(params))
+
+    def emit(event):  # stop once the first arm's second epoch is in
+        job.add_event(event)
+        if sum(e.get("kind") == "arm" for e in job.events) == 2:
+            job.control.request_stop()
+
+    assert list(run_dropout(job, emit)["arms"]) == ["no dropout"]  # it stopped in the first arm
+    job.control, job.params = RunControl(), {**params, "resume": True}
+    resumed = run_dropout(job, job.add_event)
+    steps = [(e["arm"], e["step"]) for e in job.events if e.get("kind") == "arm"]
+    # no step trained twice: the first arm goes on from its checkpoint, the second starts afresh
+    first = [s for a, s in steps if a == "no dropout"]
+    assert first == sorted(set(first)) and first[-1] == 12
+    assert [s for a, s in steps if a == "dropout"] == [4, 8, 12]
+    assert resumed == whole  # same seed, same run, stopped and resumed or not
+
+
 def test_norm_job_streams_three_arms_and_population_stats(client):
     r = client.post("/api/jobs", json={"kind": "norm", "params": {"epochs": 2, "limit": 61}})
     job = wait(client, r.json()["id"])
