@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 import zipfile
 
@@ -373,6 +374,59 @@ def test_dropout_job_streams_both_arms_live(client):
         assert final["test_accuracy"] > 0.3
     assert "p" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"p": 1.5}}))
     assert "unknown" in bad(client.post("/api/jobs", json={"kind": "dropout", "params": {"x": 1}}))
+
+
+def test_resumed_dropout_job_goes_on_where_it_stopped(tmp_path):
+    from reti.lab.dropout_job import run_dropout
+    from reti.lab.jobs import Job
+    from reti.train import RunControl
+
+    params = {"p": 0.5, "epochs": 3, "limit": 100}  # 4 steps an epoch
+    for name in ("full", "cut"):
+        (tmp_path / name).mkdir()
+    full = Job(tmp_path / "full", "dropout", dict(params))
+    whole = run_dropout(full, full.add_event)
+    job = Job(tmp_path / "cut", "dropout", dict(params))
+
+    def emit(event):  # stop once the first arm's second epoch is in
+        job.add_event(event)
+        if sum(e.get("kind") == "arm" for e in job.events) == 2:
+            job.control.request_stop()
+
+    assert list(run_dropout(job, emit)["arms"]) == ["no dropout"]  # it stopped in the first arm
+    job.control, job.params = RunControl(), {**params, "resume": True}
+    resumed = run_dropout(job, job.add_event)
+    steps = [(e["arm"], e["step"]) for e in job.events if e.get("kind") == "arm"]
+    # no step trained twice: the first arm goes on from its checkpoint, the second starts afresh
+    first = [s for a, s in steps if a == "no dropout"]
+    assert first == sorted(set(first)) and first[-1] == 12
+    assert [s for a, s in steps if a == "dropout"] == [4, 8, 12]
+    assert resumed == whole  # same seed, same run, stopped and resumed or not
+
+
+def test_norm_job_streams_three_arms_and_population_stats(client):
+    r = client.post("/api/jobs", json={"kind": "norm", "params": {"epochs": 2, "limit": 61}})
+    job = wait(client, r.json()["id"])
+    assert job["status"] == "done", job
+    lines = client.get(f"/api/jobs/{job['id']}/events").text.splitlines()
+    events = [json.loads(line[6:]) for line in lines if line.startswith("data: ")]
+    arms = [e for e in events if e.get("kind") == "arm"]
+    names = ("BN, batch 2", "BN, batch 64", "LN, batch 2")
+    assert [(e["arm"], e["epoch"]) for e in arms] == [(a, ep) for a in names for ep in (1, 2)]
+    # 61 images: the odd last one is dropped, so no batch of 2 ends with a single sample
+    assert job["result"]["images"] == 60
+    result = job["result"]["arms"]
+    assert [result[a]["batch_size"] for a in names] == [2, 64, 2]
+    for arm in names:
+        final, last = result[arm]["final"], [e for e in arms if e["arm"] == arm][-1]
+        assert final["test_accuracy"] == last["test_accuracy"]
+        assert all(math.isfinite(v) for v in final.values())
+        assert all(0 <= v <= 1 for k, v in final.items() if k.endswith("accuracy"))
+        assert ("population_test_accuracy" in final) == arm.startswith("BN")
+        if arm.startswith("BN"):  # recomputed statistics, not the moving averages again
+            assert final["population_test_loss"] != final["test_loss"]
+    assert "epochs" in bad(client.post("/api/jobs", json={"kind": "norm", "params": {"epochs": 0}}))
+    assert "unknown" in bad(client.post("/api/jobs", json={"kind": "norm", "params": {"p": 1}}))
 
 
 def test_claim_job_runs_one_claim(client):

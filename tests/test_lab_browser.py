@@ -149,6 +149,15 @@ def test_dropout_slider_changes_the_standard_eval_mean(page):
     page.wait_for_function(f"document.getElementById('standard-means').textContent !== {before!r}")
     page.select_option("#batch", "2")
     page.wait_for_function("document.getElementById('bn-std').textContent !== ''")
+    # both live trainings, tiny: the final tables get one row per arm (plus the header)
+    for prefix, rows in (("drop", 3), ("nt", 4)):
+        page.fill(f"#{prefix}-epochs", "1")
+        page.fill(f"#{prefix}-limit", "40")
+        page.click(f"#{prefix}-train")
+        table = f"document.getElementById('{prefix}-table')"
+        page.wait_for_function(f"{table}.querySelectorAll('tr').length === {rows}", timeout=60_000)
+    assert page.locator("#nt-table tr").nth(1).locator("td").nth(3).inner_text() != "-"
+    assert page.locator("#nt-table tr").nth(3).locator("td").nth(3).inner_text() == "-"
 
 
 def test_augmentation_seed_changes_the_grid(page):

@@ -28,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
 from reti.i18n import LANGUAGES, catalogue
-from reti.lab import sequences, vision
+from reti.lab import norm_job, sequences, vision
 from reti.lab.dropout_job import dropout_params, run_dropout
 from reti.lab.guard import TokenGuard
 from reti.lab.jobs import FINISHED, JobStore
@@ -94,7 +94,7 @@ class Lab:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.token, self.limits = token, limits
-        self.jobs = JobStore(self.root, {**RUNNERS, "dropout": run_dropout})
+        self.jobs = JobStore(self.root, {**RUNNERS, "dropout": run_dropout, "norm": norm_job.run})
         self.uploads = self.root / "uploads"
         self.uploads.mkdir(exist_ok=True)
         self.gpt = sequences.CharGPT(self.root / "models" / "char-gpt")
@@ -282,8 +282,8 @@ class Lab:
             params = vision_params(params, self.uploads)
         elif kind == "series":
             params = series_params(params, self.uploads)
-        elif kind == "dropout":
-            params = dropout_params(params)
+        elif kind in ("dropout", "norm"):
+            params = (dropout_params if kind == "dropout" else norm_job.params)(params)
         elif kind == "claim":
             from reti.claims.runner import select
 

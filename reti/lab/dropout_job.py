@@ -57,12 +57,15 @@ def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
     train_x, test_x = vt.to_float(data.train_x), vt.to_float(data.test_x)
     steps_per_epoch = -(-p["limit"] // 32)
     result: dict = {**p, "arms": {}}
+    # resumed: the epochs already streamed are kept and each arm goes on from its last checkpoint
+    earlier = [e for e in job.events if e.get("kind") == "arm"] if job.params.get("resume") else []
     for arm in ARMS:
         if job.control.stop_requested:
             break
         pattern = arm_pattern(arm, p["p"])
-        emit({"kind": "status", "status": "training", "arm": arm, "pattern": pattern})
-        curves: list[dict] = []
+        curves = [e for e in earlier if e["arm"] == arm]
+        out = job.run_dir / arm.replace(" ", "-")
+        resume = bool(curves) and out.is_dir()
 
         def listen(event, arm=arm, curves=curves) -> None:
             if event.kind != "checkpoint" or (curves and curves[-1]["step"] == event.step):
@@ -84,10 +87,13 @@ def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
             eval_every=steps_per_epoch,
         )  # fmt: skip
         cfg = vt.VisionConfig(
-            data="digits", model=pattern, out=str(job.run_dir / arm.replace(" ", "-")),
+            data="digits", model=pattern, out=str(out),
             limit=p["limit"], train=train,
         )  # fmt: skip
-        vt.train(cfg, overwrite=True, callbacks=[listen], control=job.control)
+        if not (resume and curves[-1]["step"] >= p["epochs"] * steps_per_epoch):  # else: finished
+            emit({"kind": "status", "status": "training", "arm": arm, "pattern": pattern})
+            vt.train(cfg, resume=resume, overwrite=not resume, callbacks=[listen],
+                     control=job.control)  # fmt: skip
         if curves:
             last = curves[-1]
             final = {k: last[k] for k in ("train_loss", "train_accuracy", "test_loss")}

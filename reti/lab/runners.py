@@ -264,4 +264,4 @@ def run_chargpt(job: Job, emit: Emit) -> dict:
 
 
 RUNNERS = {"vision": run_vision, "series": run_series, "claim": run_claim, "chargpt": run_chargpt}
-USER_JOBS = ("vision", "series", "claim", "dropout")  # dropout: reti.lab.dropout_job
+USER_JOBS = ("vision", "series", "claim", "dropout", "norm")  # reti.lab.{dropout,norm}_job

@@ -37,27 +37,42 @@ $("batch").addEventListener("change", updateNorm);
 lab.onLang.push(updateDropout);
 updateNorm();
 
-// -- the live training: one job, both arms' curves streamed by server-sent events ------------
-const ARM_COLORS = { "no dropout": "#3f7fbf", dropout: "#d9822b" };
-let dropSource = null;
+// -- the live trainings: one job each, every arm's curves streamed by server-sent events ------
+// drop: the same MLP without and with dropout; nt: BN with batches of 2 and 64, LN with 2.
+const LIVE = {
+  drop: {
+    kind: "dropout",
+    colors: { "no dropout": "#3f7fbf", dropout: "#d9822b" },
+    cols: ["train_accuracy", "test_accuracy", "gap", "train_loss", "test_loss"],
+    params: () => ({ p: $("p").value, epochs: $("drop-epochs").value, limit: $("drop-limit").value }),
+  },
+  nt: {
+    kind: "norm",
+    colors: { "BN, batch 2": "#d9822b", "BN, batch 64": "#3f7fbf", "LN, batch 2": "#0a7a2f" },
+    cols: ["train_accuracy", "test_accuracy", "population_test_accuracy", "test_loss", "population_test_loss"],
+    params: () => ({ epochs: $("nt-epochs").value, limit: $("nt-limit").value, seed: $("nt-seed").value || 0 }),
+  },
+};
+const sources = {};
 
-function drawArms(rows) {
+function drawArms(prefix, rows) {
+  const cfg = LIVE[prefix];
   ["accuracy", "loss"].forEach((metric) => {
     const series = [];
-    Object.keys(ARM_COLORS).forEach((arm) => {
+    Object.keys(cfg.colors).forEach((arm) => {
       const mine = rows.filter((r) => r.arm === arm);
       if (!mine.length) return;
-      series.push({ name: arm + " train", points: mine.map((r) => [r.epoch, r["train_" + metric]]), color: ARM_COLORS[arm], marks: [] });
-      series.push({ name: arm + " test", points: mine.map((r) => [r.epoch, r["test_" + metric]]), color: ARM_COLORS[arm], marks: mine.map((r) => [r.epoch, r["test_" + metric]]) });
+      series.push({ name: arm + " train", points: mine.map((r) => [r.epoch, r["train_" + metric]]), color: cfg.colors[arm], marks: [] });
+      series.push({ name: arm + " test", points: mine.map((r) => [r.epoch, r["test_" + metric]]), color: cfg.colors[arm], marks: mine.map((r) => [r.epoch, r["test_" + metric]]) });
     });
-    if (series.length) lab.lineChart($("drop-" + (metric === "accuracy" ? "acc" : "loss")), series, { width: 440, height: 220, xlabel: "epoch", ylabel: metric });
+    if (series.length) lab.lineChart($(prefix + "-" + (metric === "accuracy" ? "acc" : "loss")), series, { width: 440, height: 220, xlabel: "epoch", ylabel: metric });
   });
 }
 
-function showArms(result) {
-  const t = $("drop-table");
+function showArms(prefix, result) {
+  const t = $(prefix + "-table");
+  const cols = LIVE[prefix].cols;
   t.innerHTML = "";
-  const cols = ["train_accuracy", "test_accuracy", "gap", "train_loss", "test_loss"];
   const head = lab.el("tr");
   head.appendChild(lab.el("th", { class: "l" }, ""));
   cols.forEach((c) => head.appendChild(lab.el("th", {}, c)));
@@ -65,39 +80,40 @@ function showArms(result) {
   Object.entries(result.arms).forEach(([arm, a]) => {
     const tr = lab.el("tr");
     tr.appendChild(lab.el("td", { class: "l" }, arm));
-    cols.forEach((c) => tr.appendChild(lab.el("td", {}, a.final[c].toFixed(3))));
+    cols.forEach((c) => tr.appendChild(lab.el("td", {}, c in a.final ? a.final[c].toFixed(3) : "-")));
     t.appendChild(tr);
   });
 }
 
-async function trainArms() {
-  $("drop-status").textContent = "";
-  $("drop-table").innerHTML = "";
+async function trainArms(prefix) {
+  const status = $(prefix + "-status"), counter = $(prefix + "-events");
+  status.textContent = "";
+  $(prefix + "-table").innerHTML = "";
   try {
-    const params = { p: $("p").value, epochs: $("drop-epochs").value, limit: $("drop-limit").value };
-    const job = await lab.api("/api/jobs", { json: { kind: "dropout", params: params } });
-    $("drop-status").textContent = lab.t("lab.status.queued", "queued");
+    const job = await lab.api("/api/jobs", { json: { kind: LIVE[prefix].kind, params: LIVE[prefix].params() } });
+    status.textContent = lab.t("lab.status.queued", "queued");
     const rows = [];
     let n = 0;
-    if (dropSource) dropSource.close();
-    dropSource = new EventSource("/api/jobs/" + job.id + "/events");
-    dropSource.onmessage = async (msg) => {
+    if (sources[prefix]) sources[prefix].close();
+    const source = (sources[prefix] = new EventSource("/api/jobs/" + job.id + "/events"));
+    source.onmessage = async (msg) => {
       const e = JSON.parse(msg.data);
       n += 1;
-      $("drop-events").dataset.count = n;
-      $("drop-events").textContent = "(" + n + ")";
-      if (e.kind === "arm") { rows.push(e); drawArms(rows); }
+      counter.dataset.count = n;
+      counter.textContent = "(" + n + ")";
+      if (e.kind === "arm") { rows.push(e); drawArms(prefix, rows); }
       if (e.kind === "status") {
         const j = await lab.api("/api/jobs/" + job.id);
-        $("drop-status").textContent = lab.t("lab.status." + j.status, j.status) + (e.arm ? ": " + e.arm : "") + (j.error ? ": " + j.error : "");
-        if (j.result) showArms(j.result);
+        status.textContent = lab.t("lab.status." + j.status, j.status) + (e.arm ? ": " + e.arm : "") + (j.error ? ": " + j.error : "");
+        if (j.result) showArms(prefix, j.result);
       }
     };
-    dropSource.addEventListener("close", () => dropSource.close());
-    dropSource.onerror = () => dropSource.close();
+    source.addEventListener("close", () => source.close());
+    source.onerror = () => source.close();
   } catch (e) {
-    $("drop-status").textContent = e.message;
+    status.textContent = e.message;
   }
 }
 
-$("drop-train").addEventListener("click", trainArms);
+$("drop-train").addEventListener("click", () => trainArms("drop"));
+$("nt-train").addEventListener("click", () => trainArms("nt"));

@@ -1,0 +1,105 @@
+"""The Normalization card's live training: the same small MLP on a few hundred digits with
+batch norm trained on batches of 2, with batch norm on batches of 64, and with layer norm on
+batches of 2, trained one after the other by ``reti.train.fit``. After each epoch the model is
+scored in eval mode (BN uses its moving averages) on the training and on the test images; at
+the end each BN arm is scored again with population statistics (``recompute_bn_stats``).
+
+notes: BN Sfide, "Con batch piccoli, la stima di media e varianza è poco affidabile"; Layer
+Normalization "Normalizza gli input a un layer attraverso le features (non mini-batch)"; BN
+Inferenza: Moving Average vs Post-Training Stats. The page shows what this costs here (measured,
+not assumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from reti.lab.jobs import Job
+from reti.lab.runners import _known
+from reti.lab.vision import _int
+from reti.layers import recompute_bn_stats
+from reti.tasks import vision as vt
+from reti.train import TrainConfig, fit
+
+ARMS = {"BN, batch 2": ("bn", 2), "BN, batch 64": ("bn", 64), "LN, batch 2": ("ln", 2)}
+HIDDEN = 128
+
+
+def params(raw: dict) -> dict:
+    """The checked params of a norm job (an error names the bad one)."""
+    _known(raw, ("epochs", "limit", "seed"), "norm")
+    return {
+        "epochs": _int(raw.get("epochs", 20), "epochs", 1, 30),
+        "limit": _int(raw.get("limit", 200), "limit", 20, 1437),
+        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
+    }
+
+
+def arm_model(norm: str, features: int, classes: int) -> nn.Sequential:
+    """Two hidden FC layers of ``HIDDEN`` units, each followed by BN or LN and ReLU."""
+    layers: list[nn.Module] = [nn.Flatten()]
+    for n_in in (features, HIDDEN):
+        norm_layer = nn.BatchNorm1d(HIDDEN) if norm == "bn" else nn.LayerNorm(HIDDEN)
+        layers += [nn.Linear(n_in, HIDDEN), norm_layer, nn.ReLU()]
+    return nn.Sequential(*layers, nn.Linear(HIDDEN, classes))
+
+
+def _scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) in eval mode; the model's modes are put back after."""
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        logits = model(x).float()
+    model.train(was)
+    loss = F.cross_entropy(logits, y).item()
+    return loss, (logits.argmax(-1) == y).float().mean().item()
+
+
+def run(job: Job, emit: Callable[[dict], None]) -> dict:
+    """Train the three arms; emit an ``arm`` event per epoch with train/test loss and accuracy."""
+    p = params(job.params)
+    data = vt.load_data("digits", p["limit"])
+    n = len(data.train_y) - len(data.train_y) % 2  # no one-sample last batch for BN in training
+    train_x, train_y = vt.to_float(data.train_x)[:n], data.train_y[:n]
+    test_x, test_y = vt.to_float(data.test_x), data.test_y
+    features, classes = train_x[0].numel(), len(data.classes)
+    result: dict = {**p, "images": n, "arms": {}}
+    for arm, (norm, batch) in ARMS.items():
+        if job.control.stop_requested:
+            break
+        emit({"kind": "status", "status": "training", "arm": arm})
+        torch.manual_seed(p["seed"])
+        model = arm_model(norm, features, classes)
+        curves: list[dict] = []
+
+        def listen(event, arm=arm, model=model, curves=curves) -> None:
+            if event.kind != "epoch":
+                return
+            train_loss, train_acc = _scores(model, train_x, train_y)
+            test_loss, test_acc = _scores(model, test_x, test_y)
+            row = {
+                "kind": "arm", "arm": arm, "step": event.step, "epoch": event.epoch,
+                "train_loss": train_loss, "train_accuracy": train_acc,
+                "test_loss": test_loss, "test_accuracy": test_acc,
+            }  # fmt: skip
+            curves.append(row)
+            emit(row)
+
+        train = TrainConfig(epochs=p["epochs"], batch_size=batch, lr=1e-3, seed=p["seed"],
+                            device="cpu", quiet=True)  # fmt: skip
+        fit(model, (train_x, train_y), train, loss_fn=F.cross_entropy, callbacks=[listen],
+            control=job.control)  # fmt: skip
+        if not curves:
+            continue
+        final = {k: v for k, v in curves[-1].items() if k.startswith(("train_", "test_"))}
+        if norm == "bn":
+            recompute_bn_stats(model, (train_x[i : i + 256] for i in range(0, n, 256)))
+            final["population_test_loss"], final["population_test_accuracy"] = _scores(
+                model, test_x, test_y
+            )
+        result["arms"][arm] = {"norm": norm, "batch_size": batch, "final": final}
+    return result
