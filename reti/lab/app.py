@@ -72,6 +72,18 @@ def _error(status: int, text: str, **extra) -> JSONResponse:
     return JSONResponse({"error": text, **extra}, status_code=status)
 
 
+async def _upload(request: Request, field: str, what: str, max_bytes: int, files: int) -> bytes:
+    """The bytes of the uploaded form ``field`` (at most ``max_bytes``; else a 400 or a 413)."""
+    form = await request.form(max_files=files, max_fields=4, max_part_size=max_bytes)
+    upload = form.get(field)
+    if upload is None or isinstance(upload, str):
+        raise HTTPException(400, f"send the {what} as the form field {field!r}")
+    raw = await upload.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise HTTPException(413, f"the {what} is over {max_bytes} bytes")
+    return raw
+
+
 async def _json(request: Request, limits: Limits) -> dict:
     body = await request.body()
     if len(body) > limits.body_bytes:
@@ -177,14 +189,8 @@ class Lab:
 
     async def series_csv(self, request: Request) -> Response:
         """An uploaded CSV (one file, capped bytes and rows): its first numeric column."""
-        form = await request.form(max_files=self.limits.upload_files, max_fields=4,
-                                  max_part_size=self.limits.upload_bytes)  # fmt: skip
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            return _error(400, "send the CSV as the form field 'file'")
-        raw = await upload.read(self.limits.upload_bytes + 1)
-        if len(raw) > self.limits.upload_bytes:
-            return _error(413, f"the file is over {self.limits.upload_bytes} bytes")
+        raw = await _upload(request, "file", "CSV", self.limits.upload_bytes,
+                            self.limits.upload_files)  # fmt: skip
         column = read_csv_column(raw, self.limits.csv_rows)
         column["id"] = await run_in_threadpool(save_series_csv, column["values"], self.uploads)
         return JSONResponse(column)
@@ -192,13 +198,7 @@ class Lab:
     async def upload_images(self, request: Request) -> Response:
         """A zip of class folders (one file, capped) -> an upload id to train on."""
         size = vision._int(request.query_params.get("size", 28), "size", 4, 128)
-        form = await request.form(max_files=1, max_fields=4, max_part_size=self.limits.zip_bytes)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            return _error(400, "send the zip as the form field 'file'")
-        raw = await upload.read(self.limits.zip_bytes + 1)
-        if len(raw) > self.limits.zip_bytes:
-            return _error(413, f"the zip is over {self.limits.zip_bytes} bytes")
+        raw = await _upload(request, "file", "zip", self.limits.zip_bytes, 1)
         caps = ZipLimits(
             self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels
         )
@@ -347,14 +347,8 @@ class Lab:
         model, mc = await run_in_threadpool(load_classifier, job.run_dir)
         shape = (mc["in_channels"], mc["image_size"], mc["image_size"])
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            form = await request.form(max_files=self.limits.upload_files, max_fields=4,
-                                      max_part_size=self.limits.upload_bytes)  # fmt: skip
-            upload = form.get("image")
-            if upload is None or isinstance(upload, str):
-                return _error(400, "send the image as the form field 'image'")
-            raw = await upload.read(self.limits.upload_bytes + 1)
-            if len(raw) > self.limits.upload_bytes:
-                return _error(413, f"the image is over {self.limits.upload_bytes} bytes")
+            raw = await _upload(request, "image", "image", self.limits.upload_bytes,
+                                self.limits.upload_files)  # fmt: skip
             x = vision.decode_image(raw, shape, self.limits.image_pixels)
         else:
             x = vision.pixels_tensor((await _json(request, self.limits)).get("pixels"), shape)

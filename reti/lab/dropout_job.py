@@ -42,12 +42,28 @@ def arm_pattern(arm: str, p: float) -> str:
     return f"(FC@{HIDDEN}-RELU{drop})*2,SOFTMAX"
 
 
-def _scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) in eval mode (dropout off)."""
+def scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) in eval mode (dropout off, BN on its moving averages);
+    the model's mode is put back after."""
+    was = model.training
+    model.eval()
     with torch.no_grad():
         logits = model(x).float()
+    model.train(was)
     loss = F.cross_entropy(logits, y).item()
     return loss, (logits.argmax(-1) == y).float().mean().item()
+
+
+def arm_row(arm: str, event, model: torch.nn.Module, train: tuple, test: tuple) -> dict:
+    """The ``arm`` event a live comparison streams: the arm's train and test loss and accuracy
+    at ``event``'s step."""
+    train_loss, train_acc = scores(model, *train)
+    test_loss, test_acc = scores(model, *test)
+    return {
+        "kind": "arm", "arm": arm, "step": event.step, "epoch": event.epoch,
+        "train_loss": train_loss, "train_accuracy": train_acc,
+        "test_loss": test_loss, "test_accuracy": test_acc,
+    }  # fmt: skip
 
 
 def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
@@ -71,13 +87,7 @@ def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
             if event.kind != "checkpoint" or (curves and curves[-1]["step"] == event.step):
                 return
             model, _ = load_classifier(event.path)
-            train_loss, train_acc = _scores(model, train_x, data.train_y)
-            test_loss, test_acc = _scores(model, test_x, data.test_y)
-            row = {
-                "kind": "arm", "arm": arm, "step": event.step, "epoch": event.epoch,
-                "train_loss": train_loss, "train_accuracy": train_acc,
-                "test_loss": test_loss, "test_accuracy": test_acc,
-            }  # fmt: skip
+            row = arm_row(arm, event, model, (train_x, data.train_y), (test_x, data.test_y))
             curves.append(row)
             emit(row)
 

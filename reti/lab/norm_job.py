@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reti.lab.dropout_job import arm_row, scores
 from reti.lab.jobs import Job
 from reti.lab.runners import _known
 from reti.lab.vision import _int
@@ -48,17 +49,6 @@ def arm_model(norm: str, features: int, classes: int) -> nn.Sequential:
     return nn.Sequential(*layers, nn.Linear(HIDDEN, classes))
 
 
-def _scores(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """(mean cross-entropy, accuracy) in eval mode; the model's modes are put back after."""
-    was = model.training
-    model.eval()
-    with torch.no_grad():
-        logits = model(x).float()
-    model.train(was)
-    loss = F.cross_entropy(logits, y).item()
-    return loss, (logits.argmax(-1) == y).float().mean().item()
-
-
 def run(job: Job, emit: Callable[[dict], None]) -> dict:
     """Train the three arms; emit an ``arm`` event per epoch with train/test loss and accuracy."""
     p = params(job.params)
@@ -79,13 +69,7 @@ def run(job: Job, emit: Callable[[dict], None]) -> dict:
         def listen(event, arm=arm, model=model, curves=curves) -> None:
             if event.kind != "epoch":
                 return
-            train_loss, train_acc = _scores(model, train_x, train_y)
-            test_loss, test_acc = _scores(model, test_x, test_y)
-            row = {
-                "kind": "arm", "arm": arm, "step": event.step, "epoch": event.epoch,
-                "train_loss": train_loss, "train_accuracy": train_acc,
-                "test_loss": test_loss, "test_accuracy": test_acc,
-            }  # fmt: skip
+            row = arm_row(arm, event, model, (train_x, train_y), (test_x, test_y))
             curves.append(row)
             emit(row)
 
@@ -98,7 +82,7 @@ def run(job: Job, emit: Callable[[dict], None]) -> dict:
         final = {k: v for k, v in curves[-1].items() if k.startswith(("train_", "test_"))}
         if norm == "bn":
             recompute_bn_stats(model, (train_x[i : i + 256] for i in range(0, n, 256)))
-            final["population_test_loss"], final["population_test_accuracy"] = _scores(
+            final["population_test_loss"], final["population_test_accuracy"] = scores(
                 model, test_x, test_y
             )
         result["arms"][arm] = {"norm": norm, "batch_size": batch, "final": final}
