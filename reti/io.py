@@ -162,9 +162,11 @@ def parse_json(
     error: type[Exception] = DataError,
     max_depth: int = JSON_MAX_DEPTH,
     max_digits: int = JSON_MAX_DIGITS,
+    invalid: str | None = None,
 ) -> Any:
     """JSON ``text`` with limits on nesting and integer digits; any problem is one ``error``
-    naming ``source`` (a file name, or "--config" ...). NaN/Infinity are read (reti writes them)."""
+    naming ``source`` (a file name, or "--config" ...). NaN/Infinity are read (reti writes them).
+    ``invalid`` replaces ``"<source>: not valid JSON"`` as the start of a syntax error's line."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
@@ -186,7 +188,7 @@ def parse_json(
         return json.loads(text, parse_int=integer)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        raise error(f"{source}: not valid JSON ({exc.msg} at {where})") from None
+        raise error(f"{invalid or source + ': not valid JSON'} ({exc.msg} at {where})") from None
     except RecursionError:  # the depth check makes this unreachable; kept as a last line
         raise error(f"{source}: JSON nested too deeply") from None
 

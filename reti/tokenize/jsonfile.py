@@ -8,31 +8,24 @@ digits with a bare ``ValueError``). Field checks return the value or raise with 
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
 from typing import Any
 
+from reti import io
 from reti.errors import DataError, DataNotFoundError
 
 MAX_BYTES = 512 * 2**20  # a tokenizer of 1M tokens is ~20 MB
 MAX_DEPTH = 20  # reti writes depth 2; encoder.json is depth 1
 MAX_DIGITS = 20  # ids and ranks fit in 10 digits
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 
 
 def json_depth(text: str) -> int:
-    """How deeply ``[``/``{`` nest outside JSON strings, counted in a loop (no recursion)."""
-    depth = deepest = 0
-    for char in _NOT_BRACKET.sub("", _STRING.sub('""', text)):
-        depth += 1 if char in "[{" else -1
-        deepest = max(deepest, depth)
-    return deepest
+    """How deeply ``[``/``{`` nest outside JSON strings, without recursion (``reti.io``'s)."""
+    return io.json_depth(text)
 
 
 def read_json(path: str | Path, what: str = "tokenizer file") -> Any:
-    """The parsed JSON of ``path`` within the limits above.
+    """The parsed JSON of ``path`` within the limits above, through ``reti.io.parse_json``.
 
     Raises:
         DataNotFoundError: no such file. DataError: too large, not UTF-8, nested too deeply,
@@ -44,29 +37,10 @@ def read_json(path: str | Path, what: str = "tokenizer file") -> Any:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise DataError(f"{what} {path}: {size} bytes; at most {MAX_BYTES} are read")
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{what} {path}: not UTF-8 text (byte {exc.start})") from None
-    depth = json_depth(text)
-    if depth > MAX_DEPTH:
-        raise DataError(f"{what} {path}: JSON nested {depth} levels deep; at most {MAX_DEPTH}")
-
-    def integer(digits: str) -> int:
-        if len(digits.lstrip("-")) > MAX_DIGITS:
-            raise DataError(
-                f"{what} {path}: an integer of {len(digits.lstrip('-'))} digits; "
-                f"at most {MAX_DIGITS} are read"
-            )
-        return int(digits)
-
-    try:
-        return json.loads(text, parse_int=integer)
-    except json.JSONDecodeError as exc:
-        where = f"line {exc.lineno} column {exc.colno}"
-        raise DataError(f"{path} is not a {what}: not JSON ({exc.msg} at {where})") from None
-    except RecursionError:  # unreachable after the depth check; kept as the last line
-        raise DataError(f"{what} {path}: JSON nested too deeply") from None
+    return io.parse_json(
+        path.read_bytes(), f"{what} {path}", error=DataError, max_depth=MAX_DEPTH,
+        max_digits=MAX_DIGITS, invalid=f"{path} is not a {what}: not JSON",
+    )  # fmt: skip
 
 
 def _shown(value: Any) -> str:
