@@ -176,6 +176,7 @@ def generate(
     start = 0 if window is None else max(0, len(tokens) - window)
     cache, cache_start, seen = None, 0, 0
     rolling = cfg.slide == "rolling"
+    decoder = model.decoder() if hasattr(model, "decoder") else None
     try:
         for _ in range(cfg.max_tokens):
             if window is not None and len(tokens) - start > window:  # the window is full
@@ -188,7 +189,11 @@ def generate(
                     # a fresh cache fed from the window's first token (a rolling one only once)
                     cache = model.new_cache(window - 1 if rolling else None)
                     cache_start, seen = start, 0
-                logits = model(_ids(tokens[cache_start + seen :], device), cache=cache)[0, -1]
+                if decoder is not None and len(tokens) - cache_start - seen == 1:
+                    logits = decoder.step(tokens[-1], cache)  # one token: the lean path
+                else:
+                    new = _ids(tokens[cache_start + seen :], device)
+                    logits = model(new, cache=cache)[0, -1]
                 seen = len(tokens) - cache_start
             token = next_token(logits, cfg, generator)
             if token in cfg.stop:

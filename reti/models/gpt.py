@@ -25,6 +25,7 @@ from reti.guards import check_model
 from reti.layers.attention import KVCache, causal_bias
 from reti.layers.blocks import TransformerBlock, make_dropout
 from reti.layers.position import EXTRAPOLATES, build_positions, check_pos
+from reti.models.gpt_decode import Decoder
 
 
 @dataclass
@@ -120,6 +121,11 @@ class GPT(nn.Module):
                 f"(pos='alibi' or 'relative'), got pos={self.config.pos!r}"
             )
         return [KVCache(keep) for _ in self.blocks]
+
+    def decoder(self) -> Decoder:
+        """A :class:`reti.models.gpt_decode.Decoder`: one token at a time with a KV cache,
+        the same logits as ``forward`` without the per-module overhead (for generation)."""
+        return Decoder(self)
 
     def _embed(self, idx: torch.Tensor, start: int) -> tuple[torch.Tensor, torch.Tensor | None]:
         if idx.dim() != 2:
