@@ -74,8 +74,10 @@ def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Gener
 def resolve_precision(precision: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``precision`` on ``device``; ``None`` means plain fp32.
 
-    ``auto``: bf16 on CUDA devices that support it, fp16 on older CUDA, fp32 elsewhere (on this
-    2-core CPU bf16 autocast was measured slower than fp32, see bench/train_overhead.py).
+    ``auto``: bf16 on CUDA devices that support it, fp16 on older CUDA, fp32 on the CPU. On a
+    CPU with bf16 units bf16 autocast is faster (measured 1.4-2.6x, bench/train_overhead.py and
+    bench/lm_train.py) but rounds differently, so it stays a choice (``precision="bf16"``,
+    ``reti text train --fast``) and the default keeps fp32's numbers.
     """
     if precision not in PRECISIONS:
         raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")

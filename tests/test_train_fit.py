@@ -277,11 +277,27 @@ def test_channels_last_trains_like_the_default_layout():
         torch.manual_seed(0)
         return nn.Sequential(nn.Conv2d(3, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(144, 2))
 
-    plain = fit(conv(), (X, y), cfg(batch_size=8), loss_fn=F.cross_entropy).model
-    nhwc = fit(conv(), (X, y), cfg(batch_size=8, channels_last=True), loss_fn=F.cross_entropy)
-    assert nhwc.model[0].weight.is_contiguous(memory_format=torch.channels_last)
-    for a, b in zip(plain.parameters(), nhwc.model.parameters()):
-        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    plain = fit(conv(), (X, y), cfg(batch_size=8, channels_last=False), loss_fn=F.cross_entropy)
+    assert not plain.model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    for setting in (True, None):  # None (the default): on for a conv net on images
+        nhwc = fit(conv(), (X, y), cfg(batch_size=8, channels_last=setting),
+                   loss_fn=F.cross_entropy)  # fmt: skip
+        assert nhwc.model[0].weight.is_contiguous(memory_format=torch.channels_last)
+        for a, b in zip(plain.model.parameters(), nhwc.model.parameters()):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_channels_last_auto_stays_off_without_images_or_2d_convolutions():
+    from reti.train.optim import use_channels_last
+
+    conv = nn.Sequential(nn.Conv2d(3, 4, 3))
+    images, series = (torch.zeros(2, 3, 8, 8),), (torch.zeros(2, 3, 8),)
+    assert use_channels_last(None, conv, images)
+    assert not use_channels_last(None, conv, series)  # the TCN's (B, C, T) inputs
+    assert not use_channels_last(None, nn.Linear(3, 2), images)
+    assert not use_channels_last(None, conv, None)  # a dataset: left as it is
+    assert not use_channels_last(False, conv, images)
+    assert use_channels_last(True, nn.Linear(3, 2), series)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

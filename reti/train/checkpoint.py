@@ -93,6 +93,18 @@ def load_optimizer(optimizer: torch.optim.Optimizer, tensors: dict, meta: dict) 
         optimizer.load_state_dict({"state": state, "param_groups": groups})
     except (ValueError, KeyError) as exc:
         raise CheckpointError(f"optimizer state does not fit this model: {exc}") from None
+    # Saved tensors come back contiguous; a channels-last weight needs its moments laid out as
+    # itself, or the fused step (which walks memory in order) would pair the wrong elements.
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            slots = optimizer.state.get(p, {})
+            for slot, value in slots.items():
+                if (
+                    torch.is_tensor(value)
+                    and value.shape == p.shape
+                    and value.stride() != p.stride()
+                ):
+                    slots[slot] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
 # ----------------------------------------------------------------------------- RNG state

@@ -48,6 +48,7 @@ from reti.train.optim import (
     build_optimizer,
     optimizer_step,
     schedule_factor,
+    use_channels_last,
 )
 from reti.train.rundir import replacing, run_folder
 from reti.train.steps import StepLog, read_steps
@@ -157,7 +158,8 @@ def _fit(
     if cfg.keep_cpu_memory and device.type == "cpu":
         keep_freed_memory()  # process-wide: later steps reuse freed buffers without page faults
     raw = model.to(device)
-    if cfg.channels_last:
+    channels_last = use_channels_last(cfg.channels_last, raw, train_src.tensors)
+    if channels_last:
         raw = raw.to(memory_format=torch.channels_last)
     aug_device = device if device.type == "cuda" else torch.device("cpu")
     parts = ckpt.LiveState(
@@ -311,7 +313,7 @@ def _fit(
                 ddp_net=ddp_net,
                 transform=batch_transform,
                 generator=parts.generators["augment"],
-                channels_last=cfg.channels_last,
+                channels_last=channels_last,
             )
             finite = torch.isfinite(group_loss).float()  # all ranks must agree to stop
             if ddp.all_reduce_sum(finite, info) != info.world_size:  # checked before the step

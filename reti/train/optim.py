@@ -241,3 +241,16 @@ class WeightEMA:
     def load_state_dict(self, state: dict[str, torch.Tensor]) -> None:
         for name, avg in zip(self.names, self.shadow):
             avg.copy_(state[name])
+
+
+def use_channels_last(
+    setting: bool | None, model: nn.Module, tensors: tuple[torch.Tensor, ...] | None
+) -> bool:
+    """``TrainConfig.channels_last``; None (auto): on for a model with a 2D convolution trained
+    on image tensors (B, C, H, W) (not for a dataset, and not for the TCN's (B, C, T) series,
+    whose 2D convolutions arrange their own layout)."""
+    if setting is not None:
+        return setting
+    if tensors is None or tensors[0].dim() != 4:
+        return False
+    return any(isinstance(m, nn.Conv2d) for m in model.modules())
