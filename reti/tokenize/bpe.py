@@ -112,7 +112,7 @@ class BPETokenizer:
         self._split = splitter(pattern)
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
-        self._pairs: PairTable | None = None  # built on the first batch merge
+        self._pairs: PairTable | bool | None = None  # see pair_table()
 
     def __repr__(self) -> str:
         specials = list(self.special_tokens)
@@ -134,25 +134,33 @@ class BPETokenizer:
             return (rank,)
         return tuple(_bpe_merge(piece, self._ranks))
 
+    def pair_table(self) -> PairTable | None:
+        """The table that merges many chunks at once (``merge_batch``), built on first use
+        (GPT-2: ~0.04 s); None where the ranks do not fit it (ids of 2^31 - 2 or more)."""
+        if self._pairs is None:
+            try:
+                self._pairs = PairTable(self._ranks)
+            except ValueError:
+                self._pairs = False
+        return self._pairs or None
+
     def _encode_chunks(self, chunks: Collection[str]) -> dict[str, tuple[int, ...]]:
         """chunk -> ids for new chunks: a chunk that is a token is its rank; the rest are merged
         one by one, or, from ``BATCH_MIN`` of them, together (``merge_batch``: the same ids).
-        The garbage collector pauses while the tuples are made: each full pass would walk every
+        The garbage collector pauses while the tuples are made: its full passes would walk every
         tracked object for nothing (tuples of ints hold no cycles)."""
-        if len(chunks) < BATCH_MIN:
+        table = self.pair_table() if len(chunks) >= BATCH_MIN else None
+        if table is None:
             return {chunk: self._encode_chunk(chunk) for chunk in chunks}
         chunks = list(chunks)
-        pieces = [chunk.encode("utf-8") for chunk in chunks]
+        pieces = list(map(str.encode, chunks))  # UTF-8; a lone surrogate raises here
         hits = list(map(self._ranks.get, pieces))
         misses = list(map(operator.is_, hits, repeat(None)))
-        if self._pairs is None:
-            self._pairs = PairTable(self._ranks)
         paused = gc.isenabled()
         gc.disable()
         try:
-            found = list(map(operator.not_, misses))
-            new = dict(zip(compress(chunks, found), zip(compress(hits, found))))  # 1-tuples
-            merged = merge_batch(list(compress(pieces, misses)), self._pairs)
+            new = dict(zip(chunks, zip(hits)))  # (rank,), or (None,) until merged just below
+            merged = merge_batch(list(compress(pieces, misses)), table)
             new.update(zip(compress(chunks, misses), merged))
         finally:
             if paused:
@@ -179,7 +187,10 @@ class BPETokenizer:
         except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
             return self.encode_ordinary(text)
-        cache.update(new)
+        if cache:
+            cache.update(new)
+        else:  # the same dict, without copying it
+            self._cache = cache = new
         ids = list(chain.from_iterable(map(cache.__getitem__, chunks)))
         if len(cache) > self._cache_size:
             self._evict(needed)

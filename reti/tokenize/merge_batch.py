@@ -24,23 +24,23 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-NONE = np.int64(1 << 40)  # the rank of a pair that is not a token
-END = np.int64((1 << 40) + 1)  # the "pair" at a chunk's last position
+NONE = np.int32((1 << 31) - 2)  # the rank of a pair that is not a token
+END = np.int32((1 << 31) - 1)  # the "pair" at a chunk's last position
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: key * 2^64/phi, top bits
 _EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # an empty slot of the hash table
 _BASES = (0x100000001B3, 0x9E3779B97F4A7C15)  # two odd bases for the substring hashes
 
 
 class _HashMap:
-    """uint64 keys (distinct) -> int64 values: open addressing, linear probing, load <= 1/4,
+    """uint64 keys (distinct) -> int32 values: open addressing, linear probing, load <= 1/4,
     both built and looked up with numpy."""
 
-    def __init__(self, keys: np.ndarray, values: np.ndarray, missing: np.int64):
+    def __init__(self, keys: np.ndarray, values: np.ndarray, missing: int):
         bits = max(10, (4 * len(keys)).bit_length())
         self._shift = np.uint64(64 - bits)
         size = (1 << bits) + len(keys)  # room to probe past the end: no wrap-around
         self._keys = np.full(size, _EMPTY, np.uint64)
-        self._values = np.full(size, missing, np.int64)
+        self._values = np.full(size, missing, np.int32)
         # linear probing, all at once: in home-slot order each key takes the first free slot
         # from its home on, slot_i = max(home_i, slot_(i-1) + 1) = i + max_(j<=i)(home_j - j)
         order = np.argsort(self._slots(keys))
@@ -99,7 +99,7 @@ def _splits(ranks: Mapping[bytes, int]) -> tuple[np.ndarray, np.ndarray, np.ndar
         full = h[ends - 1]
         checks.append((full, h[cut], full[token] - h[cut] * powers[n[token] - k]))
     (full, prefix, suffix), (full2, prefix2, suffix2) = checks
-    index = _HashMap(full, np.arange(len(tokens)), np.int64(-1))
+    index = _HashMap(full, np.arange(len(tokens)), -1)
     if not np.array_equal(index.get(full), np.arange(len(tokens))):  # two tokens, one hash
         return _splits_loop(ranks)
     left, right = index.get(prefix), index.get(suffix)
@@ -126,19 +126,22 @@ def _splits_loop(ranks: Mapping[bytes, int]) -> tuple[np.ndarray, np.ndarray, np
 
 class PairTable:
     """(left id, right id) -> rank of the token bytes(left) + bytes(right), else ``NONE``; and
-    the ids and pair ranks of single bytes."""
+    the ids and pair ranks of single bytes. Ranks must be below ``NONE`` (int32 arrays)."""
 
     def __init__(self, ranks: Mapping[bytes, int]):
+        if max(ranks.values()) >= NONE or min(ranks.values()) < 0:
+            raise ValueError(f"batch merging needs ranks in [0, {NONE}), got larger ones")
         left, right, merged = _splits(ranks)
         self.width = np.uint64(max(ranks.values()) + 1)
         keys = left.astype(np.uint64) * self.width + right.astype(np.uint64)
         self._map = _HashMap(keys, merged, NONE)
-        self.byte_ids = np.array([ranks[bytes([b])] for b in range(256)], np.int64)
-        byte_of = np.full(int(self.width), -1, np.int64)
-        byte_of[self.byte_ids] = np.arange(256)
-        two = (byte_of[left] >= 0) & (byte_of[right] >= 0)
-        self.byte_pairs = np.full(256 * 256, NONE, np.int64)
-        self.byte_pairs[byte_of[left[two]] * 256 + byte_of[right[two]]] = merged[two]
+        self.byte_ids = np.array([ranks[bytes([b])] for b in range(256)], np.int32)
+        order = np.argsort(self.byte_ids)
+        where = np.minimum(np.searchsorted(self.byte_ids[order], [left, right]), 255)
+        is_byte = self.byte_ids[order[where]] == [left, right]
+        two = is_byte[0] & is_byte[1]  # a split into two single bytes
+        self.byte_pairs = np.full(256 * 256, NONE, np.int32)
+        self.byte_pairs[order[where[0, two]] * 256 + order[where[1, two]]] = merged[two]
 
     def lookup(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Ranks of the pairs (``left[i]``, ``right[i]``); ``NONE`` where not a token."""
@@ -146,70 +149,65 @@ class PairTable:
 
 
 def merge_batch(pieces: Sequence[bytes], table: PairTable) -> list[tuple[int, ...]]:
-    """The ids of each chunk in ``pieces`` (non-empty byte strings), merged together in rounds."""
+    """The ids of each chunk in ``pieces`` (byte strings of 2 bytes or more), merged together in
+    rounds. Arrays over the active chunks' positions: ``ids``, and ``pr[i]`` the rank of the
+    pair (``ids[i]``, ``ids[i + 1]``), ``END`` at each chunk's last position."""
     if not pieces:
         return []
     lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))
-    raw = np.frombuffer(b"".join(pieces), np.uint8).astype(np.int64)
+    raw = np.frombuffer(b"".join(pieces), np.uint8)
     ids = table.byte_ids[raw]
+    pr = np.empty(len(ids), np.int32)
+    pr[:-1] = table.byte_pairs[(raw[:-1].astype(np.int32) << 8) | raw[1:]]
     ends = np.cumsum(lengths)
-    starts = ends - lengths
-    pr = np.empty(len(ids), np.int64)  # pr[i]: rank of the pair (ids[i], ids[i + 1])
-    pr[:-1] = table.byte_pairs[raw[:-1] * 256 + raw[1:]]
     pr[ends - 1] = END
     chunk = np.arange(len(pieces))  # the original index of each active chunk
     done_ids, done_chunks, done_lengths = [], [], []
-    while len(chunk):
-        best = np.minimum.reduceat(pr, starts)
+    while True:
+        best = np.minimum.reduceat(pr, ends - lengths)
         finished = best >= NONE
-        if finished.any():
+        if finished.any():  # no pair left to merge: the chunk's ids are final
             keep = np.repeat(~finished, lengths)
             done_ids.append(ids[~keep])
             done_chunks.append(chunk[finished])
             done_lengths.append(lengths[finished])
+            if finished.all():
+                break
             ids, pr = ids[keep], pr[keep]
             best, chunk, lengths = best[~finished], chunk[~finished], lengths[~finished]
-            if not len(chunk):
-                break
             ends = np.cumsum(lengths)
-            starts = ends - lengths
-        ids, pr, lengths = _round(ids, pr, lengths, starts, best, table)
+        ids, pr, lengths = _round(ids, pr, lengths, ends, best, table)
         ends = np.cumsum(lengths)
-        starts = ends - lengths
     return _tuples(done_ids, done_chunks, done_lengths)
 
 
-def _round(ids, pr, lengths, starts, best, table):
+def _round(ids, pr, lengths, ends, best, table):
     """One round: every chunk merges its occurrences of its lowest rank ``best``, left to right,
     up to the first merge that creates a pair of lower rank."""
-    segment = np.repeat(np.arange(len(lengths)), lengths)
-    r = best[segment]
-    at = np.flatnonzero(pr == r)  # left positions of the occurrences
+    at = np.flatnonzero(pr == np.repeat(best, lengths))  # left positions of the occurrences
     if len(at) > 1:  # overlapping occurrences (a run p, p+1, ...): only every other one merges
-        run = np.empty(len(at), bool)
-        run[0] = False
-        np.equal(at[1:], at[:-1] + 1, out=run[1:])
+        run = at[1:] == at[:-1] + 1
         if run.any():
-            at = at[_every_other(run)]
-    rank = r[at]
-    first = at == starts[segment[at]]
+            at = at[_every_other(np.concatenate([[False], run]))]
+    seg = np.searchsorted(ends, at, side="right")  # the chunk of each occurrence
+    rank = best[seg]
+    first = at == ends[seg] - lengths[seg]
     after_prev = np.zeros(len(at), bool)  # the merge two to the left also happened
     after_prev[1:] = at[1:] == at[:-1] + 2
-    left_id = np.where(after_prev, rank, ids[np.maximum(at - 1, 0)])
+    left_id = np.where(after_prev, rank, ids[at - 1])  # at - 1 = -1 only where first
     left_rank = np.where(first, END, table.lookup(left_id, rank))
     last = pr[at + 1] == END
     right_rank = np.where(last, END, table.lookup(rank, ids[np.minimum(at + 2, len(ids) - 1)]))
     lower = (left_rank < rank) | (right_rank < rank)
     if lower.any():  # stop each chunk after its first merge that creates a lower pair
         seen = np.cumsum(lower) - lower
-        seg = segment[at]
         new = np.ones(len(at), bool)
         new[1:] = seg[1:] != seg[:-1]
-        base = seen[np.maximum.accumulate(np.where(new, np.arange(len(at)), 0))]
-        ok = seen == base
-        at, rank, first, after_prev = at[ok], rank[ok], first[ok], after_prev[ok]
-        left_rank, right_rank, last = left_rank[ok], right_rank[ok], last[ok]
-        after_prev[1:] &= at[1:] == at[:-1] + 2
+        ok = seen == seen[np.maximum.accumulate(np.where(new, np.arange(len(at)), 0))]
+        at, rank, seg, first = at[ok], rank[ok], seg[ok], first[ok]
+        left_rank, right_rank = left_rank[ok], right_rank[ok]
+        after_prev = np.zeros(len(at), bool)
+        after_prev[1:] = at[1:] == at[:-1] + 2
     # the pair right of a merge: with the next merge's token if that merge is two on
     after_next = np.zeros(len(at), bool)
     after_next[:-1] = after_prev[1:]
@@ -220,8 +218,7 @@ def _round(ids, pr, lengths, starts, best, table):
     pr[at[inner] - 1] = left_rank[inner]
     keep = np.ones(len(ids), bool)
     keep[at + 1] = False
-    lengths = lengths - np.bincount(segment[at], minlength=len(lengths))
-    del last
+    lengths = lengths - np.bincount(seg, minlength=len(lengths))
     return ids[keep], pr[keep], lengths
 
 
