@@ -21,9 +21,9 @@ from __future__ import annotations
 import base64
 import gc
 import operator
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain, compress, islice, repeat
+from itertools import compress, islice, repeat
 from pathlib import Path
 
 from reti.errors import ConfigError, DataError, DataNotFoundError
@@ -62,6 +62,15 @@ def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
         if i > 0:
             pair_ranks[i - 1] = get(parts[i - 1] + parts[i], _NOT_A_TOKEN)
     return list(map(ranks.__getitem__, parts))
+
+
+def _gather(cache: Mapping[str, tuple[int, ...]], chunks: list[str]) -> list[int]:
+    """The cached ids of ``chunks``, one after another: ``deque(maxlen=0)`` drives the lookups
+    and ``list.extend`` calls in C (Shakespeare bench: 0.066 s for 1.36 M chunks, against
+    0.083 s with ``list(chain.from_iterable(...))``). Raises KeyError for an uncached chunk."""
+    ids: list[int] = []
+    deque(map(ids.extend, map(cache.__getitem__, chunks)), maxlen=0)
+    return ids
 
 
 def bytes_to_unicode() -> dict[int, str]:
@@ -178,7 +187,7 @@ class BPETokenizer:
         chunks = self._split(text)
         cache = self._cache
         try:
-            return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+            return _gather(cache, chunks)
         except KeyError:
             pass
         needed = set(chunks)
@@ -191,7 +200,7 @@ class BPETokenizer:
             cache.update(new)
         else:  # the same dict, without copying it
             self._cache = cache = new
-        ids = list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        ids = _gather(cache, chunks)
         if len(cache) > self._cache_size:
             self._evict(needed)
         return ids
