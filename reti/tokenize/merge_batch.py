@@ -165,25 +165,28 @@ def merge_batch(pieces: Sequence[bytes], table: PairTable) -> list[tuple[int, ..
     done_ids, done_chunks, done_lengths = [], [], []
     while True:
         best = np.minimum.reduceat(pr, ends - lengths)
-        finished = best >= NONE
-        if finished.any():  # no pair left to merge: the chunk's ids are final
-            keep = np.repeat(~finished, lengths)
-            done_ids.append(ids[~keep])
+        finished = best >= NONE  # no pair left: the chunk's ids are final
+        if finished.any():
+            gone = np.repeat(finished, lengths)
+            done_ids.append(ids[gone])
             done_chunks.append(chunk[finished])
             done_lengths.append(lengths[finished])
             if finished.all():
                 break
-            ids, pr = ids[keep], pr[keep]
-            best, chunk, lengths = best[~finished], chunk[~finished], lengths[~finished]
-            ends = np.cumsum(lengths)
-        ids, pr, lengths = _round(ids, pr, lengths, ends, best, table)
+            best[finished] = -1  # matches no pair rank; the chunk leaves with this round
+        else:
+            gone = np.zeros(len(ids), bool)
+        gone, lengths = _round(ids, pr, lengths, ends, best, gone, table)
+        ids, pr = ids[~gone], pr[~gone]
+        chunk, lengths = chunk[~finished], lengths[~finished]
         ends = np.cumsum(lengths)
     return _tuples(done_ids, done_chunks, done_lengths)
 
 
-def _round(ids, pr, lengths, ends, best, table):
-    """One round: every chunk merges its occurrences of its lowest rank ``best``, left to right,
-    up to the first merge that creates a pair of lower rank."""
+def _round(ids, pr, lengths, ends, best, gone, table):
+    """One round, in place: every chunk merges its occurrences of its lowest rank ``best``, left
+    to right, up to the first merge that creates a pair of lower rank. Marks the right halves of
+    the merges in ``gone``; returns it with the new lengths."""
     at = np.flatnonzero(pr == np.repeat(best, lengths))  # left positions of the occurrences
     if len(at) > 1:  # overlapping occurrences (a run p, p+1, ...): only every other one merges
         run = at[1:] == at[:-1] + 1
@@ -216,10 +219,8 @@ def _round(ids, pr, lengths, ends, best, table):
     pr[at] = right_rank
     inner = ~first & ~after_prev
     pr[at[inner] - 1] = left_rank[inner]
-    keep = np.ones(len(ids), bool)
-    keep[at + 1] = False
-    lengths = lengths - np.bincount(seg, minlength=len(lengths))
-    return ids[keep], pr[keep], lengths
+    gone[at + 1] = True
+    return gone, lengths - np.bincount(seg, minlength=len(lengths))
 
 
 def _every_other(run: np.ndarray) -> np.ndarray:
