@@ -16,7 +16,8 @@ from tiktoken_ext.openai_public import r50k_pat_str
 from reti.data import fetch
 from reti.tokenize import GPT2_EOT, BPETokenizer, load_gpt2, load_tiktoken_ranks
 from reti.tokenize.bpe import BATCH_MIN, _bpe_merge
-from reti.tokenize.merge_batch import NONE, PairTable, _splits, _splits_loop, merge_batch
+from reti.tokenize.merge_batch import merge_batch
+from reti.tokenize.pair_table import NONE, PairTable
 from reti.tokenize.pretokenize import pretokenize
 
 VARIED = (
@@ -31,6 +32,27 @@ VARIED = (
 
 def _scalar(pieces, ranks):
     return [tuple(_bpe_merge(piece, ranks)) for piece in pieces]
+
+
+def _tokenizer_rule(pieces, ranks):
+    """A chunk that is a token is that token; the rest as ``_bpe_merge`` (tiktoken's rule)."""
+    return [(ranks[p],) if p in ranks else tuple(_bpe_merge(p, ranks)) for p in pieces]
+
+
+def _same_both_ways(pieces, ranks, table=None):
+    table = table or PairTable(ranks)
+    assert merge_batch(pieces, table, whole=False) == _scalar(pieces, ranks)
+    assert merge_batch(pieces, table) == _tokenizer_rule(pieces, ranks)
+
+
+def _split_oracle(ranks):
+    """Every split of every token into two tokens, by slicing: (left, right) -> merged."""
+    return {
+        (ranks[t[:k]], ranks[t[k:]]): r
+        for t, r in ranks.items()
+        for k in range(1, len(t))
+        if t[:k] in ranks and t[k:] in ranks
+    }
 
 
 def _varied_pieces(seed: int, count: int) -> list[bytes]:
@@ -59,10 +81,14 @@ def test_gpt2_ranks_chunk_for_chunk():
     ranks = load_tiktoken_ranks(fetch("gpt2") / "gpt2.tiktoken")
     table = PairTable(ranks)
     pieces = _varied_pieces(0, 3000)
-    assert merge_batch(pieces, table) == _scalar(pieces, ranks)
+    _same_both_ways(pieces, ranks, table)
     # GPT-2 breaks the rule: " deliberate" (18988) + "ly" makes " deliberately" (14593)
     assert ranks[b" deliberately"] < ranks[b" deliberate"]
-    assert merge_batch([b" deliberately"], table) == [(ranks[b" deliberately"],)]
+    assert merge_batch([b" deliberately"], table, whole=False) == [(ranks[b" deliberately"],)]
+    oracle = _split_oracle(ranks)
+    left, right = (np.array(side) for side in zip(*oracle))
+    assert table.lookup(left, right).tolist() == list(oracle.values())
+    assert table.size == len(oracle) == 108_299
 
 
 @pytest.mark.network
@@ -89,14 +115,19 @@ def test_trained_vocabulary_chunk_for_chunk():
     ranks = _trained()._ranks
     assert len(ranks) > 300
     pieces = _varied_pieces(2, 1500)
-    assert merge_batch(pieces, PairTable(ranks)) == _scalar(pieces, ranks)
+    _same_both_ways(pieces, ranks)
 
 
-def test_hashed_splits_equal_the_plain_loop():
+def test_pair_table_holds_every_split_and_nothing_else():
     ranks = _trained()._ranks
-    fast, loop = _splits(ranks), _splits_loop(ranks)
-    assert sorted(zip(*[a.tolist() for a in fast])) == sorted(zip(*[a.tolist() for a in loop]))
-    assert len(fast[0]) > 100
+    table, oracle = PairTable(ranks), _split_oracle(ranks)
+    assert table.size == len(oracle) > 100
+    left, right = (np.array(side) for side in zip(*oracle))
+    assert table.lookup(left, right).tolist() == list(oracle.values())
+    rng = np.random.default_rng(0)
+    left, right = rng.integers(0, len(ranks), (2, 5000))
+    expected = [oracle.get(pair, NONE) for pair in zip(left.tolist(), right.tolist())]
+    assert table.lookup(left, right).tolist() == expected
 
 
 # Tokens over a, b, c whose ranks break the rule in several ways: "abc" ranks below its parts
@@ -104,12 +135,16 @@ def test_hashed_splits_equal_the_plain_loop():
 HAND = {**{bytes([b]): b for b in range(256)}}
 HAND.update({b"aaa": 256, b"abc": 257, b"cab": 258, b"ab": 259, b"bc": 260, b"aa": 261})
 HAND.update({b"ca": 262, b"ba": 263, b"bab": 264, b"cc": 265, b"abcab": 266, b"aab": 267})
+HAND[b"acb"] = 268  # no pair of it is a token: only the whole-chunk rule finds it
 
 
 def test_hand_vocabulary_that_breaks_the_rule_every_short_string():
     assert HAND[b"abc"] < HAND[b"ab"] and HAND[b"aaa"] < HAND[b"aa"]
     pieces = [bytes(s) for n in range(1, 9) for s in product(b"abc", repeat=n)]
-    assert merge_batch(pieces, PairTable(HAND)) == _scalar(pieces, HAND)
+    _same_both_ways(pieces, HAND)
+    table = PairTable(HAND)
+    assert merge_batch([b"acb"], table) == [(268,)]
+    assert merge_batch([b"acb"], table, whole=False) == [(97, 99, 98)]
 
 
 def test_hand_vocabulary_through_the_tokenizer():

@@ -23,14 +23,17 @@ import gc
 import operator
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
-from itertools import compress, islice, repeat
+from itertools import filterfalse, islice, repeat
 from pathlib import Path
+
+import numpy as np
 
 from reti.errors import ConfigError, DataError, DataNotFoundError
 from reti.io import atomic_write_json, atomic_write_text
 from reti.tokenize.bpe_train import learn_merges
 from reti.tokenize.jsonfile import check, field
-from reti.tokenize.merge_batch import PairTable, merge_batch
+from reti.tokenize.merge_batch import merge_joined
+from reti.tokenize.pair_table import PairTable
 from reti.tokenize.pretokenize import PATTERNS, encode_with_special, split_special, splitter
 
 ENDOFTEXT = "<|endoftext|>"
@@ -153,7 +156,7 @@ class BPETokenizer:
                 self._pairs = False
         return self._pairs or None
 
-    def _encode_chunks(self, chunks: Collection[str]) -> dict[str, tuple[int, ...]]:
+    def _encode_chunks(self, chunks: list[str]) -> dict[str, tuple[int, ...]]:
         """chunk -> ids for new chunks: a chunk that is a token is its rank; the rest are merged
         one by one, or, from ``BATCH_MIN`` of them, together (``merge_batch``: the same ids).
         The garbage collector pauses while the tuples are made: its full passes would walk every
@@ -161,16 +164,14 @@ class BPETokenizer:
         table = self.pair_table() if len(chunks) >= BATCH_MIN else None
         if table is None:
             return {chunk: self._encode_chunk(chunk) for chunk in chunks}
-        chunks = list(chunks)
-        pieces = list(map(str.encode, chunks))  # UTF-8; a lone surrogate raises here
-        hits = list(map(self._ranks.get, pieces))
-        misses = list(map(operator.is_, hits, repeat(None)))
+        joined = "".join(chunks)
+        raw = joined.encode("utf-8")  # a lone surrogate raises here
+        sizes = map(len, chunks) if len(raw) == len(joined) else map(len, map(str.encode, chunks))
+        lengths = np.fromiter(sizes, np.int64, len(chunks))
         paused = gc.isenabled()
         gc.disable()
         try:
-            new = dict(zip(chunks, zip(hits)))  # (rank,), or (None,) until merged just below
-            merged = merge_batch(list(compress(pieces, misses)), table)
-            new.update(zip(compress(chunks, misses), merged))
+            new = dict(zip(chunks, merge_joined(raw, lengths, table)))
         finally:
             if paused:
                 gc.enable()
@@ -190,9 +191,11 @@ class BPETokenizer:
             return _gather(cache, chunks)
         except KeyError:
             pass
-        needed = set(chunks)
+        # in first-seen order: the new cache entries (and their tuples) then lie in memory as
+        # the text first uses them, and the gather below runs ~30% faster than in set order
+        needed = dict.fromkeys(chunks)
         try:
-            new = self._encode_chunks(needed.difference(cache) if cache else needed)
+            new = self._encode_chunks(list(filterfalse(cache.__contains__, needed)))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
             return self.encode_ordinary(text)
@@ -205,7 +208,7 @@ class BPETokenizer:
             self._evict(needed)
         return ids
 
-    def _evict(self, recent: set[str]) -> None:
+    def _evict(self, recent: Collection[str]) -> None:
         """Cut the cache back to ``cache_size``: the oldest insertions go first, and the chunks
         of the call just made (``recent``) only if there is no other way. Bookkeeping happens
         only on calls that missed, so a cache hit stays one plain dict lookup."""

@@ -20,149 +20,49 @@ table ~0.04 s once per tokenizer; the 23,636 multi-token chunks of the Shakespea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
-NONE = np.int32((1 << 31) - 2)  # the rank of a pair that is not a token
-END = np.int32((1 << 31) - 1)  # the "pair" at a chunk's last position
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: key * 2^64/phi, top bits
-_EMPTY = np.uint64(0xFFFFFFFFFFFFFFFF)  # an empty slot of the hash table
-_BASES = (0x100000001B3, 0x9E3779B97F4A7C15)  # two odd bases for the substring hashes
+from reti.tokenize.pair_table import END, NONE, PairTable
 
 
-class _HashMap:
-    """uint64 keys (distinct) -> int32 values: open addressing, linear probing, load <= 1/4,
-    both built and looked up with numpy."""
-
-    def __init__(self, keys: np.ndarray, values: np.ndarray, missing: int):
-        bits = max(10, (4 * len(keys)).bit_length())
-        self._shift = np.uint64(64 - bits)
-        size = (1 << bits) + len(keys)  # room to probe past the end: no wrap-around
-        self._keys = np.full(size, _EMPTY, np.uint64)
-        self._values = np.full(size, missing, np.int32)
-        # linear probing, all at once: in home-slot order each key takes the first free slot
-        # from its home on, slot_i = max(home_i, slot_(i-1) + 1) = i + max_(j<=i)(home_j - j)
-        order = np.argsort(self._slots(keys))
-        home = self._slots(keys)[order]
-        step = np.arange(len(keys))
-        slots = step + np.maximum.accumulate(home - step) if len(keys) else home
-        self._keys[slots] = keys[order]
-        self._values[slots] = values[order]
-
-    def _slots(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys * _GOLDEN) >> self._shift).astype(np.int64)
-
-    def get(self, keys: np.ndarray) -> np.ndarray:
-        """The value of each key; ``missing`` where absent."""
-        slots = self._slots(keys)
-        found = self._keys[slots]
-        out = self._values[slots]  # right wherever the slot holds the key or is empty
-        probe = np.flatnonzero((found != keys) & (found != _EMPTY))
-        while len(probe):
-            slots_p = slots[probe] + 1
-            slots[probe] = slots_p
-            found = self._keys[slots_p]
-            out[probe] = self._values[slots_p]
-            probe = probe[(found != keys[probe]) & (found != _EMPTY)]
-        return out
-
-
-def _prefix_hashes(digits: np.ndarray, local: np.ndarray, start: np.ndarray, base: int):
-    """Polynomial hash (mod 2^64) of each token's prefix ending at each byte, and the powers of
-    ``base``: h = sum d_i base^(m-i) = base^m * cumsum(d_i base^-i), base odd so invertible."""
-    inverse = pow(base, -1, 1 << 64)
-    top = int(local.max()) + 2
-    powers = np.array([pow(base, i, 1 << 64) for i in range(top)], np.uint64)
-    inverses = np.array([pow(inverse, i, 1 << 64) for i in range(top)], np.uint64)
-    total = np.concatenate([np.zeros(1, np.uint64), np.cumsum(digits * inverses[local])])
-    return powers[local] * (total[1:] - total[start]), powers
-
-
-def _splits(ranks: Mapping[bytes, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(left, right, merged) ranks for every split of every token into two tokens. Substrings
-    are matched by two 64-bit polynomial hashes and their length; a vocabulary whose tokens
-    collide in the first hash takes the plain loop."""
-    tokens = list(ranks)
-    values = np.fromiter(ranks.values(), np.int64, len(tokens))
-    n = np.fromiter(map(len, tokens), np.int64, len(tokens))
-    owner = np.repeat(np.arange(len(tokens)), n)  # the token of each byte
-    ends = np.cumsum(n)
-    start = (ends - n)[owner]
-    local = np.arange(len(owner)) - start
-    digits = np.frombuffer(b"".join(tokens), np.uint8).astype(np.uint64) + np.uint64(1)
-    cut = np.flatnonzero(local < n[owner] - 1)  # prefix t[:k] ends at byte cut, k = local + 1
-    token, k = owner[cut], local[cut] + 1
-    checks = []
-    for base in _BASES:
-        h, powers = _prefix_hashes(digits, local, start, base)
-        full = h[ends - 1]
-        checks.append((full, h[cut], full[token] - h[cut] * powers[n[token] - k]))
-    (full, prefix, suffix), (full2, prefix2, suffix2) = checks
-    index = _HashMap(full, np.arange(len(tokens)), -1)
-    if not np.array_equal(index.get(full), np.arange(len(tokens))):  # two tokens, one hash
-        return _splits_loop(ranks)
-    left, right = index.get(prefix), index.get(suffix)
-    ok = (left >= 0) & (right >= 0)
-    left, right, token, k = left[ok], right[ok], token[ok], k[ok]
-    prefix2, suffix2 = prefix2[ok], suffix2[ok]
-    ok = (n[left] == k) & (n[right] == n[token] - k)
-    ok &= (full2[left] == prefix2) & (full2[right] == suffix2)
-    return values[left[ok]], values[right[ok]], values[token[ok]]
-
-
-def _splits_loop(ranks: Mapping[bytes, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``_splits`` by slicing every token in Python (GPT-2: ~0.08 s)."""
-    get = ranks.get
-    triples = []
-    for token, rank in ranks.items():
-        for k in range(1, len(token)):
-            left = get(token[:k])
-            if left is not None and (right := get(token[k:])) is not None:
-                triples.append((left, right, rank))
-    left, right, merged = np.array(triples, np.int64).reshape(-1, 3).T
-    return left, right, merged
-
-
-class PairTable:
-    """(left id, right id) -> rank of the token bytes(left) + bytes(right), else ``NONE``; and
-    the ids and pair ranks of single bytes. Ranks must be below ``NONE`` (int32 arrays)."""
-
-    def __init__(self, ranks: Mapping[bytes, int]):
-        if max(ranks.values()) >= NONE or min(ranks.values()) < 0:
-            raise ValueError(f"batch merging needs ranks in [0, {NONE}), got larger ones")
-        left, right, merged = _splits(ranks)
-        self.width = np.uint64(max(ranks.values()) + 1)
-        keys = left.astype(np.uint64) * self.width + right.astype(np.uint64)
-        self._map = _HashMap(keys, merged, NONE)
-        self.byte_ids = np.array([ranks[bytes([b])] for b in range(256)], np.int32)
-        order = np.argsort(self.byte_ids)
-        where = np.minimum(np.searchsorted(self.byte_ids[order], [left, right]), 255)
-        is_byte = self.byte_ids[order[where]] == [left, right]
-        two = is_byte[0] & is_byte[1]  # a split into two single bytes
-        self.byte_pairs = np.full(256 * 256, NONE, np.int32)
-        self.byte_pairs[order[where[0, two]] * 256 + order[where[1, two]]] = merged[two]
-
-    def lookup(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """Ranks of the pairs (``left[i]``, ``right[i]``); ``NONE`` where not a token."""
-        return self._map.get(left.astype(np.uint64) * self.width + right.astype(np.uint64))
-
-
-def merge_batch(pieces: Sequence[bytes], table: PairTable) -> list[tuple[int, ...]]:
-    """The ids of each chunk in ``pieces`` (byte strings of 2 bytes or more), merged together in
-    rounds. Arrays over the active chunks' positions: ``ids``, and ``pr[i]`` the rank of the
-    pair (``ids[i]``, ``ids[i + 1]``), ``END`` at each chunk's last position."""
-    if not pieces:
-        return []
+def merge_batch(
+    pieces: Sequence[bytes], table: PairTable, whole: bool = True
+) -> list[tuple[int, ...]]:
+    """The ids of each chunk in ``pieces`` (non-empty byte strings). With ``whole`` a chunk that
+    is a token is that token (tiktoken's rule, the tokenizer's); without, every chunk is merged
+    from its bytes (as ``_bpe_merge`` does)."""
     lengths = np.fromiter(map(len, pieces), np.int64, len(pieces))
-    raw = np.frombuffer(b"".join(pieces), np.uint8)
+    return merge_joined(b"".join(pieces), lengths, table, whole)
+
+
+def merge_joined(
+    raw: bytes, lengths: np.ndarray, table: PairTable, whole: bool = True
+) -> list[tuple[int, ...]]:
+    """``merge_batch`` for chunks laid end to end in ``raw``, ``lengths`` bytes each (>= 1).
+
+    The rounds work on arrays over the active chunks' positions: ``ids``, and ``pr[i]`` the rank
+    of the pair (``ids[i]``, ``ids[i + 1]``), ``END`` at each chunk's last position."""
+    if not len(lengths):
+        return []
+    raw = np.frombuffer(raw, np.uint8)
+    chunk = np.arange(len(lengths))  # the original index of each active chunk
+    done_ids, done_chunks, done_lengths = [], [], []
+    if whole:
+        rank = table.whole(raw, lengths)
+        hit = rank >= 0
+        done_ids.append(rank[hit])
+        done_chunks.append(chunk[hit])
+        done_lengths.append(np.ones(len(done_ids[0]), np.int64))
+        raw, chunk, lengths = raw[~np.repeat(hit, lengths)], chunk[~hit], lengths[~hit]
+        if not len(lengths):
+            return _tuples(done_ids, done_chunks, done_lengths)
     ids = table.byte_ids[raw]
     pr = np.empty(len(ids), np.int32)
     pr[:-1] = table.byte_pairs[(raw[:-1].astype(np.int32) << 8) | raw[1:]]
     ends = np.cumsum(lengths)
     pr[ends - 1] = END
-    chunk = np.arange(len(pieces))  # the original index of each active chunk
-    done_ids, done_chunks, done_lengths = [], [], []
     while True:
         best = np.minimum.reduceat(pr, ends - lengths)
         finished = best >= NONE  # no pair left: the chunk's ids are final
