@@ -156,6 +156,11 @@ def test_hand_vocabulary_through_the_tokenizer():
     one_by_one = [BPETokenizer(HAND).encode(chunk) for chunk in pretokenize(text)]
     assert batched.encode(text) == [i for ids in one_by_one for i in ids]
     assert batched._pairs  # the batch path ran
+    # a lone surrogate met in the batch path: tiktoken's rule (it becomes U+FFFD), new chunks
+    odd = text.replace(" ", " c", 400) + " \ud800 "
+    assert BPETokenizer(HAND).encode(odd) == BPETokenizer(HAND, cache_size=0).encode(
+        odd.replace("\ud800", "\ufffd")
+    )
 
 
 def test_pair_table_lookup():

@@ -20,6 +20,7 @@ table ~0.04 s once per tokenizer; the 23,636 multi-token chunks of the Shakespea
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
@@ -57,7 +58,7 @@ def merge_joined(
         done_lengths.append(np.ones(len(done_ids[0]), np.int64))
         raw, chunk, lengths = raw[~np.repeat(hit, lengths)], chunk[~hit], lengths[~hit]
         if not len(lengths):
-            return _tuples(done_ids, done_chunks, done_lengths)
+            return _tuples(done_ids, done_chunks, done_lengths, table.singles)
     ids = table.byte_ids[raw]
     pr = np.empty(len(ids), np.int32)
     pr[:-1] = table.byte_pairs[(raw[:-1].astype(np.int32) << 8) | raw[1:]]
@@ -80,7 +81,7 @@ def merge_joined(
         ids, pr = ids[~gone], pr[~gone]
         chunk, lengths = chunk[~finished], lengths[~finished]
         ends = np.cumsum(lengths)
-    return _tuples(done_ids, done_chunks, done_lengths)
+    return _tuples(done_ids, done_chunks, done_lengths, table.singles)
 
 
 def _round(ids, pr, lengths, ends, best, gone, table):
@@ -131,12 +132,17 @@ def _every_other(run: np.ndarray) -> np.ndarray:
     return (index - head) % 2 == 0
 
 
-def _tuples(done_ids, done_chunks, done_lengths) -> list[tuple[int, ...]]:
-    """Each chunk's ids as a tuple, in the chunks' original order."""
-    flat = tuple(np.concatenate(done_ids).tolist())
+def _tuples(done_ids, done_chunks, done_lengths, singles) -> list[tuple[int, ...]]:
+    """Each chunk's ids as a tuple, in the chunks' original order; a one-token chunk gets the
+    table's shared 1-tuple (fewer new objects for the garbage collector to walk)."""
+    ids = np.concatenate(done_ids)
     lengths = np.concatenate(done_lengths)
     ends = np.cumsum(lengths)
     order = np.argsort(np.concatenate(done_chunks))
-    ends = ends[order]
-    starts = ends - lengths[order]
-    return list(map(flat.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+    ends, lengths = ends[order], lengths[order]
+    out = list(map(singles.__getitem__, ids[ends - lengths].tolist()))  # first ids, for now
+    multi = np.flatnonzero(lengths > 1)
+    flat = tuple(ids.tolist())
+    slices = map(slice, (ends[multi] - lengths[multi]).tolist(), ends[multi].tolist())
+    deque(map(out.__setitem__, multi.tolist(), map(flat.__getitem__, slices)), maxlen=0)
+    return out

@@ -119,6 +119,7 @@ class PairTable:
         self.byte_pairs = np.full(256 * 256, NONE, np.int32)
         self.byte_pairs[first * 256 + self._bytes[self._start[right[two]]]] = merged[two]
         self.size = len(merged)
+        self.singles = tuple(zip(range(int(self.width))))  # (rank,) for every rank
 
     def _splits(self, prefix, local, powers, full):
         """(left, right) token indices and the merged rank, for every split t = t[:k] + t[k:]
