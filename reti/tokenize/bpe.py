@@ -4,7 +4,8 @@ adjacent pairs, merge the most frequent into a new token, repeat until the vocab
 Encoding follows tiktoken: a token's id is its *rank*; inside each pre-tokenized chunk the
 adjacent pair whose concatenated bytes has the lowest rank is merged first (leftmost on ties),
 until no adjacent pair is a token. The same core runs our trained vocabularies and the real GPT-2
-ranks (``reti.tokenize.gpt2``), and makes the tiktoken export exact by construction.
+ranks (``reti.tokenize.gpt2``), and makes the tiktoken export exact by construction. A call
+with many new chunks merges them all at once with numpy (``merge_batch``, the same ids).
 
 Training (``BPETokenizer.train``) works on the *unique* chunks weighted by their frequency and
 keeps pair counts incrementally: a merge touches only the chunks that contain the pair (an index
@@ -28,8 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from reti.errors import ConfigError, DataError, DataNotFoundError
+from reti.errors import ConfigError, DataError
 from reti.io import atomic_write_json, atomic_write_text
+from reti.tokenize.bpe_files import hf_document
 from reti.tokenize.bpe_train import learn_merges
 from reti.tokenize.jsonfile import check, field
 from reti.tokenize.merge_batch import merge_joined
@@ -74,20 +76,6 @@ def _gather(cache: Mapping[str, tuple[int, ...]], chunks: list[str]) -> list[int
     ids: list[int] = []
     deque(map(ids.extend, map(cache.__getitem__, chunks)), maxlen=0)
     return ids
-
-
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's printable stand-in for each byte (used by encoder.json and HF tokenizer.json):
-    printable Latin-1 bytes stand for themselves, the other 68 map to U+0100 onwards."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table, extra = {}, 0
-    for byte in range(256):
-        if byte in keep:
-            table[byte] = chr(byte)
-        else:
-            table[byte] = chr(256 + extra)
-            extra += 1
-    return table
 
 
 class BPETokenizer:
@@ -380,74 +368,10 @@ class BPETokenizer:
         return atomic_write_text(path, "\n".join(lines) + "\n")
 
     def save_hf(self, path: str | Path) -> Path:
-        """A Hugging Face ``tokenizer.json`` (BPE model, byte-level). Every split of a token into
-        two tokens becomes a merge, ordered by the token's rank, so HF's pair-rank merging picks
-        the same merges as our token-rank merging."""
-        to_str = bytes_to_unicode()
-        spell = {t: "".join(to_str[b] for b in t) for t in self._ranks}
-        merges = []
-        for token, _ in sorted(self._ranks.items(), key=_rank):
-            for k in range(1, len(token)):
-                left, right = token[:k], token[k:]
-                if left in self._ranks and right in self._ranks:
-                    merges.append(f"{spell[left]} {spell[right]}")
-        pattern = PATTERNS[self.pattern]
-        document = _hf_document(spell, self._ranks, merges, pattern, self.special_tokens)
+        """A Hugging Face ``tokenizer.json`` (BPE model, byte-level); see ``hf_document``."""
+        document = hf_document(self._ranks, PATTERNS[self.pattern], self.special_tokens)
         return atomic_write_json(path, document)
 
 
 def _rank(item: tuple[bytes, int]) -> int:
     return item[1]
-
-
-def _hf_document(spell, ranks, merges, pattern, specials) -> dict:
-    added = [
-        {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-         "normalized": False, "special": True}
-        for s, i in specials.items()
-    ]  # fmt: skip
-    split = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated",
-             "invert": False}  # fmt: skip
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                  "use_regex": False}  # fmt: skip
-    return {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": added,
-        "normalizer": None,
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [split, byte_level]},
-        "post_processor": None,
-        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                    "use_regex": False},
-        "model": {
-            "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
-            "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
-            "ignore_merges": False,
-            "vocab": {spell[t]: r for t, r in ranks.items()},
-            "merges": merges,
-        },
-    }  # fmt: skip
-
-
-def load_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
-    """Read a tiktoken ranks file (``base64(bytes) rank`` per line).
-
-    Raises:
-        DataNotFoundError: no such file. DataError: a malformed line (named by number).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"tiktoken ranks file not found: {path}")
-    ranks = {}
-    for number, line in enumerate(path.read_bytes().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token, validate=True)] = int(rank)
-        except ValueError:
-            raise DataError(f"{path}: line {number} is not 'base64 rank': {line[:40]!r}") from None
-    if not ranks:
-        raise DataError(f"{path}: empty tiktoken ranks file")
-    return ranks

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
 from reti.io import atomic_write_json
-from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
+from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer
+from reti.tokenize.bpe_files import bytes_to_unicode, load_tiktoken_ranks
 from reti.tokenize.jsonfile import check, read_json
 
 GPT2_VOCAB_SIZE = 50257
