@@ -43,9 +43,10 @@ ENDOFTEXT = "<|endoftext|>"
 
 _SINGLE_BYTES = [bytes([b]) for b in range(256)]
 _NOT_A_TOKEN = 1 << 62
-# New chunks in one call from which they are merged together with numpy (``merge_batch``):
-# below it the per-chunk loop is quicker (a numpy round costs ~50 us, a chunk ~5 us).
-BATCH_MIN = 256
+# New chunks in one call from which they are merged together with numpy (``merge_batch``).
+# Measured on GPT-2 (random distinct Shakespeare chunks, median of 20): 256 chunks 0.87 ms one
+# by one vs 1.04 ms together; 512: 1.67 vs 1.42 ms; 2048: 6.6 vs 3.5 ms.
+BATCH_MIN = 384
 
 
 def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
