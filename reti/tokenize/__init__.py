@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
-from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
+from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer
+from reti.tokenize.bpe_files import bytes_to_unicode, load_tiktoken_ranks
 from reti.tokenize.gpt2 import GPT2_EOT, GPT2_VOCAB_SIZE, GPT2Tokenizer, load_gpt2
 from reti.tokenize.jsonfile import field, read_json
 from reti.tokenize.pretokenize import CL100K_PATTERN, GPT2_PATTERN, pretokenize

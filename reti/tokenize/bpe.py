@@ -4,7 +4,8 @@ adjacent pairs, merge the most frequent into a new token, repeat until the vocab
 Encoding follows tiktoken: a token's id is its *rank*; inside each pre-tokenized chunk the
 adjacent pair whose concatenated bytes has the lowest rank is merged first (leftmost on ties),
 until no adjacent pair is a token. The same core runs our trained vocabularies and the real GPT-2
-ranks (``reti.tokenize.gpt2``), and makes the tiktoken export exact by construction.
+ranks (``reti.tokenize.gpt2``), and makes the tiktoken export exact by construction. A call
+with many new chunks merges them all at once with numpy (``merge_batch``, the same ids).
 
 Training (``BPETokenizer.train``) works on the *unique* chunks weighted by their frequency and
 keeps pair counts incrementally: a merge touches only the chunks that contain the pair (an index
@@ -19,16 +20,22 @@ becomes its character and a lone surrogate becomes U+FFFD.
 from __future__ import annotations
 
 import base64
+import gc
 import operator
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain, islice, repeat
+from itertools import filterfalse, islice, repeat
 from pathlib import Path
 
-from reti.errors import ConfigError, DataError, DataNotFoundError
+import numpy as np
+
+from reti.errors import ConfigError, DataError
 from reti.io import atomic_write_json, atomic_write_text
+from reti.tokenize.bpe_files import hf_document
 from reti.tokenize.bpe_train import learn_merges
 from reti.tokenize.jsonfile import check, field
+from reti.tokenize.merge_batch import merge_joined
+from reti.tokenize.pair_table import PairTable
 from reti.tokenize.pretokenize import PATTERNS, encode_with_special, split_special, splitter
 
 ENDOFTEXT = "<|endoftext|>"
@@ -36,6 +43,10 @@ ENDOFTEXT = "<|endoftext|>"
 
 _SINGLE_BYTES = [bytes([b]) for b in range(256)]
 _NOT_A_TOKEN = 1 << 62
+# New chunks in one call from which they are merged together with numpy (``merge_batch``).
+# Measured on GPT-2 (random distinct Shakespeare chunks, median of 20): 256 chunks 0.87 ms one
+# by one vs 1.04 ms together; 512: 1.67 vs 1.42 ms; 2048: 6.6 vs 3.5 ms.
+BATCH_MIN = 384
 
 
 def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
@@ -59,18 +70,13 @@ def _bpe_merge(piece: bytes, ranks: Mapping[bytes, int]) -> list[int]:
     return list(map(ranks.__getitem__, parts))
 
 
-def bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's printable stand-in for each byte (used by encoder.json and HF tokenizer.json):
-    printable Latin-1 bytes stand for themselves, the other 68 map to U+0100 onwards."""
-    keep = [*range(ord("!"), ord("~") + 1), *range(0xA1, 0xAD), *range(0xAE, 0x100)]
-    table, extra = {}, 0
-    for byte in range(256):
-        if byte in keep:
-            table[byte] = chr(byte)
-        else:
-            table[byte] = chr(256 + extra)
-            extra += 1
-    return table
+def _gather(cache: Mapping[str, tuple[int, ...]], chunks: list[str]) -> list[int]:
+    """The cached ids of ``chunks``, one after another: ``deque(maxlen=0)`` drives the lookups
+    and ``list.extend`` calls in C (Shakespeare bench: 0.066 s for 1.36 M chunks, against
+    0.083 s with ``list(chain.from_iterable(...))``). Raises KeyError for an uncached chunk."""
+    ids: list[int] = []
+    deque(map(ids.extend, map(cache.__getitem__, chunks)), maxlen=0)
+    return ids
 
 
 class BPETokenizer:
@@ -107,6 +113,7 @@ class BPETokenizer:
         self._split = splitter(pattern)
         self._cache: dict[str, tuple[int, ...]] = {}
         self._cache_size = cache_size
+        self._pairs: PairTable | bool | None = None  # see pair_table()
 
     def __repr__(self) -> str:
         specials = list(self.special_tokens)
@@ -128,6 +135,28 @@ class BPETokenizer:
             return (rank,)
         return tuple(_bpe_merge(piece, self._ranks))
 
+    def pair_table(self) -> PairTable | None:
+        """The table that merges many chunks at once (``merge_batch``), built on first use
+        (GPT-2: ~0.04 s); None where the ranks do not fit it (ids of 2^31 - 2 or more)."""
+        if self._pairs is None:
+            try:
+                self._pairs = PairTable(self._ranks)
+            except ValueError:
+                self._pairs = False
+        return self._pairs or None
+
+    def _encode_chunks(self, chunks: list[str]) -> dict[str, tuple[int, ...]]:
+        """chunk -> ids for new chunks: a chunk that is a token is its rank; the rest are merged
+        one by one, or, from ``BATCH_MIN`` of them, together (``merge_batch``: the same ids)."""
+        table = self.pair_table() if len(chunks) >= BATCH_MIN else None
+        if table is None:
+            return {chunk: self._encode_chunk(chunk) for chunk in chunks}
+        joined = "".join(chunks)
+        raw = joined.encode("utf-8")  # a lone surrogate raises here
+        sizes = map(len, chunks) if len(raw) == len(joined) else map(len, map(str.encode, chunks))
+        lengths = np.fromiter(sizes, np.int64, len(chunks))
+        return dict(zip(chunks, merge_joined(raw, lengths, table)))
+
     def encode_ordinary(self, text: str) -> list[int]:
         """Ids of ``text`` with special-token strings treated as plain text.
 
@@ -139,22 +168,41 @@ class BPETokenizer:
         chunks = self._split(text)
         cache = self._cache
         try:
-            return list(chain.from_iterable(map(cache.__getitem__, chunks)))
+            return _gather(cache, chunks)
         except KeyError:
             pass
-        needed = set(chunks)
+        # in first-seen order: the new cache entries (and their tuples) then lie in memory as
+        # the text first uses them, and the gather below runs ~30% faster than in set order
+        needed = dict.fromkeys(chunks)
+        paused = gc.isenabled()
+        gc.disable()  # see _cold_path
         try:
-            new = {chunk: self._encode_chunk(chunk) for chunk in needed.difference(cache)}
+            return self._cold_path(text, chunks, needed)
+        finally:
+            if paused:
+                gc.enable()
+
+    def _cold_path(self, text: str, chunks: list[str], needed: dict[str, None]) -> list[int]:
+        """The rest of a call that missed the cache, with the garbage collector paused: it makes
+        one tuple per new chunk, and a collection in between would walk all of ``chunks`` (1.36 M
+        strings on the bench text, ~10 ms) only to find it alive. Tuples of ints hold no cycles;
+        the collector meets them at its next pass after the call, with the ids list returned."""
+        cache = self._cache
+        try:
+            new = self._encode_chunks(list(filterfalse(cache.__contains__, needed)))
         except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
             return self.encode_ordinary(text)
-        cache.update(new)
-        ids = list(chain.from_iterable(map(cache.__getitem__, chunks)))
+        if cache:
+            cache.update(new)
+        else:  # the same dict, without copying it
+            self._cache = cache = new
+        ids = _gather(cache, chunks)
         if len(cache) > self._cache_size:
             self._evict(needed)
         return ids
 
-    def _evict(self, recent: set[str]) -> None:
+    def _evict(self, recent: Collection[str]) -> None:
         """Cut the cache back to ``cache_size``: the oldest insertions go first, and the chunks
         of the call just made (``recent``) only if there is no other way. Bookkeeping happens
         only on calls that missed, so a cache hit stays one plain dict lookup."""
@@ -321,74 +369,10 @@ class BPETokenizer:
         return atomic_write_text(path, "\n".join(lines) + "\n")
 
     def save_hf(self, path: str | Path) -> Path:
-        """A Hugging Face ``tokenizer.json`` (BPE model, byte-level). Every split of a token into
-        two tokens becomes a merge, ordered by the token's rank, so HF's pair-rank merging picks
-        the same merges as our token-rank merging."""
-        to_str = bytes_to_unicode()
-        spell = {t: "".join(to_str[b] for b in t) for t in self._ranks}
-        merges = []
-        for token, _ in sorted(self._ranks.items(), key=_rank):
-            for k in range(1, len(token)):
-                left, right = token[:k], token[k:]
-                if left in self._ranks and right in self._ranks:
-                    merges.append(f"{spell[left]} {spell[right]}")
-        pattern = PATTERNS[self.pattern]
-        document = _hf_document(spell, self._ranks, merges, pattern, self.special_tokens)
+        """A Hugging Face ``tokenizer.json`` (BPE model, byte-level); see ``hf_document``."""
+        document = hf_document(self._ranks, PATTERNS[self.pattern], self.special_tokens)
         return atomic_write_json(path, document)
 
 
 def _rank(item: tuple[bytes, int]) -> int:
     return item[1]
-
-
-def _hf_document(spell, ranks, merges, pattern, specials) -> dict:
-    added = [
-        {"id": i, "content": s, "single_word": False, "lstrip": False, "rstrip": False,
-         "normalized": False, "special": True}
-        for s, i in specials.items()
-    ]  # fmt: skip
-    split = {"type": "Split", "pattern": {"Regex": pattern}, "behavior": "Isolated",
-             "invert": False}  # fmt: skip
-    byte_level = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                  "use_regex": False}  # fmt: skip
-    return {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": added,
-        "normalizer": None,
-        "pre_tokenizer": {"type": "Sequence", "pretokenizers": [split, byte_level]},
-        "post_processor": None,
-        "decoder": {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                    "use_regex": False},
-        "model": {
-            "type": "BPE", "dropout": None, "unk_token": None, "continuing_subword_prefix": None,
-            "end_of_word_suffix": None, "fuse_unk": False, "byte_fallback": False,
-            "ignore_merges": False,
-            "vocab": {spell[t]: r for t, r in ranks.items()},
-            "merges": merges,
-        },
-    }  # fmt: skip
-
-
-def load_tiktoken_ranks(path: str | Path) -> dict[bytes, int]:
-    """Read a tiktoken ranks file (``base64(bytes) rank`` per line).
-
-    Raises:
-        DataNotFoundError: no such file. DataError: a malformed line (named by number).
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataNotFoundError(f"tiktoken ranks file not found: {path}")
-    ranks = {}
-    for number, line in enumerate(path.read_bytes().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token, validate=True)] = int(rank)
-        except ValueError:
-            raise DataError(f"{path}: line {number} is not 'base64 rank': {line[:40]!r}") from None
-    if not ranks:
-        raise DataError(f"{path}: empty tiktoken ranks file")
-    return ranks

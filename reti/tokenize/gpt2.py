@@ -16,7 +16,8 @@ from pathlib import Path
 
 from reti.errors import DataError, DataNotFoundError
 from reti.io import atomic_write_json
-from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer, bytes_to_unicode, load_tiktoken_ranks
+from reti.tokenize.bpe import ENDOFTEXT, BPETokenizer
+from reti.tokenize.bpe_files import bytes_to_unicode, load_tiktoken_ranks
 from reti.tokenize.jsonfile import check, read_json
 
 GPT2_VOCAB_SIZE = 50257
@@ -64,6 +65,8 @@ def _ranks_from_encoder(encoder_path: Path, merges_path: Path) -> dict[bytes, in
 
 def load_gpt2(path: str | Path) -> GPT2Tokenizer:
     """GPT-2 from ``gpt2.tiktoken``, or from a folder with it or with encoder.json + vocab.bpe.
+    GPT-2 usually encodes whole corpora, so its batch-merge table (``pair_table``) is built here,
+    as tiktoken builds its maps when an Encoding is made.
 
     Raises:
         DataNotFoundError: the path or the files in it are missing.
@@ -89,4 +92,5 @@ def load_gpt2(path: str | Path) -> GPT2Tokenizer:
     text, expected = _CHECK
     if tok.encode(text) != expected:
         raise DataError(f"{path}: encodes {text!r} as {tok.encode(text)}, GPT-2 gives {expected}")
+    tok.pair_table()  # built now (~0.04 s), not in the first large encode
     return tok
