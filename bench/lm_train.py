@@ -32,7 +32,8 @@ with one thread leaves out the waits for a core held by other jobs; wall-clock f
 with more threads wall seconds, as CPU seconds would add the threads up);
 the ratio's range is over the chunks. MFU: (6 N + 12 L C T) FLOPs per token (N: the matmul
 weights, PaLM appendix B, as nanoGPT) times tokens/s over the peak of a 1024 x 1024 fp32 matmul
-measured in the same run and threads. Validation loss: 32 fixed windows, after the last chunk.
+measured in the same run and threads. Validation loss: ``--val-windows`` fixed windows (default
+256) in fp32 on every side, after the last chunk.
 
     python bench/lm_train.py                          # quick: size S, 60 iterations
     python bench/lm_train.py --sizes S,M,L --iters 20 --compile
@@ -186,11 +187,12 @@ class Side:
 
     @torch.no_grad()
     def val_loss(self, x, y) -> float:
+        """Mean cross-entropy on the validation windows, in fp32 on every side (the weights
+        are fp32 on every side; bf16 here would add its rounding to the bf16 side's score)."""
         self.model.eval()
-        with torch.autocast("cpu", torch.bfloat16, enabled=self.bf16):
-            loss = self.model(x, y)[1].item()
+        losses = [self.model(xb, yb)[1].item() for xb, yb in zip(x.split(64), y.split(64))]
         self.model.train()
-        return loss
+        return sum(losses) / len(losses)
 
 
 class RetiAsPair(nn.Module):
@@ -235,7 +237,9 @@ def build_sides(name, vocab, args, size):
 def run_size(name, size, ids, vids, vocab, args, peaks) -> dict:
     ctx, batch = size[3], size[4]
     gen = torch.Generator().manual_seed(0)
-    val = windows(vids, ctx, torch.randint(0, len(vids) - ctx - 1, (32,), generator=gen))
+    val = windows(
+        vids, ctx, torch.randint(0, len(vids) - ctx - 1, (args.val_windows,), generator=gen)
+    )
     sides = build_sides(name, vocab, args, size)
     for side in sides:
         side.warm_up(val[0][:batch], val[1][:batch])
@@ -277,6 +281,7 @@ def main() -> None:
     parser.add_argument("--iters", type=int, default=60, help="iterations per side and size")
     parser.add_argument("--chunk", type=int, default=10, help="iterations per turn")
     parser.add_argument("--threads", type=int, default=1, help="0: torch's default")
+    parser.add_argument("--val-windows", type=int, default=256, help="validation windows")
     parser.add_argument("--compile", action="store_true", help="add reti + torch.compile")
     parser.add_argument("--perhead", action="store_true", help="add the per-head model (S)")
     parser.add_argument("--quick", action="store_true", help="the default size (S, 60 iters)")
