@@ -136,10 +136,12 @@ def check_model(build: Callable[[], nn.Module], what: str) -> None:
     check_bytes(module_bytes(model), what, "for its weights")
 
 
-def activation_bytes(build: Callable[[], nn.Module], example: tuple[int, ...]) -> int | None:
-    """Bytes of every leaf module's output for ONE input of shape ``example`` (no batch axis),
-    from a forward pass on the meta device: what autograd keeps for the backward pass, roughly.
-    None when the model cannot run on the meta device."""
+def activation_bytes(
+    build: Callable[[], nn.Module], example: tuple[int, ...], dtype: torch.dtype = torch.float32
+) -> int | None:
+    """Bytes of every leaf module's output for ONE input of shape ``example`` (no batch axis,
+    ``dtype``: token ids are int64), from a forward pass on the meta device: what autograd keeps
+    for the backward pass, roughly. None when the model cannot run on the meta device."""
     if getattr(_measuring, "active", False):
         return None
     _measuring.active = True
@@ -156,7 +158,7 @@ def activation_bytes(build: Callable[[], nn.Module], example: tuple[int, ...]) -
             hooks = [
                 m.register_forward_hook(count) for m in model.modules() if not list(m.children())
             ]
-            model(torch.empty((1, *example)))
+            model(torch.zeros((1, *example), dtype=dtype))
         for hook in hooks:
             hook.remove()
     except (RuntimeError, NotImplementedError, ValueError, TypeError):
@@ -167,11 +169,15 @@ def activation_bytes(build: Callable[[], nn.Module], example: tuple[int, ...]) -
 
 
 def check_batch(
-    build: Callable[[], nn.Module], example: tuple[int, ...], batch_size: int, what: str
+    build: Callable[[], nn.Module],
+    example: tuple[int, ...],
+    batch_size: int,
+    what: str,
+    dtype: torch.dtype = torch.float32,
 ) -> None:
     """Refuse a batch whose activations (``activation_bytes`` x ``batch_size``) outgrow memory:
     ``one batch of 128 through model 'cnn' needs 40.1 GB for its activations; ...``."""
-    per_sample = activation_bytes(build, example)
+    per_sample = activation_bytes(build, example, dtype)
     if per_sample is not None:
         check_bytes(
             per_sample * batch_size,

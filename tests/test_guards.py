@@ -340,3 +340,51 @@ def test_vision_train_refuses_a_batch_whose_activations_cannot_fit(monkeypatch, 
     ):  # noqa: E501
         train(cfg)
     assert not (tmp_path / "run").exists()
+
+
+def test_text_train_refuses_a_batch_whose_activations_cannot_fit(monkeypatch, tmp_path):
+    """A GPT of width 32 keeps tens of KB of activations per window of 64 tokens: a batch of
+    the whole text (~4,000 windows) needs more than a 10 MB limit, refused before writing."""
+    from reti.tasks.text import TextConfig, train
+    from reti.train import TrainConfig
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("to be or not to be, that is the question. " * 100, encoding="utf-8")
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", str(10 * 10**6))
+    cfg = TextConfig(data=str(corpus), n_ctx=64, n_layer=1, n_head=2, d_model=32,
+                     out=str(tmp_path / "run"),
+                     train=TrainConfig(batch_size=100_000, quiet=True))  # fmt: skip
+    with pytest.raises(
+        ConfigError, match=r"one batch of \d+ through model 'gpt' needs .* for its activations"
+    ):
+        train(cfg)
+    assert not (tmp_path / "run").exists()
+    # the same run fits in memory with a small batch (the estimate is per window)
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", str(10**9))
+    small = TextConfig(data=str(corpus), n_ctx=64, n_layer=1, n_head=2, d_model=32,
+                       train=TrainConfig(batch_size=8, max_steps=1, quiet=True))  # fmt: skip
+    assert train(small).model is not None
+
+
+def test_gpt_activation_estimate_grows_with_the_window():
+    from reti.models.gpt import GPT, GPTConfig
+
+    cfg = GPTConfig(65, 128, 2, 2, 32)
+    short = guards.activation_bytes(lambda: GPT(cfg), (32,), torch.long)
+    long = guards.activation_bytes(lambda: GPT(cfg), (128,), torch.long)
+    assert short is not None and long == 4 * short
+
+
+def test_series_train_refuses_a_batch_whose_activations_cannot_fit(monkeypatch, tmp_path):
+    from reti.tasks.series import SeriesConfig, run
+    from reti.train import TrainConfig
+
+    path = tmp_path / "s.csv"
+    path.write_text("value\n" + "\n".join(str(i % 12) for i in range(400)) + "\n")
+    monkeypatch.setenv("RETI_MEMORY_LIMIT", str(10**6))  # the weights (~10 KB) fit
+    cfg = SeriesConfig(data=f"csv:{path}", columns="value", horizon=3, window=24, channels=16,
+                       levels=2, out=str(tmp_path / "run"),
+                       train=TrainConfig(batch_size=256, epochs=1, quiet=True))  # fmt: skip
+    with pytest.raises(ConfigError, match=r"one batch of \d+ through the forecast model needs"):
+        run(cfg)
+    assert not (tmp_path / "run").exists()

@@ -28,6 +28,7 @@ from reti.data.fetch import fetch
 from reti.data.text import DECODE_ERRORS, load_text, windows
 from reti.errors import CheckpointError, ConfigError, DataError
 from reti.generate import SamplingConfig, generate
+from reti.guards import check_batch
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
@@ -164,7 +165,10 @@ def train(
         val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
     if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
         tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
-    model = GPT(gpt_cfg)
+    model = GPT(gpt_cfg)  # refuses weights that cannot fit
+    # one batch's activations must fit too (measured on the meta device, nothing allocated)
+    batch = min(tc.batch_size, len(train_xy[0]))
+    check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
     with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
         if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)

@@ -7,6 +7,7 @@ network), trains through ``reti.train.fit`` and scores the model beside simple b
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,6 +17,7 @@ import torch
 from torch import nn
 
 from reti.errors import ConfigError
+from reti.guards import check_batch
 from reti.layers import StandardScaler
 from reti.models.fcn import FCN, FCNConfig
 from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
@@ -194,6 +196,9 @@ def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, 
     """``fit`` with a batch no larger than the data, watching the training loss when there is
     nothing to validate on; the trained model comes back on the CPU (beside the data)."""
     tc = replace(cfg.train, batch_size=min(cfg.train.batch_size, len(x)))
+    # one batch's activations must fit (a copy of the model on the meta device: nothing allocated)
+    check_batch(lambda: copy.deepcopy(model).to("meta"), tuple(x.shape[1:]), tc.batch_size,
+                f"the {cfg.task} model")  # fmt: skip
     if val is None and tc.monitor.startswith("val_"):
         tc = replace(tc, monitor="train_loss")
     hist = fit(
