@@ -105,6 +105,8 @@ def add_config_args(
         default = (shown_defaults or {}).get(f.name, default)
         shown = "" if default is MISSING else f" Default: {_default_text(default)}."
         unset = " Give 'none' to unset it." if optional else ""
+        if base is bool and optional and default is None:  # a switch: neither flag means auto
+            shown, unset = " Default: auto (neither flag).", ""
         kwargs: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS}
         if base is bool:
             kwargs["action"] = argparse.BooleanOptionalAction
