@@ -60,3 +60,20 @@ def test_long_run_past_the_default_cache():
     assert len(tok._cache) <= default
     # the chunks of the latest calls are still cached; the oldest went first
     assert str(calls - 1) in tok._cache and "0" not in tok._cache and "the" in tok._cache
+
+
+@pytest.mark.parametrize("new_words", [3, 600])  # one by one, and batched (>= BATCH_MIN)
+def test_a_call_mixing_cached_and_new_repeated_chunks(new_words):
+    # The cold path looks every chunk up once (a new chunk gets an empty list, filled after the
+    # merge): new chunks repeated, cached ones between them, each chunk's ids as merged alone.
+    tok = BPETokenizer(MERGED)
+    assert tok.encode("the word") == [257, 259, 260]
+    numbers = [f" {i:04d}x" for i in range(new_words)]
+    text = "the word" + "".join(numbers) + " the" + "".join(reversed(numbers)) + " word rd"
+    chunks = pretokenize(text)
+    expected = [i for chunk in chunks for i in tok._encode_chunk(chunk)]
+    assert tok.encode(text) == expected
+    assert all(type(ids) is tuple for ids in tok._cache.values())
+    assert set(tok._cache) == set(chunks) | {"the", " word"}
+    assert tok.encode(text) == expected  # now every chunk is cached
+    assert expected[:3] == [257, 259, 260] and expected[-4:] == [259, 260, 32, 260]

@@ -24,7 +24,7 @@ import gc
 import operator
 from collections import Counter, deque
 from collections.abc import Collection, Iterable, Mapping
-from itertools import filterfalse, islice, repeat
+from itertools import islice, repeat
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +77,26 @@ def _gather(cache: Mapping[str, tuple[int, ...]], chunks: list[str]) -> list[int
     ids: list[int] = []
     deque(map(ids.extend, map(cache.__getitem__, chunks)), maxlen=0)
     return ids
+
+
+class _Seen(dict):
+    """chunk -> ids for one call, filled on first sight: the cached tuple, or for a chunk not
+    cached a new empty list (the chunk goes to ``new``, first-seen order), filled once merged."""
+
+    __slots__ = ("cache", "new")
+
+    def __init__(self, cache: Mapping[str, tuple[int, ...]]):
+        super().__init__()
+        self.cache = cache
+        self.new: list[str] = []
+
+    def __missing__(self, chunk: str) -> tuple[int, ...] | list[int]:
+        ids = self.cache.get(chunk)
+        if ids is None:
+            ids = []
+            self.new.append(chunk)
+        self[chunk] = ids
+        return ids
 
 
 class BPETokenizer:
@@ -166,40 +186,42 @@ class BPETokenizer:
         cut back to ``cache_size`` (``_evict``): nothing this call relies on can vanish under it.
         """
         chunks = self._split(text)
-        cache = self._cache
         try:
-            return _gather(cache, chunks)
+            return _gather(self._cache, chunks)
         except KeyError:
             pass
-        # in first-seen order: the new cache entries (and their tuples) then lie in memory as
-        # the text first uses them, and the gather below runs ~30% faster than in set order
-        needed = dict.fromkeys(chunks)
         paused = gc.isenabled()
         gc.disable()  # see _cold_path
         try:
-            return self._cold_path(text, chunks, needed)
+            return self._cold_path(text, chunks)
         finally:
             if paused:
                 gc.enable()
 
-    def _cold_path(self, text: str, chunks: list[str], needed: dict[str, None]) -> list[int]:
-        """The rest of a call that missed the cache, with the garbage collector paused: it makes
-        one tuple per new chunk, and a collection in between would walk all of ``chunks`` (1.36 M
-        strings on the bench text, ~10 ms) only to find it alive. Tuples of ints hold no cycles;
-        the collector meets them at its next pass after the call, with the ids list returned."""
-        cache = self._cache
+    def _cold_path(self, text: str, chunks: list[str]) -> list[int]:
+        """The rest of a call that missed the cache: a lookup pass (a new chunk gets an empty
+        list, ``_Seen``), the new chunks merged into their lists, one ``extend`` pass (bench:
+        ~0.10 s, against ~0.125 s for a dedupe pass, then lookup-and-extend). The collector is
+        paused: a collection in between would walk all of ``chunks`` (1.36 M strings on the
+        bench text, ~10 ms) to find it alive; the new tuples of ints hold no cycles."""
+        seen = _Seen(self._cache)
+        parts = list(map(seen.__getitem__, chunks))
         try:
-            new = self._encode_chunks(list(filterfalse(cache.__contains__, needed)))
+            new = self._encode_chunks(seen.new)
         except UnicodeEncodeError:  # lone surrogates: tiktoken's rule (module docstring)
             text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
             return self.encode_ordinary(text)
-        if cache:
-            cache.update(new)
+        fresh = seen.new
+        deque(map(list.extend, map(seen.__getitem__, fresh), map(new.__getitem__, fresh)), maxlen=0)
+        # new entries in first-seen order: a later gather runs ~30% faster than in set order
+        if self._cache:
+            self._cache.update(new)
         else:  # the same dict, without copying it
-            self._cache = cache = new
-        ids = _gather(cache, chunks)
-        if len(cache) > self._cache_size:
-            self._evict(needed)
+            self._cache = new
+        ids: list[int] = []
+        deque(map(ids.extend, parts), maxlen=0)
+        if len(self._cache) > self._cache_size:
+            self._evict(seen)
         return ids
 
     def _evict(self, recent: Collection[str]) -> None:
