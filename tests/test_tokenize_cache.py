@@ -4,12 +4,15 @@ tokenizer that never evicts (a cache larger than every run here)."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import pytest
 
 from reti.tokenize import BPETokenizer
 from reti.tokenize.pretokenize import pretokenize
+
+bpe = importlib.import_module("reti.tokenize.bpe")
 
 BYTES = {bytes([b]): b for b in range(256)}
 # A few merges, so that cached ids differ from the plain bytes: "th", "the", " w", " wo"...
@@ -62,10 +65,13 @@ def test_long_run_past_the_default_cache():
     assert str(calls - 1) in tok._cache and "0" not in tok._cache and "the" in tok._cache
 
 
+@pytest.mark.parametrize("one_pass", [False, True])
 @pytest.mark.parametrize("new_words", [3, 600])  # one by one, and batched (>= BATCH_MIN)
-def test_a_call_mixing_cached_and_new_repeated_chunks(new_words):
-    # The cold path looks every chunk up once (a new chunk gets an empty list, filled after the
-    # merge): new chunks repeated, cached ones between them, each chunk's ids as merged alone.
+def test_a_call_mixing_cached_and_new_repeated_chunks(new_words, one_pass, monkeypatch):
+    # A cold call dedupes, merges, then gathers; or (one_pass, from ONE_PASS_MIN chunks) looks
+    # each chunk up once, a new chunk getting a list filled after the merge. New chunks are
+    # repeated, cached ones between them: each chunk's ids as merged alone, either way.
+    monkeypatch.setattr(bpe, "ONE_PASS_MIN", 0 if one_pass else 10**9)
     tok = BPETokenizer(MERGED)
     assert tok.encode("the word") == [257, 259, 260]
     numbers = [f" {i:04d}x" for i in range(new_words)]
@@ -76,4 +82,6 @@ def test_a_call_mixing_cached_and_new_repeated_chunks(new_words):
     assert all(type(ids) is tuple for ids in tok._cache.values())
     assert set(tok._cache) == set(chunks) | {"the", " word"}
     assert tok.encode(text) == expected  # now every chunk is cached
+    assert BPETokenizer(MERGED).encode(text) == expected  # an empty cache
+    assert BPETokenizer(MERGED, cache_size=2).encode(text) == expected
     assert expected[:3] == [257, 259, 260] and expected[-4:] == [259, 260, 32, 260]
