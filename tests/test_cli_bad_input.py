@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
-def files(tmp_path_factory):
+def files(tmp_path_factory, png_header):
     """Bad and good input files, and tiny trained runs, shared by every case."""
     root = tmp_path_factory.mktemp("bad")
     f = {"root": root}
@@ -84,22 +84,8 @@ def files(tmp_path_factory):
     for kind in ("text", "series", "vision"):
         f[f"{kind}_truncated"] = _truncated_copy(f[f"{kind}_run"], root / f"{kind}_truncated")
     f["text_tok"] = f["text_run"] / "tokenizer.json"
-    _hostile_files(f, root)
+    _hostile_files(f, root, png_header)
     return f
-
-
-def _png_header(width: int, height: int) -> bytes:
-    """A grey PNG whose header claims width x height pixels (one row of data follows)."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * (width + 1))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def _edited_copy(run, dest, edit=None, meta_bytes=None, latest=None):
@@ -121,9 +107,9 @@ def _edited_copy(run, dest, edit=None, meta_bytes=None, latest=None):
     return dest
 
 
-def _hostile_files(f, root):
+def _hostile_files(f, root, png_header):
     """Issue 13's hostile inputs: bombs, deep JSON, huge integers and fields, bad meta/latest."""
-    for label, png in (("a", _png_header(100_000, 100_000)), ("b", f["png"].read_bytes())):
+    for label, png in (("a", png_header(100_000, 100_000)), ("b", f["png"].read_bytes())):
         (root / "bombs" / label).mkdir(parents=True)
         (root / "bombs" / label / "0.png").write_bytes(png)
         (root / "bombs" / label / "1.png").write_bytes(f["png"].read_bytes())

@@ -4,9 +4,7 @@ one line saying what and how much; files are read within limits and checked fiel
 from __future__ import annotations
 
 import json
-import struct
 import warnings
-import zlib
 
 import pytest
 import torch
@@ -15,19 +13,6 @@ from torch import nn
 from reti import guards
 from reti.errors import CheckpointError, ConfigError, DataError, DataNotFoundError, ParseError
 from reti.io import Field, check_schema, json_depth, parse_json, read_json, save_checkpoint
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A grey 8-bit PNG whose header claims width x height pixels, with one row of data."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\x00" * (width + 1))
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
-
 
 # --- sizes ---------------------------------------------------------------------------------------
 
@@ -167,7 +152,7 @@ def test_series_windows_are_checked_before_they_are_copied():
         make_windows(torch.zeros(1_000_000, 1), 500_000)
 
 
-def test_image_headers_are_checked_before_decoding(tmp_path):
+def test_image_headers_are_checked_before_decoding(tmp_path, png_header):
     from reti.data.formats import read_image
 
     bomb = tmp_path / "bomb.png"

@@ -9,11 +9,10 @@ import pytest
 import tiktoken
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tiktoken_ext.openai_public import r50k_pat_str
 
 from reti.data import fetch
 from reti.errors import DataError, DataNotFoundError
-from reti.tokenize import GPT2_EOT, GPT2Tokenizer, load_gpt2, load_tiktoken_ranks, load_tokenizer
+from reti.tokenize import GPT2_EOT, GPT2Tokenizer, load_gpt2, load_tokenizer
 
 pytestmark = pytest.mark.network
 
@@ -47,13 +46,8 @@ def gpt2(gpt2_dir) -> GPT2Tokenizer:
 
 
 @pytest.fixture(scope="module")
-def oracle(gpt2_dir) -> tiktoken.Encoding:
-    return tiktoken.Encoding(
-        "gpt2-local",
-        pat_str=r50k_pat_str,
-        mergeable_ranks=load_tiktoken_ranks(gpt2_dir / "gpt2.tiktoken"),
-        special_tokens={"<|endoftext|>": GPT2_EOT},
-    )
+def oracle(gpt2_oracle) -> tiktoken.Encoding:
+    return gpt2_oracle
 
 
 def test_hello_world(gpt2):

@@ -10,11 +10,9 @@ from itertools import product
 
 import numpy as np
 import pytest
-import tiktoken
-from tiktoken_ext.openai_public import r50k_pat_str
 
 from reti.data import fetch
-from reti.tokenize import GPT2_EOT, BPETokenizer, load_gpt2, load_tiktoken_ranks
+from reti.tokenize import BPETokenizer, load_gpt2, load_tiktoken_ranks
 from reti.tokenize.bpe import BATCH_MIN, _bpe_merge
 from reti.tokenize.merge_batch import merge_batch
 from reti.tokenize.pair_table import NONE, PairTable
@@ -92,14 +90,8 @@ def test_gpt2_ranks_chunk_for_chunk():
 
 
 @pytest.mark.network
-def test_gpt2_one_large_call_matches_tiktoken():
-    files = fetch("gpt2")
-    oracle = tiktoken.Encoding(
-        "gpt2-local",
-        pat_str=r50k_pat_str,
-        mergeable_ranks=load_tiktoken_ranks(files / "gpt2.tiktoken"),
-        special_tokens={"<|endoftext|>": GPT2_EOT},
-    )
+def test_gpt2_one_large_call_matches_tiktoken(gpt2_oracle):
+    oracle, files = gpt2_oracle, fetch("gpt2")
     text = " ".join(p.decode("utf-8", "replace") for p in _varied_pieces(1, 2000))
     fresh = load_gpt2(files / "gpt2.tiktoken")
     assert len(set(pretokenize(text))) > BATCH_MIN  # one call, batch merged

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from tiktoken_ext.openai_public import r50k_pat_str
 
 from reti.data import fetch
-from reti.tokenize import GPT2_EOT, load_gpt2, load_tiktoken_ranks
+from reti.tokenize import load_gpt2
 from reti.tokenize.pretokenize import (
     _AFTER_16,
     _has_after_16,
@@ -124,15 +124,8 @@ def test_splits_equal_tiktoken_on_all_of_unicode(text):
 
 
 @pytest.fixture(scope="module")
-def gpt2_pair():
-    files = fetch("gpt2")
-    oracle = tiktoken.Encoding(
-        "gpt2-local",
-        pat_str=r50k_pat_str,
-        mergeable_ranks=load_tiktoken_ranks(files / "gpt2.tiktoken"),
-        special_tokens={"<|endoftext|>": GPT2_EOT},
-    )
-    return load_gpt2(files / "gpt2.tiktoken"), oracle
+def gpt2_pair(gpt2_oracle):
+    return load_gpt2(fetch("gpt2") / "gpt2.tiktoken"), gpt2_oracle
 
 
 @pytest.mark.network
