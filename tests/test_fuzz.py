@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from reti.augment.spec import parse_spec
 from reti.errors import ParseError, RetiError
-from reti.io import META_SCHEMA, check_schema, load_checkpoint, parse_json, save_checkpoint
+from reti.io import META_SCHEMA, load_checkpoint, save_checkpoint
+from reti.jsonio import check_schema, parse_json
 from reti.models.pattern import parse, to_pattern
 from reti.train.checkpoint import latest_checkpoint
 
@@ -187,7 +188,7 @@ def test_config_file_gives_a_train_config_or_a_reti_error(text):
 
     from reti.cli.args import config_from_args
     from reti.errors import ConfigError
-    from reti.io import read_json
+    from reti.jsonio import read_json
     from reti.train import TrainConfig
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -12,7 +12,8 @@ from torch import nn
 
 from reti import guards
 from reti.errors import CheckpointError, ConfigError, DataError, DataNotFoundError, ParseError
-from reti.io import Field, check_schema, json_depth, parse_json, read_json, save_checkpoint
+from reti.io import save_checkpoint
+from reti.jsonio import Field, check_schema, json_depth, parse_json, read_json
 
 # --- sizes ---------------------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ LEVELS = {
     "errors": 0,
     "guards": 0.5,
     "runtime": 0.5,
+    "jsonio": 0.25,  # validated JSON, below io (which reads checkpoint meta through it)
     "io": 0.5,
     "i18n": 0.5,
     "reference": 1,

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from reti.errors import ConfigError
-from reti.io import read_json
+from reti.jsonio import read_json
 from reti.train import TrainConfig
 
 T = TypeVar("T")

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from reti.cli import augment, claims, data, demo, lab, params, series, text, vision
 from reti.errors import ConfigError, ParseError, RetiError
 from reti.guards import human_bytes, machine_memory
-from reti.io import read_json
+from reti.jsonio import read_json
 
 # Each module adds its subcommand(s) with ``register(subparsers)`` and sets ``func=`` on them.
 COMMANDS = (demo, data, params, vision, augment, series, text, claims, lab)

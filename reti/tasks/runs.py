@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import META_FILE, read_json
+from reti.io import META_FILE
+from reti.jsonio import read_json
 from reti.train import Callback, RunControl, latest_checkpoint, run_folder
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reti import io
+from reti import jsonio
 from reti.errors import DataError, DataNotFoundError
 
 MAX_BYTES = 512 * 2**20  # a tokenizer of 1M tokens is ~20 MB
@@ -20,12 +20,12 @@ MAX_DIGITS = 20  # ids and ranks fit in 10 digits
 
 
 def json_depth(text: str) -> int:
-    """How deeply ``[``/``{`` nest outside JSON strings, without recursion (``reti.io``'s)."""
-    return io.json_depth(text)
+    """How deeply ``[``/``{`` nest outside JSON strings, without recursion (``reti.jsonio``'s)."""
+    return jsonio.json_depth(text)
 
 
 def read_json(path: str | Path, what: str = "tokenizer file") -> Any:
-    """The parsed JSON of ``path`` within the limits above, through ``reti.io.parse_json``.
+    """The parsed JSON of ``path`` within the limits above, through ``reti.jsonio.parse_json``.
 
     Raises:
         DataNotFoundError: no such file. DataError: too large, not UTF-8, nested too deeply,
@@ -37,7 +37,7 @@ def read_json(path: str | Path, what: str = "tokenizer file") -> Any:
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise DataError(f"{what} {path}: {size} bytes; at most {MAX_BYTES} are read")
-    return io.parse_json(
+    return jsonio.parse_json(
         path.read_bytes(), f"{what} {path}", error=DataError, max_depth=MAX_DEPTH,
         max_digits=MAX_DIGITS, invalid=f"{path} is not a {what}: not JSON",
     )  # fmt: skip

@@ -24,14 +24,8 @@ import torch
 from torch import nn
 
 from reti.errors import CheckpointError, DataNotFoundError
-from reti.io import (
-    META_FILE,
-    Field,
-    atomic_write_text,
-    check_schema,
-    load_checkpoint,
-    save_checkpoint,
-)
+from reti.io import META_FILE, atomic_write_text, load_checkpoint, save_checkpoint
+from reti.jsonio import Field, check_schema
 
 CHECKPOINTS = "checkpoints"
 LATEST = "latest"

@@ -19,7 +19,7 @@ from torch import nn
 from reti import metrics as M
 from reti.data.series import load_series, make_windows, split_time
 from reti.errors import CheckpointError, ConfigError, DataError
-from reti.io import Field, check_schema
+from reti.jsonio import Field, check_schema
 from reti.layers import StandardScaler
 from reti.runtime import resolve_device
 from reti.tasks.runs import read_run
