@@ -18,10 +18,9 @@ from reti.augment.color import (
     Saturation,
 )
 from reti.augment.compose import Compose, OneOf, RandomApply, Transform
+from reti.augment.crop import CenterCrop, Crop
 from reti.augment.geometric import (
     Affine,
-    CenterCrop,
-    Crop,
     HFlip,
     Rot90,
     Rotate,

@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 
 from reti.augment.color import Brightness, ColorJitter, Contrast, Grayscale, Hue, Saturation
 from reti.augment.compose import Compose, OneOf, Param, RandomApply, Transform
+from reti.augment.crop import CenterCrop, Crop
 from reti.augment.geometric import (
     Affine,
-    CenterCrop,
-    Crop,
     HFlip,
     Rot90,
     Rotate,
