@@ -9,36 +9,28 @@ the file system are job ids, checked against ``JobStore``'s folder; every error 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import io
-import json
-import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 
-import torch
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import norm_job, sequences, vision
-from reti.lab.dropout_job import dropout_params, run_dropout
+from reti.lab.dropout_job import run_dropout
 from reti.lab.guard import TokenGuard
+from reti.lab.job_routes import JobRoutes
 from reti.lab.jobs import FINISHED, JobStore
+from reti.lab.request import Limits, error_response, form_upload, json_body
 from reti.lab.runners import (
     DEFAULT_PATTERN,
     RUNNERS,
-    USER_JOBS,
-    load_classifier,
-    series_params,
-    vision_params,
 )
 from reti.lab.uploads import (
     ZipLimits,
@@ -48,58 +40,12 @@ from reti.lab.uploads import (
     upload_shape,
 )
 from reti.models.registry import MODELS
-from reti.train import latest_checkpoint
 
 HERE = Path(__file__).resolve().parent
 PAGES = ("connectivity", "cnn", "normalization", "augment", "series", "text", "claims")
 
 
-@dataclass
-class Limits:
-    """Caps on what a request may send."""
-
-    body_bytes: int = 256 * 1024
-    upload_bytes: int = 2 * 1024 * 1024
-    upload_files: int = 1
-    image_pixels: int = 4096 * 4096
-    csv_rows: int = 20_000
-    zip_bytes: int = 8 * 1024 * 1024
-    zip_files: int = 2000
-    zip_unpacked_bytes: int = 64 * 1024 * 1024
-
-
-def _error(status: int, text: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": text, **extra}, status_code=status)
-
-
-async def _upload(request: Request, field: str, what: str, max_bytes: int, files: int) -> bytes:
-    """The bytes of the uploaded form ``field`` (at most ``max_bytes``; else a 400 or a 413)."""
-    form = await request.form(max_files=files, max_fields=4, max_part_size=max_bytes)
-    upload = form.get(field)
-    if upload is None or isinstance(upload, str):
-        raise HTTPException(400, f"send the {what} as the form field {field!r}")
-    raw = await upload.read(max_bytes + 1)
-    if len(raw) > max_bytes:
-        raise HTTPException(413, f"the {what} is over {max_bytes} bytes")
-    return raw
-
-
-async def _json(request: Request, limits: Limits) -> dict:
-    body = await request.body()
-    if len(body) > limits.body_bytes:
-        raise HTTPException(413, f"request body over {limits.body_bytes} bytes")
-    if not body:
-        return {}
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        raise HTTPException(400, "the request body is not JSON") from None
-    if not isinstance(data, dict):
-        raise HTTPException(400, "the request body must be a JSON object")
-    return data
-
-
-class Lab:
+class Lab(JobRoutes):
     """The app's state: its folder, jobs, char GPT, token and limits."""
 
     def __init__(self, root: Path, token: str | None, limits: Limits, gpt_steps: int):
@@ -121,7 +67,7 @@ class Lab:
     async def page(self, request: Request) -> Response:
         name = request.path_params.get("page", "connectivity")
         if name not in PAGES:
-            return _error(404, f"no page {name!r}; pages: {', '.join(PAGES)}")
+            return error_response(404, f"no page {name!r}; pages: {', '.join(PAGES)}")
         base = (HERE / "pages" / "base.html").read_text(encoding="utf-8")
         body = (HERE / "pages" / f"{name}.html").read_text(encoding="utf-8")
         return HTMLResponse(base.replace("{{page}}", name).replace("{{body}}", body))
@@ -129,7 +75,7 @@ class Lab:
     async def i18n(self, request: Request) -> Response:
         lang = request.query_params.get("lang", "en")
         if lang not in LANGUAGES:
-            return _error(400, f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
+            return error_response(400, f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
         keys = {k: v for k, v in catalogue(lang).items() if k.startswith("lab.")}
         return JSONResponse(keys)
 
@@ -149,7 +95,7 @@ class Lab:
         q = request.query_params
         model, data = q.get("model", DEFAULT_PATTERN), q.get("data", "digits")
         if len(model) > 500:
-            return _error(400, "the pattern is longer than 500 characters")
+            return error_response(400, "the pattern is longer than 500 characters")
         shape = upload_shape(self.uploads, data[7:]) if data.startswith("upload:") else None
         result = await run_in_threadpool(vision.layer_table, model, data, shape)
         return JSONResponse(result)
@@ -170,7 +116,7 @@ class Lab:
         q = request.query_params
         spec = q.get("spec", "")
         if len(spec) > 500:
-            return _error(400, "the spec is longer than 500 characters")
+            return error_response(400, "the spec is longer than 500 characters")
         result = await run_in_threadpool(
             vision.augment_grid, spec, q.get("seed", 0), q.get("count", 16), q.get("data", "digits")
         )
@@ -189,7 +135,7 @@ class Lab:
 
     async def series_csv(self, request: Request) -> Response:
         """An uploaded CSV (one file, capped bytes and rows): its first numeric column."""
-        raw = await _upload(request, "file", "CSV", self.limits.upload_bytes,
+        raw = await form_upload(request, "file", "CSV", self.limits.upload_bytes,
                             self.limits.upload_files)  # fmt: skip
         column = read_csv_column(raw, self.limits.csv_rows)
         column["id"] = await run_in_threadpool(save_series_csv, column["values"], self.uploads)
@@ -198,7 +144,7 @@ class Lab:
     async def upload_images(self, request: Request) -> Response:
         """A zip of class folders (one file, capped) -> an upload id to train on."""
         size = vision._int(request.query_params.get("size", 28), "size", 4, 128)
-        raw = await _upload(request, "file", "zip", self.limits.zip_bytes, 1)
+        raw = await form_upload(request, "file", "zip", self.limits.zip_bytes, 1)
         caps = ZipLimits(
             self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels
         )
@@ -206,10 +152,10 @@ class Lab:
         return JSONResponse(result, status_code=201)
 
     async def tokenize(self, request: Request) -> Response:
-        data = await _json(request, self.limits)
+        data = await json_body(request, self.limits)
         kinds = data.get("kinds", list(sequences.TOKENIZERS))
         if not isinstance(kinds, list) or not all(k in sequences.TOKENIZERS for k in kinds):
-            return _error(400, f"kinds must be a list of {', '.join(sequences.TOKENIZERS)}")
+            return error_response(400, f"kinds must be a list of {', '.join(sequences.TOKENIZERS)}")
         result = await run_in_threadpool(sequences.tokenize_all, data.get("text", ""), tuple(kinds))
         return JSONResponse(result)
 
@@ -230,7 +176,7 @@ class Lab:
         return JSONResponse({"ready": self.gpt.trained, "error": None})
 
     async def text_step(self, request: Request) -> Response:
-        d = await _json(request, self.limits)
+        d = await json_body(request, self.limits)
         self._check_gpt()
         result = await run_in_threadpool(
             sequences.sample_step, self.gpt, d.get("prompt", ""), d.get("temperature", 1.0),
@@ -239,7 +185,7 @@ class Lab:
         return JSONResponse(result)
 
     async def attention(self, request: Request) -> Response:
-        d = await _json(request, self.limits)
+        d = await json_body(request, self.limits)
         self._check_gpt()
         return JSONResponse(
             await run_in_threadpool(sequences.attention, self.gpt, d.get("prompt", ""))
@@ -266,95 +212,6 @@ class Lab:
                 ]
             }
         )
-
-    # -- jobs ----------------------------------------------------------------------------------
-    async def job_list(self, request: Request) -> Response:
-        return JSONResponse({"jobs": self.jobs.list(), "queued": self.jobs.queued()})
-
-    async def job_submit(self, request: Request) -> Response:
-        d = await _json(request, self.limits)
-        kind, params = d.get("kind"), d.get("params", {})
-        if not isinstance(kind, str) or kind not in USER_JOBS:
-            return _error(400, f"job kind must be one of {', '.join(USER_JOBS)}, got {kind!r}")
-        if not isinstance(params, dict):
-            return _error(400, "params must be a JSON object")
-        if kind == "vision":
-            params = vision_params(params, self.uploads)
-        elif kind == "series":
-            params = series_params(params, self.uploads)
-        elif kind in ("dropout", "norm"):
-            params = (dropout_params if kind == "dropout" else norm_job.params)(params)
-        elif kind == "claim":
-            from reti.claims.runner import select
-
-            if set(params) - {"claim"}:
-                return _error(400, "claim jobs take one param: claim (a name or number)")
-            select([str(params.get("claim", ""))])
-        job = self.jobs.submit(kind, params)
-        return JSONResponse(job.as_dict(), status_code=201)
-
-    async def job_get(self, request: Request) -> Response:
-        return JSONResponse(self.jobs.get(request.path_params["job"]).as_dict())
-
-    async def job_stop(self, request: Request) -> Response:
-        return JSONResponse(self.jobs.stop(request.path_params["job"]).as_dict())
-
-    async def job_resume(self, request: Request) -> Response:
-        return JSONResponse(self.jobs.resume(request.path_params["job"]).as_dict())
-
-    async def job_events(self, request: Request) -> Response:
-        """Server-sent events: every event of the job from ``?after=`` on, until it ends."""
-        job = self.jobs.get(request.path_params["job"])
-        start = vision._int(request.query_params.get("after", 0), "after", 0, 10**9)
-
-        async def stream():
-            n = start
-            while True:
-                with job.changed:  # the status and its event change together
-                    events, finished = job.events[n:], job.status in FINISHED
-                for event in events:
-                    yield f"data: {json.dumps(event)}\n\n"
-                n += len(events)
-                if finished and n >= len(job.events):
-                    yield "event: close\ndata: {}\n\n"
-                    return
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(0.15)
-
-        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
-
-    async def job_checkpoint(self, request: Request) -> Response:
-        """The job's latest checkpoint folder as a zip (safetensors + JSON, no pickle)."""
-        job = self.jobs.get(request.path_params["job"])
-        folder = latest_checkpoint(job.run_dir) if job.run_dir.is_dir() else None
-        if folder is None:
-            raise DataNotFoundError(f"job {job.id} has no checkpoint yet")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.iterdir()):
-                if path.is_file():
-                    zf.write(path, f"{folder.name}/{path.name}")
-        headers = {"Content-Disposition": f'attachment; filename="{job.id}.zip"'}
-        return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
-
-    async def job_predict(self, request: Request) -> Response:
-        """Class probabilities of a drawn image (JSON ``pixels`` in [0, 1]) or an uploaded one."""
-        job = self.jobs.get(request.path_params["job"])
-        if job.kind != "vision" or not (job.run_dir / "checkpoints").is_dir():
-            raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
-        model, mc = await run_in_threadpool(load_classifier, job.run_dir)
-        shape = (mc["in_channels"], mc["image_size"], mc["image_size"])
-        if request.headers.get("content-type", "").startswith("multipart/form-data"):
-            raw = await _upload(request, "image", "image", self.limits.upload_bytes,
-                                self.limits.upload_files)  # fmt: skip
-            x = vision.decode_image(raw, shape, self.limits.image_pixels)
-        else:
-            x = vision.pixels_tensor((await _json(request, self.limits)).get("pixels"), shape)
-        with torch.no_grad():
-            probs = model(x).softmax(-1)[0]
-        return JSONResponse({"classes": mc["classes"], "probs": probs.tolist()})
 
 
 def _lifespan(lab: Lab):
@@ -407,18 +264,18 @@ def create_app(
 
     async def reti_error(request: Request, exc: Exception) -> Response:
         if isinstance(exc, sequences.NotReady):
-            return _error(409, str(exc), retry=True)
+            return error_response(409, str(exc), retry=True)
         if isinstance(exc, ParseError):
-            return _error(400, str(exc), column=exc.position + 1, message=exc.message)
+            return error_response(400, str(exc), column=exc.position + 1, message=exc.message)
         status = 404 if isinstance(exc, DataNotFoundError) else 400
-        return _error(status, str(exc))
+        return error_response(status, str(exc))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 400)
-        return _error(status, str(getattr(exc, "detail", "")) or "bad request")
+        return error_response(status, str(getattr(exc, "detail", "")) or "bad request")
 
     async def any_error(request: Request, exc: Exception) -> Response:
-        return _error(500, f"internal error ({type(exc).__name__}); the server is still up")
+        return error_response(500, f"internal error ({type(exc).__name__}); the server is still up")
 
     app = Starlette(
         routes=routes,

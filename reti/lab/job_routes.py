@@ -1,0 +1,117 @@
+"""The lab's training-job routes: list, submit, inspect, stop, resume, stream the events of a
+job (server-sent events), download its checkpoint and predict with a trained vision job. A mixin
+of :class:`reti.lab.app.Lab`, which holds ``jobs``, ``uploads`` and ``limits``."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import zipfile
+
+import torch
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from reti.errors import DataNotFoundError
+from reti.lab import norm_job, vision
+from reti.lab.dropout_job import dropout_params
+from reti.lab.jobs import FINISHED
+from reti.lab.request import error_response, form_upload, json_body
+from reti.lab.runners import USER_JOBS, load_classifier, series_params, vision_params
+from reti.train import latest_checkpoint
+
+
+class JobRoutes:
+    """The ``/api/jobs`` routes."""
+
+    async def job_list(self, request: Request) -> Response:
+        return JSONResponse({"jobs": self.jobs.list(), "queued": self.jobs.queued()})
+
+    async def job_submit(self, request: Request) -> Response:
+        d = await json_body(request, self.limits)
+        kind, params = d.get("kind"), d.get("params", {})
+        if not isinstance(kind, str) or kind not in USER_JOBS:
+            return error_response(
+                400, f"job kind must be one of {', '.join(USER_JOBS)}, got {kind!r}"
+            )
+        if not isinstance(params, dict):
+            return error_response(400, "params must be a JSON object")
+        if kind == "vision":
+            params = vision_params(params, self.uploads)
+        elif kind == "series":
+            params = series_params(params, self.uploads)
+        elif kind in ("dropout", "norm"):
+            params = (dropout_params if kind == "dropout" else norm_job.params)(params)
+        elif kind == "claim":
+            from reti.claims.runner import select
+
+            if set(params) - {"claim"}:
+                return error_response(400, "claim jobs take one param: claim (a name or number)")
+            select([str(params.get("claim", ""))])
+        job = self.jobs.submit(kind, params)
+        return JSONResponse(job.as_dict(), status_code=201)
+
+    async def job_get(self, request: Request) -> Response:
+        return JSONResponse(self.jobs.get(request.path_params["job"]).as_dict())
+
+    async def job_stop(self, request: Request) -> Response:
+        return JSONResponse(self.jobs.stop(request.path_params["job"]).as_dict())
+
+    async def job_resume(self, request: Request) -> Response:
+        return JSONResponse(self.jobs.resume(request.path_params["job"]).as_dict())
+
+    async def job_events(self, request: Request) -> Response:
+        """Server-sent events: every event of the job from ``?after=`` on, until it ends."""
+        job = self.jobs.get(request.path_params["job"])
+        start = vision._int(request.query_params.get("after", 0), "after", 0, 10**9)
+
+        async def stream():
+            n = start
+            while True:
+                with job.changed:  # the status and its event change together
+                    events, finished = job.events[n:], job.status in FINISHED
+                for event in events:
+                    yield f"data: {json.dumps(event)}\n\n"
+                n += len(events)
+                if finished and n >= len(job.events):
+                    yield "event: close\ndata: {}\n\n"
+                    return
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.15)
+
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
+
+    async def job_checkpoint(self, request: Request) -> Response:
+        """The job's latest checkpoint folder as a zip (safetensors + JSON, no pickle)."""
+        job = self.jobs.get(request.path_params["job"])
+        folder = latest_checkpoint(job.run_dir) if job.run_dir.is_dir() else None
+        if folder is None:
+            raise DataNotFoundError(f"job {job.id} has no checkpoint yet")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(folder.iterdir()):
+                if path.is_file():
+                    zf.write(path, f"{folder.name}/{path.name}")
+        headers = {"Content-Disposition": f'attachment; filename="{job.id}.zip"'}
+        return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
+
+    async def job_predict(self, request: Request) -> Response:
+        """Class probabilities of a drawn image (JSON ``pixels`` in [0, 1]) or an uploaded one."""
+        job = self.jobs.get(request.path_params["job"])
+        if job.kind != "vision" or not (job.run_dir / "checkpoints").is_dir():
+            raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
+        model, mc = await run_in_threadpool(load_classifier, job.run_dir)
+        shape = (mc["in_channels"], mc["image_size"], mc["image_size"])
+        if request.headers.get("content-type", "").startswith("multipart/form-data"):
+            raw = await form_upload(request, "image", "image", self.limits.upload_bytes,
+                                self.limits.upload_files)  # fmt: skip
+            x = vision.decode_image(raw, shape, self.limits.image_pixels)
+        else:
+            x = vision.pixels_tensor((await json_body(request, self.limits)).get("pixels"), shape)
+        with torch.no_grad():
+            probs = model(x).softmax(-1)[0]
+        return JSONResponse({"classes": mc["classes"], "probs": probs.tolist()})
