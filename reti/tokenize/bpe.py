@@ -180,12 +180,12 @@ class BPETokenizer:
             return _gather(self._cache, chunks)
         except KeyError:
             pass
-        paused = gc.isenabled()
+        collecting = gc.isenabled()
         gc.disable()  # see _cold_path
         try:
             return self._cold_path(text, chunks)
         finally:
-            if paused:
+            if collecting:  # as it was: a caller that had paused the collector keeps it paused
                 gc.enable()
 
     def _cold_path(self, text: str, chunks: list[str]) -> list[int]:
