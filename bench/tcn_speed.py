@@ -15,8 +15,8 @@ the median of each round's reti/peer pair, which follows the drifting load of a 
 better than a ratio of medians. On the CPU unless CUDA is there, with torch's default threads.
 ``--threads 1`` is the setting for A/B runs on a busy machine: with both of 2 shared cores in
 use, two threads were erratic (a round could drop 6x when another job woke up). At one thread
-the two models ran at about the same speed (1.02-1.04x): the gain is in how oneDNN threads the
-channels-last 2D convolution.
+reti ran 1.18-1.30x the peer over five quick runs on 2026-11-30 (docs/performance.md): the left
+pad instead of pad-and-chop, no weight norm, and oneDNN's channels-last 2D convolution.
 Other processes share this machine's CPU: numbers are disturbed, rerun on a quiet machine.
 
 A third side, ``reti+bf16``, is reti's TCN in bf16 autocast (``TrainConfig(precision="bf16")``):
