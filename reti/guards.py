@@ -11,9 +11,10 @@ no random numbers drawn), so every builder gets the same exact count for free.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import chain
 
 import torch
@@ -30,6 +31,7 @@ MAX_IMAGE_SIDE = 16_384
 LIMIT_ENV = "RETI_MEMORY_LIMIT"
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB")
 _measuring = threading.local()
+_budget = threading.local()
 
 
 def human_bytes(n: float) -> str:
@@ -62,6 +64,9 @@ def _parse_limit(text: str) -> int:
 def machine_memory(device: str | torch.device | None = None) -> tuple[int, str]:
     """(bytes, how to name them): RAM for the CPU, the GPU's memory for a CUDA device, or the
     ``RETI_MEMORY_LIMIT`` override."""
+    budget = getattr(_budget, "value", None)
+    if budget is not None:
+        return budget
     override = os.environ.get(LIMIT_ENV)
     if override:
         limit = _parse_limit(override)
@@ -75,6 +80,25 @@ def machine_memory(device: str | torch.device | None = None) -> tuple[int, str]:
     except (AttributeError, ValueError, OSError):  # not every system names these
         return 2**62, "this machine's memory is unknown"
     return total, f"this machine has {human_bytes(total)}"
+
+
+@contextlib.contextmanager
+def memory_budget(nbytes: int, name: str) -> Iterator[None]:
+    """Within the block, in this thread only, every check above compares against ``nbytes``
+    (named ``name`` in its message) instead of the machine: a web request's own budget.
+
+    >>> with memory_budget(10**6, "the preview budget"):
+    ...     check_bytes(10**9, "a tensor")
+    Traceback (most recent call last):
+    reti.errors.ConfigError: a tensor needs 1.0 GB; the preview budget is 1.0 MB
+    """
+    old = getattr(_budget, "value", None)
+    limit = min(nbytes, machine_memory()[0])
+    _budget.value = (limit, f"{name} is {human_bytes(nbytes)}")
+    try:
+        yield
+    finally:
+        _budget.value = old
 
 
 def check_bytes(

@@ -19,6 +19,8 @@ from starlette.testclient import TestClient  # noqa: E402
 from reti.data.images import load_images  # noqa: E402
 from reti.lab.app import Limits, create_app  # noqa: E402
 
+LAB = "http://127.0.0.1:8765"  # the lab answers only requests addressed to itself
+
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory):
@@ -29,7 +31,7 @@ def root(tmp_path_factory):
 def client(root):
     limits = Limits(body_bytes=20_000, upload_bytes=5_000, csv_rows=50, image_pixels=64 * 64,
                     zip_files=50, zip_unpacked_bytes=1_000_000)  # fmt: skip
-    with TestClient(create_app(root, limits=limits, gpt_steps=20)) as c:
+    with TestClient(create_app(root, limits=limits, gpt_steps=20), base_url=LAB) as c:
         yield c
 
 
@@ -163,9 +165,10 @@ def test_tokenizers_side_by_side(client):
     assert list(one["tokenizers"]) == ["gpt2"]
     bad(client.post("/api/tokenize", json={"text": "x" * 3000}))
     bad(client.post("/api/tokenize", json={"text": "x", "kinds": ["nope"]}))
-    bad(client.post("/api/tokenize", content=b"not json"))
-    bad(client.post("/api/tokenize", content=b"[1, 2]"))
-    bad(client.post("/api/tokenize", content=b"x" * 30_000), 413)
+    as_json = {"Content-Type": "application/json"}
+    bad(client.post("/api/tokenize", content=b"not json", headers=as_json))
+    bad(client.post("/api/tokenize", content=b"[1, 2]", headers=as_json))
+    bad(client.post("/api/tokenize", content=b"x" * 30_000, headers=as_json), 413)
 
 
 def gpt_ready(client) -> None:
@@ -442,7 +445,7 @@ def test_jobs_are_listed_after_a_restart(root, client):
     crashed.mkdir()
     info = {"kind": "vision", "params": {}, "status": "running", "created": "1999"}
     (crashed / "job.json").write_text(json.dumps(info))
-    with TestClient(create_app(root, gpt_steps=20)) as again:
+    with TestClient(create_app(root, gpt_steps=20), base_url=LAB) as again:
         listed = {j["id"]: j for j in again.get("/api/jobs").json()["jobs"]}
         assert ids <= set(listed)
         assert listed[crashed.name]["status"] == "interrupted"
@@ -469,7 +472,8 @@ def test_csv_upload_is_capped(client):
     bad(send(b"1\n" * 3000), 413)
     assert "UTF-8" in bad(send(b"\xff\xfe\x00"))
     assert "no number" in bad(send(b"a\n1\n2\nx\n3\n4\n"))
-    assert "file" in bad(client.post("/api/series/csv", data={"x": "1"}))
+    assert "file" in bad(client.post("/api/series/csv", files={"x": ("x.csv", b"1")}))
+    assert "JSON" in bad(client.post("/api/series/csv", data={"x": "1"}), 415)  # urlencoded
 
 
 def test_an_uploaded_csv_is_forecast_like_a_built_in_series(tmp_path):
@@ -477,7 +481,7 @@ def test_an_uploaded_csv_is_forecast_like_a_built_in_series(tmp_path):
 
     rows = [10 + 0.05 * t + 3 * math.sin(2 * math.pi * t / 12) for t in range(200)]
     csv = "t,value\n" + "".join(f"{t},{v:.4f}\n" for t, v in enumerate(rows))
-    with TestClient(create_app(tmp_path / "lab", gpt_steps=1)) as c:
+    with TestClient(create_app(tmp_path / "lab", gpt_steps=1), base_url=LAB) as c:
         up = c.post("/api/series/csv", files={"file": ("s.csv", csv.encode(), "text/csv")}).json()
         assert up["rows"] == 200 and up["id"].startswith("u")
         params = {"data": f"upload:{up['id']}", "epochs": 1, "horizon": 6, "season": 12}
@@ -555,7 +559,8 @@ def test_bad_zips_are_refused(client):
     assert "at most" in bad(send(_zip({**two, **many})))
     assert "more bytes" in bad(send(bomb))
     bad(client.post("/api/uploads/images?size=1000", files={"file": ("s.zip", _zip(two))}))
-    bad(client.post("/api/uploads/images", data={"x": "1"}))
+    bad(client.post("/api/uploads/images", files={"x": ("x.zip", b"1")}))
+    bad(client.post("/api/uploads/images", data={"x": "1"}), 415)
 
 
 def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
@@ -570,7 +575,7 @@ def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
         raise DataError("no network to fetch shakespeare")
 
     monkeypatch.setitem(RUNNERS, "chargpt", no_corpus)  # its job fails: an error, not a wait
-    with TestClient(create_app(tmp_path / "lab", gpt_steps=1)) as c:
+    with TestClient(create_app(tmp_path / "lab", gpt_steps=1), base_url=LAB) as c:
         (job,) = c.get("/api/jobs").json()["jobs"]
         assert wait(c, job["id"])["status"] == "failed"
         error = bad(c.post("/api/text/step", json={"prompt": "a"}))
@@ -581,7 +586,7 @@ def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
 
     release = threading.Event()
     monkeypatch.setitem(RUNNERS, "chargpt", lambda job, emit: release.wait(60) and {})
-    with TestClient(create_app(tmp_path / "lab2", gpt_steps=1)) as c:
+    with TestClient(create_app(tmp_path / "lab2", gpt_steps=1), base_url=LAB) as c:
         r = c.post("/api/text/step", json={"prompt": "a"})
         assert r.status_code == 409 and r.json()["retry"] is True
         assert c.get("/api/text/ready").json() == {"ready": False, "error": None}  # page waits
@@ -589,7 +594,7 @@ def test_the_char_gpt_is_not_ready_before_its_job(tmp_path, monkeypatch):
 
 
 def test_the_token_is_checked_on_every_request(tmp_path):
-    with TestClient(create_app(tmp_path, token="s3cret-token", gpt_steps=1)) as c:
+    with TestClient(create_app(tmp_path, token="s3cret-token", gpt_steps=1), base_url=LAB) as c:
         assert "token" in bad(c.get("/api/connectivity"), 401)
         bad(c.get("/static/lab.js"), 401)
         bad(c.get("/api/connectivity", headers={"X-Reti-Token": "wrong"}), 401)

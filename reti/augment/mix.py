@@ -22,6 +22,11 @@ from reti.augment.compose import Param, Transform, check_probability, draw_mask
 from reti.augment.mask import box_mask
 from reti.errors import ConfigError, ShapeError
 
+# Beta(alpha, alpha) past this is lam = 0.5 for every practical purpose, and float32 sampling
+# of Gamma(alpha) loses its acceptance test (mixup(1e39) looped forever): the spec refuses it.
+MAX_ALPHA = 1000.0
+MAX_ROUNDS = 64  # rounds of the sampler's over-drawing; each accepts > 95 % at a sane alpha
+
 
 def sample_gamma(alpha: float, n: int, generator: torch.Generator) -> torch.Tensor:
     """n draws of Gamma(alpha, 1) from ``generator`` (Marsaglia & Tsang 2000, vectorized).
@@ -35,7 +40,9 @@ def sample_gamma(alpha: float, n: int, generator: torch.Generator) -> torch.Tens
     c = 1.0 / (9.0 * d) ** 0.5
     accepted: list[torch.Tensor] = []
     have = 0
-    while have < n:  # over-draw so that one round almost always suffices (acceptance > 95%)
+    for _ in range(MAX_ROUNDS):  # over-draw so that one round almost always suffices
+        if have >= n:
+            break
         m = int((n - have) * 1.1) + 16
         z = torch.randn(m, generator=g, device=dev)
         u = torch.rand(m, generator=g, device=dev)
@@ -43,6 +50,8 @@ def sample_gamma(alpha: float, n: int, generator: torch.Generator) -> torch.Tens
         ok = (v > 0) & (torch.log(u) < 0.5 * z**2 + d - d * v + d * torch.log(v.clamp(min=1e-30)))
         accepted.append((d * v)[ok])
         have += accepted[-1].numel()
+    if have < n:
+        raise ConfigError(f"Gamma({alpha}) draws were not accepted in {MAX_ROUNDS} rounds")
     out = torch.cat(accepted)[:n]
     if alpha < 1:
         out = out * torch.rand(n, generator=g, device=dev) ** (1.0 / alpha)
@@ -89,8 +98,8 @@ class _Mix(Transform):
         num_classes: int | None = None,
     ):
         ok = isinstance(alpha, (int, float)) and not isinstance(alpha, bool)
-        if not ok or not alpha > 0 or alpha == float("inf"):
-            raise ConfigError(f"{self.op} alpha must be a finite number > 0, got {alpha!r}")
+        if not ok or not 0 < alpha <= MAX_ALPHA:
+            raise ConfigError(f"{self.op} alpha must be in (0, {MAX_ALPHA:g}], got {alpha!r}")
         if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)):
             raise ConfigError(f"{self.op} smoothing must be a number in [0, 1), got {smoothing!r}")
         if not 0 <= smoothing < 1:

@@ -20,6 +20,12 @@ import torch.nn.functional as F
 from reti.augment.compose import Param, Transform, check_probability, draw_mask
 from reti.errors import ConfigError
 
+# Simard et al. (2003) deform digits with sigma 4 and alpha 34. The blur's kernel has
+# 6 sigma + 1 taps and the field is alpha pixels: past these a deformation is noise, and
+# elastic(1, 1e9) asked for a 24 GB kernel.
+MAX_SIGMA = 64.0
+MAX_ALPHA = 1000.0
+
 
 def _positive(name: str, value, allow_zero: bool = True) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -27,6 +33,12 @@ def _positive(name: str, value, allow_zero: bool = True) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{name} must be a finite number {bound}, got {value!r}")
     return float(value)
+
+
+def _at_most(name: str, value: float, high: float) -> float:
+    if value > high:
+        raise ConfigError(f"{name} must be at most {high:g}, got {value!r}")
+    return value
 
 
 def _randn(shape, generator: torch.Generator, like: torch.Tensor) -> torch.Tensor:
@@ -105,8 +117,9 @@ class Elastic(Transform):
     )
 
     def __init__(self, alpha: float = 30.0, sigma: float = 4.0, p: float = 1.0):
-        self.alpha = _positive("elastic alpha", alpha)
-        self.sigma = _positive("elastic sigma", sigma, allow_zero=False)
+        self.alpha = _at_most("elastic alpha", _positive("elastic alpha", alpha), MAX_ALPHA)
+        sigma = _positive("elastic sigma", sigma, allow_zero=False)
+        self.sigma = _at_most("elastic sigma", sigma, MAX_SIGMA)
         self.p = check_probability("elastic p", p)
 
     def apply(self, x, y, generator):

@@ -1,32 +1,37 @@
 """The lab's web app (Starlette): one page per part of the notes, a JSON API computed live by
 reti's own functions, and server-sent events from the training jobs.
 
-Safety: every request may need a token (header ``X-Reti-Token``, ``?token=`` which also sets a
-cookie, or the cookie); request bodies and uploads are capped; the only request values that reach
-the file system are job ids, checked against ``JobStore``'s folder; every error is one JSON
-``{"error": ...}`` with a 4xx status, never a traceback.
+Safety (reti.lab.guard): only the lab's own pages may drive it (Host allowlist, same-origin
+``Origin``, JSON or multipart bodies only, an optional token), every request has a budget checked
+before its work starts (``Limits``: bytes while a body streams, decoded pixels, the memory of a
+preview, the memory of a job, the queue), the only request values that reach the file system are
+ids checked against their folders, and every error is one JSON ``{"error": ...}`` with a 4xx
+status (507 when the lab folder cannot be written), never a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
+from reti.guards import memory_budget
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import norm_job, sequences, vision
 from reti.lab.dropout_job import run_dropout
-from reti.lab.guard import TokenGuard
+from reti.lab.guard import Guard, NoCrash
 from reti.lab.job_routes import JobRoutes
-from reti.lab.jobs import FINISHED, JobStore
+from reti.lab.jobs import FINISHED, JobStore, QueueFull
 from reti.lab.request import Limits, error_response, form_upload, json_body
 from reti.lab.runners import (
     DEFAULT_PATTERN,
@@ -52,7 +57,10 @@ class Lab(JobRoutes):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self.token, self.limits = token, limits
-        self.jobs = JobStore(self.root, {**RUNNERS, "dropout": run_dropout, "norm": norm_job.run})
+        runners = {**RUNNERS, "dropout": run_dropout, "norm": norm_job.run}
+        self.jobs = JobStore(
+            self.root, runners, limits.queue, limits.keep_jobs, memory=limits.job_bytes
+        )
         self.uploads = self.root / "uploads"
         self.uploads.mkdir(exist_ok=True)
         self.gpt = sequences.CharGPT(self.root / "models" / "char-gpt")
@@ -80,6 +88,15 @@ class Lab(JobRoutes):
         return JSONResponse(keys)
 
     # -- interactive endpoints -----------------------------------------------------------------
+    async def bounded(self, func, *args):
+        """``func(*args)`` off the event loop, within the preview's memory budget."""
+
+        def call():
+            with memory_budget(self.limits.preview_bytes, "the lab's preview budget"):
+                return func(*args)
+
+        return await run_in_threadpool(call)
+
     async def connectivity(self, request: Request) -> Response:
         q = request.query_params
         args = [
@@ -89,7 +106,7 @@ class Lab(JobRoutes):
                 ("kernel", 10, 10_000), ("filters", 100, 10**6), ("channels", 1, 1000),
             )
         ]  # fmt: skip
-        return JSONResponse(await run_in_threadpool(vision.connectivity, *args))
+        return JSONResponse(await self.bounded(vision.connectivity, *args))
 
     async def pattern(self, request: Request) -> Response:
         q = request.query_params
@@ -97,7 +114,7 @@ class Lab(JobRoutes):
         if len(model) > 500:
             return error_response(400, "the pattern is longer than 500 characters")
         shape = upload_shape(self.uploads, data[7:]) if data.startswith("upload:") else None
-        result = await run_in_threadpool(vision.layer_table, model, data, shape)
+        result = await self.bounded(vision.layer_table, model, data, shape)
         return JSONResponse(result)
 
     async def models(self, request: Request) -> Response:
@@ -106,18 +123,18 @@ class Lab(JobRoutes):
     async def dropout(self, request: Request) -> Response:
         q = request.query_params
         seed = vision._int(q.get("seed", 0), "seed", 0, 2**31)
-        return JSONResponse(await run_in_threadpool(vision.dropout_demo, q.get("p", 0.5), seed))
+        return JSONResponse(await self.bounded(vision.dropout_demo, q.get("p", 0.5), seed))
 
     async def norm(self, request: Request) -> Response:
         q = request.query_params
-        return JSONResponse(await run_in_threadpool(vision.norm_demo, q.get("batch", 2)))
+        return JSONResponse(await self.bounded(vision.norm_demo, q.get("batch", 2)))
 
     async def augment(self, request: Request) -> Response:
         q = request.query_params
         spec = q.get("spec", "")
         if len(spec) > 500:
             return error_response(400, "the spec is longer than 500 characters")
-        result = await run_in_threadpool(
+        result = await self.bounded(
             vision.augment_grid, spec, q.get("seed", 0), q.get("count", 16), q.get("data", "digits")
         )
         if q.get("format") == "png":
@@ -128,7 +145,7 @@ class Lab(JobRoutes):
 
     async def causal(self, request: Request) -> Response:
         q = request.query_params
-        result = await run_in_threadpool(
+        result = await self.bounded(
             sequences.causal_demo, q.get("step", 40), q.get("kernel", 3), q.get("levels", 3)
         )
         return JSONResponse(result)
@@ -137,7 +154,7 @@ class Lab(JobRoutes):
         """An uploaded CSV (one file, capped bytes and rows): its first numeric column."""
         raw = await form_upload(request, "file", "CSV", self.limits.upload_bytes,
                             self.limits.upload_files)  # fmt: skip
-        column = read_csv_column(raw, self.limits.csv_rows)
+        column = await run_in_threadpool(read_csv_column, raw, self.limits.csv_rows)
         column["id"] = await run_in_threadpool(save_series_csv, column["values"], self.uploads)
         return JSONResponse(column)
 
@@ -146,8 +163,9 @@ class Lab(JobRoutes):
         size = vision._int(request.query_params.get("size", 28), "size", 4, 128)
         raw = await form_upload(request, "file", "zip", self.limits.zip_bytes, 1)
         caps = ZipLimits(
-            self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels
-        )
+            self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels,
+            self.limits.zip_pixels,
+        )  # fmt: skip
         result = await run_in_threadpool(unpack_image_zip, raw, self.uploads, size, caps)
         return JSONResponse(result, status_code=201)
 
@@ -156,7 +174,7 @@ class Lab(JobRoutes):
         kinds = data.get("kinds", list(sequences.TOKENIZERS))
         if not isinstance(kinds, list) or not all(k in sequences.TOKENIZERS for k in kinds):
             return error_response(400, f"kinds must be a list of {', '.join(sequences.TOKENIZERS)}")
-        result = await run_in_threadpool(sequences.tokenize_all, data.get("text", ""), tuple(kinds))
+        result = await self.bounded(sequences.tokenize_all, data.get("text", ""), tuple(kinds))
         return JSONResponse(result)
 
     def _check_gpt(self) -> None:
@@ -178,7 +196,7 @@ class Lab(JobRoutes):
     async def text_step(self, request: Request) -> Response:
         d = await json_body(request, self.limits)
         self._check_gpt()
-        result = await run_in_threadpool(
+        result = await self.bounded(
             sequences.sample_step, self.gpt, d.get("prompt", ""), d.get("temperature", 1.0),
             d.get("top_k"), d.get("top_p"), d.get("seed", 0),
         )  # fmt: skip
@@ -187,13 +205,11 @@ class Lab(JobRoutes):
     async def attention(self, request: Request) -> Response:
         d = await json_body(request, self.limits)
         self._check_gpt()
-        return JSONResponse(
-            await run_in_threadpool(sequences.attention, self.gpt, d.get("prompt", ""))
-        )
+        return JSONResponse(await self.bounded(sequences.attention, self.gpt, d.get("prompt", "")))
 
     async def positions(self, request: Request) -> Response:
         q = request.query_params
-        return JSONResponse(await run_in_threadpool(sequences.position_biases, q.get("n", 24)))
+        return JSONResponse(await self.bounded(sequences.position_biases, q.get("n", 24)))
 
     async def claims(self, request: Request) -> Response:
         from reti.claims.registry import CLAIMS
@@ -217,6 +233,7 @@ class Lab(JobRoutes):
 def _lifespan(lab: Lab):
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        lab.jobs.start()  # jobs run only while the server serves
         yield
         lab.jobs.close()  # a running job stops at its next step
 
@@ -228,9 +245,12 @@ def create_app(
     token: str | None = None,
     limits: Limits | None = None,
     gpt_steps: int = 300,
-) -> Starlette | TokenGuard:
-    """The lab app writing under ``root``; with ``token`` every request must carry it."""
-    lab = Lab(Path(root), token, limits or Limits(), gpt_steps)
+    host: str = "127.0.0.1",
+) -> Guard:
+    """The lab app writing under ``root``, answering requests addressed to ``host`` (and the
+    local names); with ``token`` every request must carry it (reti.lab.guard)."""
+    limits = limits or Limits()
+    lab = Lab(Path(root), token, limits, gpt_steps)
     get, post = ["GET"], ["POST"]
     routes = [
         Route("/", lab.page, methods=get),
@@ -267,20 +287,25 @@ def create_app(
             return error_response(409, str(exc), retry=True)
         if isinstance(exc, ParseError):
             return error_response(400, str(exc), column=exc.position + 1, message=exc.message)
+        if isinstance(exc, QueueFull):
+            return error_response(429, str(exc))
         status = 404 if isinstance(exc, DataNotFoundError) else 400
         return error_response(status, str(exc))
+
+    async def disk_error(request: Request, exc: Exception) -> Response:
+        reason = errno.errorcode.get(getattr(exc, "errno", None) or 0, type(exc).__name__)
+        text = f"the lab folder cannot be written ({reason}: {getattr(exc, 'strerror', exc)})"
+        return error_response(507, text)
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 400)
         return error_response(status, str(getattr(exc, "detail", "")) or "bad request")
 
-    async def any_error(request: Request, exc: Exception) -> Response:
-        return error_response(500, f"internal error ({type(exc).__name__}); the server is still up")
-
     app = Starlette(
         routes=routes,
-        exception_handlers={RetiError: reti_error, HTTPException: http_error, Exception: any_error},
+        middleware=[Middleware(NoCrash)],
+        exception_handlers={RetiError: reti_error, HTTPException: http_error, OSError: disk_error},
         lifespan=_lifespan(lab),
     )
     app.state.lab = lab
-    return app if token is None else TokenGuard(app, token)
+    return Guard(app, host=host, token=token, body_limit=limits.body_limit)

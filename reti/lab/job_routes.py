@@ -14,13 +14,42 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from reti.errors import DataNotFoundError
+from reti.errors import ConfigError, DataNotFoundError
+from reti.guards import human_bytes
 from reti.lab import norm_job, vision
 from reti.lab.dropout_job import dropout_params
 from reti.lab.jobs import FINISHED
 from reti.lab.request import error_response, form_upload, json_body
 from reti.lab.runners import USER_JOBS, load_classifier, series_params, vision_params
+from reti.lab.uploads import upload_shape
 from reti.train import latest_checkpoint
+
+# fp32 weights, their gradients and AdamW's two moments: what a job's model holds while it trains
+BYTES_PER_PARAMETER = 4 * 4
+
+
+def check_job_memory(params: dict, uploads, budget: int) -> None:
+    """Refuse a vision job whose model outgrows the lab's job budget, from its shape alone
+    (built on the meta device: no memory, no time), before it is queued."""
+    data = params["data"]
+    shape = upload_shape(uploads, data[len("upload:") :]) if data.startswith("upload:") else None
+    total = vision.layer_table(params["model"], data, shape)["total"]
+    need = total * BYTES_PER_PARAMETER
+    if need > budget:
+        raise ConfigError(
+            f"model {params['model']!r} has {total:,} parameters: {human_bytes(need)} for its "
+            f"weights, gradients and optimizer state; the lab's job budget is "
+            f"{human_bytes(budget)} (train it with `reti vision train` instead)"
+        )
+
+
+def _zip_folder(folder) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.iterdir()):
+            if path.is_file():
+                zf.write(path, f"{folder.name}/{path.name}")
+    return buffer.getvalue()
 
 
 class JobRoutes:
@@ -40,6 +69,7 @@ class JobRoutes:
             return error_response(400, "params must be a JSON object")
         if kind == "vision":
             params = vision_params(params, self.uploads)
+            await run_in_threadpool(check_job_memory, params, self.uploads, self.limits.job_bytes)
         elif kind == "series":
             params = series_params(params, self.uploads)
         elif kind in ("dropout", "norm"):
@@ -91,13 +121,9 @@ class JobRoutes:
         folder = latest_checkpoint(job.run_dir) if job.run_dir.is_dir() else None
         if folder is None:
             raise DataNotFoundError(f"job {job.id} has no checkpoint yet")
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for path in sorted(folder.iterdir()):
-                if path.is_file():
-                    zf.write(path, f"{folder.name}/{path.name}")
         headers = {"Content-Disposition": f'attachment; filename="{job.id}.zip"'}
-        return Response(buffer.getvalue(), media_type="application/zip", headers=headers)
+        body = await run_in_threadpool(_zip_folder, folder)  # off the event loop
+        return Response(body, media_type="application/zip", headers=headers)
 
     async def job_predict(self, request: Request) -> Response:
         """Class probabilities of a drawn image (JSON ``pixels`` in [0, 1]) or an uploaded one."""
@@ -112,6 +138,10 @@ class JobRoutes:
             x = vision.decode_image(raw, shape, self.limits.image_pixels)
         else:
             x = vision.pixels_tensor((await json_body(request, self.limits)).get("pixels"), shape)
-        with torch.no_grad():
-            probs = model(x).softmax(-1)[0]
+        probs = await run_in_threadpool(_probabilities, model, x)
         return JSONResponse({"classes": mc["classes"], "probs": probs.tolist()})
+
+
+def _probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return model(x).softmax(-1)[0]

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import logging
 import queue
 import re
 import secrets
+import shutil
 import threading
 import traceback
 from collections.abc import Callable
@@ -22,11 +24,17 @@ from pathlib import Path
 from typing import Any
 
 from reti.errors import ConfigError, DataNotFoundError, RetiError
+from reti.guards import memory_budget
 from reti.io import atomic_write_json
 from reti.train import RunControl
 
-JOB_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+JOB_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")  # whole string only: always used by fullmatch
 FINISHED = ("done", "failed", "stopped", "interrupted")
+log = logging.getLogger("reti.lab")
+
+
+class QueueFull(ConfigError):
+    """Too many jobs wait in line (the app answers 429)."""
 
 
 class Job:
@@ -62,9 +70,11 @@ class Job:
         with self.changed:
             event = {"n": len(self.events), **event}
             self.events.append(event)
-            with open(self.folder / "events.jsonl", "a", encoding="utf-8") as fh:
-                fh.write(json.dumps(event) + "\n")
-            self.changed.notify_all()
+            try:
+                with open(self.folder / "events.jsonl", "a", encoding="utf-8") as fh:
+                    fh.write(json.dumps(event) + "\n")
+            finally:  # the page hears of it even when the disk refuses it
+                self.changed.notify_all()
 
     def set_status(self, status: str, **fields) -> None:
         with self.changed:
@@ -81,20 +91,34 @@ Runner = Callable[[Job, Callable[[dict], None]], dict]
 class JobStore:
     """The jobs of one lab folder and the worker that runs them."""
 
-    def __init__(self, root: Path, runners: dict[str, Runner]):
+    def __init__(
+        self,
+        root: Path,
+        runners: dict[str, Runner],
+        max_queued: int = 8,
+        keep: int = 100,
+        memory: int | None = None,
+    ):
+        """``max_queued`` jobs may wait, ``keep`` finished ones stay on disk, and a job's size
+        checks (reti.guards) compare against ``memory`` bytes instead of the machine's."""
         self.root = Path(root) / "jobs"
         self.root.mkdir(parents=True, exist_ok=True)
-        self.runners = runners
+        self.runners, self.max_queued, self.keep, self.memory = runners, max_queued, keep, memory
         self.jobs: dict[str, Job] = {}
         self.queue: queue.Queue[Job | None] = queue.Queue()
         self.lock = threading.Lock()
         self._load()
-        self.worker = threading.Thread(target=self._work, name="reti-lab-worker", daemon=True)
-        self.worker.start()
+        self.worker: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the worker (the app's lifespan does, once the server is up)."""
+        if self.worker is None or not self.worker.is_alive():
+            self.worker = threading.Thread(target=self._work, name="reti-lab-worker", daemon=True)
+            self.worker.start()
 
     def _load(self) -> None:
         for folder in sorted(self.root.iterdir()):
-            if not (JOB_ID.match(folder.name) and (folder / "job.json").is_file()):
+            if not (JOB_ID.fullmatch(folder.name) and (folder / "job.json").is_file()):
                 continue
             try:
                 info = json.loads((folder / "job.json").read_text(encoding="utf-8"))
@@ -116,7 +140,7 @@ class JobStore:
 
     def get(self, job_id: str) -> Job:
         """The job ``job_id``; the id is checked against the pattern and the lab folder."""
-        if not isinstance(job_id, str) or not JOB_ID.match(job_id):
+        if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
             raise ConfigError(f"not a job id: {job_id!r}")
         job = self.jobs.get(job_id)
         if job is None or job.folder.resolve().parent != self.root.resolve():
@@ -127,10 +151,19 @@ class JobStore:
         return [job.as_dict() for job in sorted(self.jobs.values(), key=lambda j: j.created)]
 
     def submit(self, kind: str, params: dict) -> Job:
-        """A new job in line (params are checked by the runner before any training)."""
+        """A new job in line (params are checked by the runner before any training).
+
+        Raises:
+            QueueFull: ``max_queued`` jobs already wait.
+            OSError: the lab folder cannot be written (the app answers 507).
+        """
         if not isinstance(kind, str) or kind not in self.runners:
             raise ConfigError(f"job kind must be one of {', '.join(self.runners)}, got {kind!r}")
         with self.lock:
+            if self.queued() >= self.max_queued:
+                raise QueueFull(
+                    f"{self.max_queued} jobs already wait in line; stop one or wait for them"
+                )
             stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
             folder = self.root / f"{kind}-{stamp}-{secrets.token_hex(3)}"
             folder.mkdir()
@@ -156,6 +189,8 @@ class JobStore:
         job = self.get(job_id)
         if job.status not in ("stopped", "interrupted", "failed"):
             raise ConfigError(f"job {job_id} is {job.status}; only a stopped job can be resumed")
+        if self.queued() >= self.max_queued:
+            raise QueueFull(f"{self.max_queued} jobs already wait in line; stop one or wait")
         job.control = RunControl()
         job.params = {**job.params, "resume": True}
         job.set_status("queued", error=None)
@@ -172,26 +207,71 @@ class JobStore:
         self.queue.put(None)
 
     def _work(self) -> None:
+        """Run jobs in order until ``close``; nothing a job does can end this loop."""
         while True:
             job = self.queue.get()
             if job is None:
                 return
-            if job.status != "queued":  # stopped while it waited
-                continue
-            self._finish(job, "running")
             try:
+                self._run(job)
+            except Exception as exc:  # even a failing disk while reporting a failure
+                log.exception("reti lab: job %s could not be recorded", job.id)
+                job.status, job.error = "failed", f"{type(exc).__name__}: {exc}"
+            try:
+                self.prune()
+            except Exception:
+                log.exception("reti lab: old jobs could not be pruned")
+
+    def _run(self, job: Job) -> None:
+        if job.status != "queued":  # stopped while it waited
+            return
+        self._finish(job, "running")
+        try:
+            if self.memory is None:
                 result = self.runners[job.kind](job, job.add_event)
-                status = "stopped" if job.control.stop_requested else "done"
-                self._finish(job, status, result=result)
-            except RetiError as exc:
-                self._finish(job, "failed", error=str(exc))
-            except Exception as exc:  # a bug in a job must not take the worker down
+            else:
+                with memory_budget(self.memory, "the lab's job budget"):
+                    result = self.runners[job.kind](job, job.add_event)
+            status = "stopped" if job.control.stop_requested else "done"
+            self._finish(job, status, result=result)
+        except RetiError as exc:
+            self._finish(job, "failed", error=str(exc))
+        except OSError as exc:  # a full or read-only disk: say so plainly
+            self._finish(job, "failed", error=f"the lab folder could not be written: {exc}")
+        except Exception as exc:  # a bug in a job must not take the worker down
+            try:
                 (job.folder / "traceback.txt").write_text(traceback.format_exc())
-                self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
+            except OSError:
+                pass
+            self._finish(job, "failed", error=f"{type(exc).__name__}: {exc}")
+
+    def prune(self) -> list[str]:
+        """Delete the oldest finished jobs past ``keep`` (never a queued or running one)."""
+        with self.lock:
+            done = sorted(
+                (j for j in self.jobs.values() if j.status in FINISHED), key=lambda j: j.created
+            )
+            gone = done[: max(0, len(done) - self.keep)]
+            for job in gone:
+                shutil.rmtree(job.folder, ignore_errors=True)
+                del self.jobs[job.id]
+        return [job.id for job in gone]
 
     @staticmethod
     def _finish(job: Job, status: str, **fields) -> None:
-        """Set the status and send it as an event in one step (a listener sees both or none)."""
+        """Set the status and send it as an event in one step (a listener sees both or none).
+        The status holds in memory even when the disk refuses to record it."""
         with job.changed:
-            job.set_status(status, **fields)
-            job.add_event({"kind": "status", "status": status, "error": job.error})
+            try:
+                job.set_status(status, **fields)
+            except OSError:
+                job.status = status
+                for key, value in fields.items():
+                    setattr(job, key, value)
+                job.changed.notify_all()
+                raise
+            finally:
+                try:
+                    job.add_event({"kind": "status", "status": status, "error": job.error})
+                except OSError:
+                    pass

@@ -13,16 +13,31 @@ from starlette.responses import JSONResponse
 
 @dataclass
 class Limits:
-    """Caps on what a request may send."""
+    """The lab's budgets, per request and per job (docs/lab.md lists them), each checked before
+    the work it bounds starts: bodies by their length while they stream, uploads before they are
+    decoded, previews and jobs by the bytes they would allocate."""
 
-    body_bytes: int = 256 * 1024
-    upload_bytes: int = 2 * 1024 * 1024
+    body_bytes: int = 256 * 1024  # a JSON body
+    upload_bytes: int = 2 * 1024 * 1024  # one uploaded CSV or image
     upload_files: int = 1
-    image_pixels: int = 4096 * 4096
+    image_pixels: int = 4096 * 4096  # one image's header
     csv_rows: int = 20_000
     zip_bytes: int = 8 * 1024 * 1024
     zip_files: int = 2000
     zip_unpacked_bytes: int = 64 * 1024 * 1024
+    zip_pixels: int = 64 * 1024 * 1024  # decoded pixels of all the images of one zip together
+    preview_bytes: int = 256 * 1024 * 1024  # what one live preview (augment, causal ...) allocates
+    job_bytes: int = 2 * 1024**3  # a job's weights + gradients + optimizer state
+    queue: int = 8  # jobs waiting in line; past it a submit gets 429
+    keep_jobs: int = 100  # finished jobs kept on disk; older ones are pruned
+
+    def body_limit(self, path: str) -> int:
+        """The byte cap of a request to ``path`` (a multipart form adds its own headers)."""
+        if path == "/api/uploads/images":
+            return self.zip_bytes + 64 * 1024
+        if path == "/api/series/csv" or path.endswith("/predict"):
+            return max(self.upload_bytes, self.body_bytes) + 64 * 1024
+        return self.body_bytes
 
 
 def error_response(status: int, text: str, **extra) -> JSONResponse:
@@ -54,6 +69,14 @@ async def json_body(request: Request, limits: Limits) -> dict:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(400, "the request body is not JSON") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body's JSON is nested too deep") from None
     if not isinstance(data, dict):
         raise HTTPException(400, "the request body must be a JSON object")
+    try:  # a lone surrogate ("\\ud800") is valid JSON but not text
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise HTTPException(400, "the request holds a lone surrogate, which is not text") from None
+    except RecursionError:
+        raise HTTPException(400, "the request body's JSON is nested too deep") from None
     return data

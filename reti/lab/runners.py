@@ -172,7 +172,7 @@ def series_params(raw: dict, uploads: Path | None = None) -> dict:
     ``upload:<id>`` of a CSV uploaded on the Series page), sizes."""
     _known(raw, ("task", "data", "horizon", "epochs", "season"), "series")
     task = raw.get("task", "forecast")
-    if task not in SERIES_DATA:
+    if not isinstance(task, str) or task not in SERIES_DATA:
         raise ConfigError(f"series task must be one of {', '.join(SERIES_DATA)}, got {task!r}")
     data = raw.get("data", SERIES_DATA[task][0])
     upload = isinstance(data, str) and data.startswith("upload:") and task == "forecast"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import secrets
 import zipfile
@@ -26,13 +27,15 @@ from reti.io import atomic_write_json
 UPLOAD_ID = re.compile(r"^u[0-9a-f]{12}$")
 CLASS_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_ .-]{0,39}$")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+MAX_VALUE = 1e15  # a series value past this overflows differences and MAE (1e308 - -1e308)
 
 
 @dataclass
 class ZipLimits:
     files: int = 2000
     unpacked_bytes: int = 64 * 1024 * 1024
-    pixels: int = 4096 * 4096
+    pixels: int = 4096 * 4096  # one image
+    total_pixels: int = 64 * 1024 * 1024  # all images together, counted from their headers
 
 
 def _member_class(name: str) -> tuple[str, str] | None:
@@ -64,6 +67,18 @@ def _read_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> byt
     return b"".join(chunks)
 
 
+def _check_pixels(name: str, width: int, height: int, limits: ZipLimits, left: int) -> int:
+    """The pixels of one image, refused past the per-image or the whole zip's budget."""
+    if width * height > limits.pixels:
+        raise DataError(f"{name}: more than {limits.pixels} pixels")
+    if width * height > left:
+        raise DataError(
+            f"the zip's images hold more than {limits.total_pixels} pixels together "
+            "(the lab's upload budget); send smaller or fewer images"
+        )
+    return width * height
+
+
 def unpack_image_zip(raw: bytes, root: Path, size: int, limits: ZipLimits) -> dict:
     """Unpack a zip of class folders into a new upload folder; returns its id and counts.
 
@@ -86,17 +101,19 @@ def unpack_image_zip(raw: bytes, root: Path, size: int, limits: ZipLimits) -> di
     classes = sorted({c for _, (c, _) in members})
     if len(classes) < 2 or len(members) < 2:
         raise DataError("the zip needs at least two class folders with images in them")
-    images, budget = [], limits.unpacked_bytes
+    images, budget, pixels = [], limits.unpacked_bytes, limits.total_pixels
     for info, (label, _) in members:
         data = _read_capped(zf, info, budget)
         budget -= len(data)
         try:
-            with Image.open(io.BytesIO(data)) as im:
-                if im.width * im.height > limits.pixels:
-                    raise DataError(f"{info.filename}: more than {limits.pixels} pixels")
+            with Image.open(io.BytesIO(data)) as im:  # reads the header, decodes nothing yet
+                side = _check_pixels(info.filename, im.width, im.height, limits, pixels)
+                pixels -= side
                 im = im.convert("RGB").resize((size, size), Image.BILINEAR)
                 images.append((label, np.asarray(im, dtype=np.uint8)))
-        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+            if isinstance(exc, DataError):
+                raise
             raise DataError(f"{info.filename}: not a readable image") from None
     grey = all((a == a[..., :1]).all() for _, a in images)
     upload_id = "u" + secrets.token_hex(6)
@@ -134,23 +151,29 @@ def read_csv_column(raw: bytes, max_rows: int) -> dict:
     except UnicodeDecodeError:
         raise DataError("the CSV is not UTF-8 text") from None
     values: list[float] = []
-    for i, row in enumerate(csv.reader(io.StringIO(text))):
-        if len(values) >= max_rows:
-            raise DataError(f"the CSV has more than {max_rows} rows")
-        numbers = []
-        for cell in row:
-            try:
-                numbers.append(float(cell))
-            except ValueError:
-                continue
-        if numbers:
-            values.append(numbers[-1] if len(numbers) > 1 else numbers[0])
-        elif i > 0 and row:
-            raise DataError(f"row {i + 1} of the CSV holds no number: {row[:3]}")
+    rows = csv.reader(io.StringIO(text))
+    try:
+        for i, row in enumerate(rows):
+            if len(values) >= max_rows:
+                raise DataError(f"the CSV has more than {max_rows} rows")
+            numbers = []
+            for cell in row:
+                try:
+                    numbers.append(float(cell))
+                except ValueError:
+                    continue
+            if numbers:
+                values.append(numbers[-1] if len(numbers) > 1 else numbers[0])
+            elif i > 0 and row:
+                raise DataError(f"row {i + 1} of the CSV holds no number: {row[:3]}")
+    except csv.Error as exc:  # e.g. a cell over the csv module's field limit
+        raise DataError(f"row {rows.line_num} of the CSV cannot be read: {exc}") from None
     if len(values) < 4:
         raise DataError("the CSV needs at least 4 numeric rows")
-    if any(v != v or v in (float("inf"), float("-inf")) for v in values):
+    if any(not math.isfinite(v) for v in values):
         raise DataError("the CSV holds a non-finite number")
+    if any(abs(v) > MAX_VALUE for v in values):
+        raise DataError(f"the CSV holds a number beyond +-{MAX_VALUE:g}; rescale the series")
     naive = sum(abs(b - a) for a, b in zip(values, values[1:])) / (len(values) - 1)
     return {"values": values, "rows": len(values), "naive_mae": naive}
 

@@ -213,6 +213,8 @@ def pixels_tensor(pixels, shape: tuple[int, int, int]) -> torch.Tensor:
     c, h, w = shape
     if not isinstance(pixels, list) or len(pixels) != c * h * w:
         raise ShapeError(f"pixels must be a list of {c * h * w} numbers (C={c}, H={h}, W={w})")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pixels):
+        raise ShapeError(f"pixels must be a flat list of {c * h * w} numbers, not nested lists")
     try:
         x = torch.tensor(pixels, dtype=torch.float32)
     except (TypeError, ValueError):
