@@ -16,6 +16,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -154,6 +155,24 @@ META_SCHEMA = {
 }
 
 
+_OS_ERROR = re.compile(r"\(os error (\d+)\)")
+
+
+def _save_tensors(flat: dict[str, torch.Tensor], file: Path, target: Path) -> None:
+    """safetensors' ``save_file``, with its I/O failures (a full disk: "No space left on device
+    (os error 28)", a Rust error) raised as the ``OSError`` they are, naming the checkpoint."""
+    try:
+        save_file(flat, str(file))
+    except OSError:
+        raise
+    except Exception as exc:  # safetensors' own SafetensorError
+        code = _OS_ERROR.search(str(exc))
+        if code is None:
+            raise
+        number = int(code.group(1))
+        raise OSError(number, os.strerror(number), str(target)) from None
+
+
 def save_checkpoint(
     path: str | os.PathLike, tensors: dict[str, torch.Tensor], meta: dict[str, Any]
 ) -> Path:
@@ -165,7 +184,7 @@ def save_checkpoint(
     flat = {k: v.detach().to("cpu").contiguous().clone() for k, v in tensors.items()}
     path = Path(path)
     with atomic_dir(path) as tmp:
-        save_file(flat, str(tmp / TENSORS_FILE))
+        _save_tensors(flat, tmp / TENSORS_FILE, path)
         full = {
             **meta,  # first: a re-saved checkpoint's old format/version/hash never win
             "format": CHECKPOINT_FORMAT,

@@ -450,3 +450,53 @@ def test_the_connection_stays_usable_after_errors(server):
         sock = sock or conn.sock
         assert conn.sock is sock  # the same connection all along
     conn.close()
+
+
+# -- startup manners --------------------------------------------------------------------------
+def test_a_busy_port_is_one_error_line_and_touches_no_job(tmp_path, capsys):
+    from reti.cli.main import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        assert main(["lab", "--port", str(port), "--data-dir", str(tmp_path / "lab")]) == 2
+    out, err = capsys.readouterr()
+    assert err.strip() == f"reti: error: port {port} is in use (try --port {port + 1})"
+    assert "serving" not in out and not (tmp_path / "lab").exists()
+    assert main(["lab", "--host", "0.0.0.0", "--no-token"]) == 2
+    assert "needs a token" in capsys.readouterr().err
+
+
+def test_reti_lab_prints_an_address_with_a_token_and_only_it_opens_the_lab(tmp_path):
+    import os
+    import subprocess
+    import sys
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = [sys.executable, "-m", "reti", "lab", "--port", str(port), "--data-dir", "lab"]
+    proc = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith(f"reti lab: serving http://127.0.0.1:{port}/?token="), line
+        url = line.split()[3]
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    assert r.status == 200 and "reti_token=" in r.headers["Set-Cookie"]
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline, "the lab did not answer"
+                time.sleep(0.2)
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/models", timeout=5)
+        assert err.value.code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -1,15 +1,22 @@
 """`reti lab`: the notes you can touch, a local web app on reti's engine.
 
-reti lab                       # http://127.0.0.1:8765, writes under runs/lab/
+reti lab                       # http://127.0.0.1:8765/?token=..., writes under runs/lab/
 reti lab --port 9000 --open    # and opens a browser
-reti lab --host 0.0.0.0        # reachable from other machines: a token is generated and printed
+reti lab --host 0.0.0.0        # reachable from other machines (always with a token)
+reti lab --no-token            # this machine only, no token (any local user can then drive it)
+
+As Jupyter does, the lab generates a token each start and prints the address that carries it;
+the page keeps it in a cookie. The port is bound before anything else starts, so a busy or
+forbidden port is one error line and no job is touched.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib.util
 import secrets
+import socket
 import sys
 import webbrowser
 
@@ -34,6 +41,32 @@ def address(host: str, port: int, token: str | None) -> str:
     return f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
 
 
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``, or one ``ConfigError`` saying why not (in use,
+    not allowed, no such address) and what to try."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(f"port {port} is in use (try --port {port + 1})") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise ConfigError(
+                f"port {port} may not be bound by this user (ports below 1024 need root; "
+                f"try --port 8765)"
+            ) from None
+        raise ConfigError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+    except (socket.gaierror, UnicodeError) as exc:
+        sock.close()
+        raise ConfigError(f"--host {host!r} is not an address of this machine ({exc})") from None
+    sock.setblocking(False)
+    return sock
+
+
 def run(args: argparse.Namespace) -> int:
     missing = [m for m in ("starlette", "uvicorn", "multipart") if not importlib.util.find_spec(m)]
     if missing:
@@ -43,16 +76,24 @@ def run(args: argparse.Namespace) -> int:
     from reti.lab.app import create_app
 
     token = args.token
-    if args.host not in LOCAL and not token:
+    if args.no_token and args.host not in LOCAL:
+        raise ConfigError(f"--no-token is for this machine only; --host {args.host} needs a token")
+    if token is None and not args.no_token:
         token = secrets.token_urlsafe(16)
     if token is not None and len(token) < 8:
         raise ConfigError(f"--token must be at least 8 characters, got {len(token)}")
-    app = create_app(args.data_dir, token=token)
+    sock = bind(args.host, args.port)  # before the app: a busy port touches no job
+    try:
+        app = create_app(args.data_dir, token=token, host=args.host)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot write the lab folder {args.data_dir}: {exc.strerror}") from None
     url = address(args.host, args.port, token)
     print(f"reti lab: serving {url} (writing under {args.data_dir}); Ctrl-C stops it", flush=True)
     if args.open:
         webbrowser.open(url)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    config = uvicorn.Config(app, log_level="warning")
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 
@@ -81,8 +122,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--token",
         default=None,
-        help="Require this token on every request; one is generated and printed when --host "
-        "is not local.",
+        help="Require this token on every request. Default: a new one each start, printed in "
+        "the address to open.",
+    )
+    parser.add_argument(
+        "--no-token",
+        action="store_true",
+        help="Serve without a token (only with a local --host): any program of this machine "
+        "may then drive the lab; other web sites still may not.",
     )
     parser.set_defaults(func=run)
 

@@ -125,6 +125,7 @@ def load_classifier(path: str | Path) -> tuple[torch.nn.Module, dict]:
     run = read_run(path)
     if run.model_config.get("task") != "vision":
         raise CheckpointError(f"{path} is not a `reti vision` checkpoint")
+    vt.check_model_config(run.model_config, run.checkpoint / "meta.json")
     with torch.device("meta"):
         model = vt.build_classifier(run.model_config)
     model = model.to_empty(device="cpu")

@@ -10,6 +10,7 @@ validation set of every epoch.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +24,8 @@ from reti.augment import parse_spec, soft_cross_entropy
 from reti.data.formats import read_image
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
-from reti.guards import check_batch
-from reti.io import load_checkpoint
+from reti.guards import MAX_IMAGE_SIDE, check_batch
+from reti.io import META_FILE, load_checkpoint
 from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
@@ -144,11 +145,51 @@ def build_classifier(model_config: dict[str, Any]) -> ImageClassifier:
         raise CheckpointError(f"not a vision checkpoint: model_config lacks {exc}") from None
 
 
+def check_model_config(mc: dict[str, Any], where: Path) -> None:
+    """Refuse a vision ``model_config`` (from ``where``, a meta.json) that cannot rebuild its
+    model: one error naming the file and the key, before anything is built.
+
+    Raises:
+        CheckpointError: a missing key, a wrong type, a size out of range, or ``classes``
+            that do not name every output of the model.
+    """
+
+    def bad(key: str, wanted: str) -> CheckpointError:
+        shown = repr(mc[key])[:60] if key in mc else "missing"
+        return CheckpointError(f"{where}: model_config field {key!r} must be {wanted}, got {shown}")
+
+    def integer(key: str, low: int, high: int) -> int:
+        value = mc.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise bad(key, f"an integer in [{low}, {high}]")
+        return value
+
+    for key in ("model", "data"):
+        if not isinstance(mc.get(key), str) or not mc[key]:
+            raise bad(key, "a non-empty string")
+    classes = integer("num_classes", 1, 1_000_000)
+    channels = integer("in_channels", 1, 1024)
+    integer("image_size", 1, MAX_IMAGE_SIDE)
+    names = mc.get("classes")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad("classes", "a list of class names")
+    if len(names) != classes:
+        raise bad("classes", f"{classes} names (num_classes), one per output")
+    for key in ("mean", "std"):
+        value = mc.get(key)
+        ok = isinstance(value, list) and len(value) == channels
+        if not ok or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in value):
+            raise bad(key, f"a list of {channels} finite numbers (one per channel)")
+    if not isinstance(mc.get("options", {}), dict):
+        raise bad("options", "an object")
+
+
 def load_run(checkpoint: str | Path) -> tuple[ImageClassifier, dict[str, Any]]:
     """The trained classifier of a run folder (or checkpoint folder) and its model_config."""
     run = read_run(checkpoint)
     if run.model_config.get("task") != "vision":
         raise CheckpointError(f"{checkpoint} is not a `reti vision` checkpoint")
+    check_model_config(run.model_config, run.checkpoint / META_FILE)
     model = build_classifier(run.model_config)
     load_weights(model, run.checkpoint)
     return model.eval(), run.model_config
