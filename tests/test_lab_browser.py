@@ -71,7 +71,11 @@ def artifacts(tmp_path_factory) -> Path:
 
 @pytest.fixture
 def page(browser, server, artifacts, request):
-    context = browser.new_context(locale="en-US", viewport={"width": 1200, "height": 900})
+    # Playwright's wait_for_function evaluates strings, which the lab's CSP forbids; the CSP
+    # itself is checked with it on in tests/test_lab_browser_csp.py.
+    context = browser.new_context(
+        locale="en-US", viewport={"width": 1200, "height": 900}, bypass_csp=True
+    )
     pg = context.new_page()
     errors: list[str] = []
     pg.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -214,7 +218,7 @@ def test_claims_are_listed_and_the_italian_toggle_changes_the_text(page):
 
 
 def test_every_page_loads_in_italian_by_the_browsers_language(browser, server, artifacts):
-    context = browser.new_context(locale="it-IT")
+    context = browser.new_context(locale="it-IT", bypass_csp=True)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda e: errors.append(str(e)))
