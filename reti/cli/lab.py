@@ -35,6 +35,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= 1_000_000:
+        raise argparse.ArgumentTypeError(f"must be in 1..1000000, got {value}")
+    return value
+
+
 def address(host: str, port: int, token: str | None) -> str:
     """The URL to open (with ``?token=`` when one is needed)."""
     shown = f"[{host}]" if ":" in host else host
@@ -73,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("reti lab needs the lab extra: pip install 'reti[lab]'")
     import uvicorn
 
-    from reti.lab.app import create_app
+    from reti.lab.app import Limits, create_app
 
     token = args.token
     if args.no_token and args.host not in LOCAL:
@@ -84,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--token must be at least 8 characters, got {len(token)}")
     sock = bind(args.host, args.port)  # before the app: a busy port touches no job
     try:
-        app = create_app(args.data_dir, token=token, host=args.host)
+        limits = Limits(keep_jobs=args.keep_jobs, queue=args.queue)
+        app = create_app(args.data_dir, token=token, limits=limits, host=args.host)
     except OSError as exc:
         sock.close()
         raise ConfigError(f"cannot write the lab folder {args.data_dir}: {exc.strerror}") from None
@@ -130,6 +141,20 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="Serve without a token (only with a local --host): any program of this machine "
         "may then drive the lab; other web sites still may not.",
+    )
+    parser.add_argument(
+        "--keep-jobs",
+        type=_count,
+        metavar="N",
+        default=100,
+        help="Finished jobs kept in the lab folder; older ones are deleted. Default: 100.",
+    )
+    parser.add_argument(
+        "--queue",
+        type=_count,
+        metavar="N",
+        default=8,
+        help="Jobs that may wait in line; past it a submit is refused (429). Default: 8.",
     )
     parser.set_defaults(func=run)
 
