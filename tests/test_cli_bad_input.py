@@ -306,7 +306,8 @@ TABLE = [
      [*AUG, "--spec", "crop(100000)", "--out", "{tmp}/aug.png"]),
     ("vision-augment-crop-1e5", "crop padding", "{tmp}/vt", [*VT, "--augment", "crop(100000)"]),
     # ... and from a checkpoint's meta.json
-    ("meta-num-classes-1e13", "for its weights", None, [*PRED, "{meta_vision_classes}", "{png}"]),
+    ("meta-num-classes-1e13", "field 'num_classes' must be an integer", None,
+     [*PRED, "{meta_vision_classes}", "{png}"]),
     ("meta-num-classes-float", "num_classes", None,
      [*PRED, "{meta_vision_classes_float}", "{png}"]),
     ("meta-n-ctx-1e12", "for its weights", None,
