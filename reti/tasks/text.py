@@ -33,13 +33,14 @@ from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
-from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
+from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
     Callback,
     History,
     RunControl,
+    RunOptions,
     TrainConfig,
     fit,
     latest_checkpoint,
@@ -169,15 +170,15 @@ def train(
     # one batch's activations must fit too (measured on the meta device, nothing allocated)
     batch = min(tc.batch_size, len(train_xy[0]))
     check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
-    with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
+    opts = RunOptions(out, resume, overwrite, callbacks, control)
+    with open_run(opts):  # all checked: now write
         if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)
             tok.save(saved)
         return fit(
-            model, train_xy, tc, loss_fn=lm_loss, val=val_xy, run_dir=out, resume=resume,
+            model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
             model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
-            progress_desc=f"text {cfg.tokenizer} {cfg.pos}",
-            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+            progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
         )  # fmt: skip
 
 

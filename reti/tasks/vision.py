@@ -24,22 +24,20 @@ from reti.data.formats import read_image
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
 from reti.guards import check_batch
-from reti.io import load_checkpoint
 from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
-from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
+from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.train import (
     Callback,
     History,
     RunControl,
+    RunOptions,
     TrainConfig,
     fit,
-    latest_checkpoint,
     load_weights,
 )
-from reti.train.checkpoint import write_checkpoint
 from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps, save_filters
 
 BN_STATS = ("moving", "population")
@@ -190,17 +188,15 @@ def train(
         transform = None
         loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
     train_set = (to_float(data.train_x), data.train_y)
-    with open_run(cfg.out, resume=resume, overwrite=overwrite):
-        history = fit(
+    opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
+    finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
+    with open_run(opts):
+        return fit(
             model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
-            metrics={"accuracy": sample_accuracy}, batch_transform=transform, run_dir=cfg.out,
-            resume=resume, model_config=model_config,
-            progress_desc=f"vision {cfg.model} on {cfg.data}",
-            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+            metrics={"accuracy": sample_accuracy}, batch_transform=transform,
+            model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
+            finish=finish, **vars(opts),
         )  # fmt: skip
-        if cfg.bn_stats == "population":
-            _population_bn(history, train_set, cfg)
-    return history
 
 
 def _smoothed(soft_loss, smoothing: float, num_classes: int):
@@ -215,22 +211,15 @@ def _smoothed(soft_loss, smoothing: float, num_classes: int):
     return loss_fn
 
 
-def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
-    """Replace the moving averages by statistics over the whole training split (notes: BN
-    Inferenza, post-training stats) and save them in the run's checkpoint."""
-    model = history.model
-    x, _ = train_set
-    batches = (x[i : i + 512] for i in range(0, len(x), 512))
-    recompute_bn_stats(model, batches)
-    if history.run_dir is None:
-        return
-    folder = latest_checkpoint(history.run_dir)
-    tensors, meta = load_checkpoint(folder)
-    state = {f"model/{k}": v.detach().cpu() for k, v in model.state_dict().items()}
-    tensors = {k: v for k, v in tensors.items() if not k.startswith(("model/", "ema/"))}
-    step = int(meta["step"])
-    meta = {k: v for k, v in meta.items() if k not in ("format", "version", "sha256", "step")}
-    write_checkpoint(history.run_dir, step, {**tensors, **state}, meta, cfg.train.keep_last)
+def population_bn(images: torch.Tensor):
+    """The ``finish`` step of a run with ``bn_stats="population"``: replace the moving averages
+    by statistics over the whole training split (notes: BN Inferenza, post-training stats),
+    before ``fit`` writes its final checkpoint."""
+
+    def finish(model: nn.Module) -> None:
+        recompute_bn_stats(model, (images[i : i + 512] for i in range(0, len(images), 512)))
+
+    return finish
 
 
 def evaluate(

@@ -8,9 +8,7 @@ network), trains through ``reti.train.fit`` and scores the model beside simple b
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,8 +20,8 @@ from reti.layers import StandardScaler
 from reti.models.fcn import FCN, FCNConfig
 from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
 from reti.models.tcn import TCN, TCNConfig
-from reti.tasks.runs import fit_options, setting, settings
-from reti.train import Callback, History, RunControl, TrainConfig, fit
+from reti.tasks.runs import setting, settings
+from reti.train import History, RunOptions, TrainConfig, fit
 
 TASKS = ("forecast", "classify", "anomaly", "filter")
 METHODS = ("direct", "rollout")  # option A multi-horizon head | option B + autoregressive rollout
@@ -180,17 +178,6 @@ def model_config(cfg: SeriesConfig, channels: int, **extra: Any) -> dict[str, An
     return {SECTION: settings(cfg), "channels": channels, **extra}
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """How one ``train`` call runs: into which folder, resuming or replacing, who listens."""
-
-    run_dir: Path | None = None
-    resume: bool = False
-    overwrite: bool = False
-    callbacks: Sequence[Callback] = ()
-    control: RunControl | None = None
-
-
 def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, val=None,
                metrics=None) -> History:  # fmt: skip
     """``fit`` with a batch no larger than the data, watching the training loss when there is
@@ -202,9 +189,8 @@ def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, 
     if val is None and tc.monitor.startswith("val_"):
         tc = replace(tc, monitor="train_loss")
     hist = fit(
-        model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=opts.run_dir,
-        resume=opts.resume, model_config=meta, progress_desc=f"series {cfg.task}",
-        **fit_options(overwrite=opts.overwrite, callbacks=opts.callbacks, control=opts.control),
+        model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, model_config=meta,
+        progress_desc=f"series {cfg.task}", **vars(opts),
     )  # fmt: skip
     hist.model = hist.model.cpu()
     return hist

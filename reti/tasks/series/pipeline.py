@@ -14,9 +14,9 @@ from reti.io import atomic_write_json
 from reti.runtime import seed_everything, world
 from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
-from reti.tasks.series.common import RunOptions, SeriesConfig, SeriesResult
+from reti.tasks.series.common import SeriesConfig, SeriesResult
 from reti.tasks.series.plots import anomaly_figure
-from reti.train import Callback, History, RunControl
+from reti.train import Callback, History, RunControl, RunOptions
 
 RUNNERS = {"forecast": forecast.run, "classify": classify.run, "anomaly": anomaly.run,
            "filter": filter.run}  # fmt: skip
@@ -36,8 +36,8 @@ def run(
     gives the same weights and scores. With ``cfg.out`` the run lands there."""
     seed_everything(cfg.train.seed)
     out = Path(cfg.out) if cfg.out is not None else None
-    opts = RunOptions(out, resume, overwrite, tuple(callbacks), control)
-    with open_run(out, resume=resume, overwrite=overwrite):
+    opts = RunOptions(out, resume, overwrite, callbacks, control)
+    with open_run(opts):
         result = RUNNERS[cfg.task](cfg, opts)
         if out is not None and world()[0] == 0:  # under torchrun, rank 0 writes the shared files
             if result.trace is not None:
