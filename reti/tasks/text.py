@@ -33,6 +33,7 @@ from reti.io import ensure_dir
 from reti.layers.position import check_pos
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
+from reti.tasks.contract import LoadedRun, config_of_run
 from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
@@ -320,3 +321,45 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
             ax.set(xlabel="key token", ylabel="query token")
     fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
     return fig
+
+
+class TextPipeline:
+    """The pipeline contract (``reti.tasks.contract``) for language models."""
+
+    name, config_type = SECTION, TextConfig
+
+    def train(
+        self,
+        cfg: TextConfig,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callbacks: Sequence[Callback] = (),
+        control: RunControl | None = None,
+    ) -> History:
+        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
+
+    def config_of_run(self, path: str | Path) -> TextConfig:
+        return config_of_run(TextConfig, SECTION, path)
+
+    def load_run(self, path: str | Path) -> LoadedRun:
+        model, tok, _ = load_run(path)
+        return LoadedRun(model, self.config_of_run(path), {"tokenizer": tok})
+
+    def evaluate(self, path: str | Path) -> dict[str, float]:
+        """Loss, perplexity and bits per byte on the run's validation text."""
+        run = self.load_run(path)
+        cfg = run.config
+        data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=cfg.train.seed,
+                         errors=cfg.errors)  # fmt: skip
+        scores = evaluate_text(run.model, run.extras["tokenizer"], data.val[: cfg.max_chars])
+        return {k: scores[k] for k in ("loss", "perplexity", "bits_per_byte")}
+
+    def predict(self, path: str | Path, inputs: Sequence[str]) -> list[str]:
+        """Prompts -> each prompt and 20 greedy tokens after it."""
+        run = self.load_run(path)
+        greedy = SamplingConfig(max_tokens=20, greedy=True)
+        return [sample(run.model, run.extras["tokenizer"], p, greedy) for p in inputs]
+
+
+PIPELINE = TextPipeline()

@@ -28,6 +28,7 @@ from reti.layers import recompute_bn_stats
 from reti.metrics import sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
+from reti.tasks.contract import LoadedRun, config_of_run
 from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.train import (
     Callback,
@@ -328,3 +329,39 @@ def show(
         ),  # fmt: skip
     ]
     return written
+
+
+class VisionPipeline:
+    """The pipeline contract (``reti.tasks.contract``) for images."""
+
+    name, config_type = SECTION, VisionConfig
+
+    def train(
+        self,
+        cfg: VisionConfig,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callbacks: Sequence[Callback] = (),
+        control: RunControl | None = None,
+    ) -> History:
+        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
+
+    def config_of_run(self, path: str | Path) -> VisionConfig:
+        return config_of_run(VisionConfig, SECTION, path)
+
+    def load_run(self, path: str | Path) -> LoadedRun:
+        model, mc = load_run(path)
+        return LoadedRun(model, self.config_of_run(path), {"classes": mc["classes"]})
+
+    def evaluate(self, path: str | Path) -> dict[str, float]:
+        """Loss and accuracy on the test split of the run's data."""
+        scores = evaluate(path, device="cpu")
+        return {"loss": scores["loss"], "accuracy": scores["accuracy"]}
+
+    def predict(self, path: str | Path, inputs: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """Image files -> their three likeliest (class, probability)."""
+        return predict(path, list(inputs), device="cpu")
+
+
+PIPELINE = VisionPipeline()

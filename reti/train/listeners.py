@@ -111,8 +111,8 @@ class EvalSchedule:
 
 
 class Checkpoints:
-    """A checkpoint every ``checkpoint_every`` steps and after every epoch; the last one is
-    ``final`` (the run's ``finish`` step runs before it)."""
+    """A checkpoint every ``checkpoint_every`` steps and after every epoch; the one that
+    completes the run is ``final`` (the run's ``finish`` step runs before it)."""
 
     def __init__(self, run: Run):
         self.run = run
@@ -122,7 +122,7 @@ class Checkpoints:
         if isinstance(event, StepEnd) and every and event.step % every == 0 and not event.at_end:
             run.save()
         elif isinstance(event, EpochEnd):
-            run.save(final=run.ends_after_epoch())
+            run.save(final=run.completes())
 
 
 def attach(run: Run, desc: str | None, resumed: bool) -> None:

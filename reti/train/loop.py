@@ -92,7 +92,8 @@ def fit(
     the run cleanly after the current step (evaluated, checkpointed, resumable). ``run_dir`` is
     opened with ``run_folder``: a folder holding a run needs ``resume`` or ``overwrite``, and a
     failure puts back the run that ``overwrite`` was replacing. ``finish(model)`` runs once on
-    the trained weights before the final checkpoint (e.g. BN population statistics).
+    the trained weights before the checkpoint that completes the run (e.g. BN population
+    statistics); not when ``control`` stops it, so that a resume goes on exactly.
 
     Raises:
         ConfigError: an impossible setting (checked before any work), an unwritable folder.
@@ -198,7 +199,7 @@ def _fit(model, task: Task, cfg: TrainConfig, opts: RunOptions, model_config, de
         if run.stopping and not at_end:  # stopped mid-epoch: evaluate, checkpoint, leave
             if task.val is not None and run.evaluated_at != prog.step:
                 run.validate()
-            run.save(final=True)
+            run.save()
             break
         run.emit(EpochEnd(**run.where(), row=run.epoch_row()))  # early stop, checkpoint
         if run.stopped_early or run.stopping:

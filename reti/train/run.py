@@ -128,11 +128,12 @@ class Run:
         flag = torch.tensor(float(control.stop_requested), device=self.device)
         return ddp.all_reduce_sum(flag, self.info).item() > 0
 
-    def ends_after_epoch(self) -> bool:
-        """True when the epoch just finished is the run's last."""
+    def completes(self) -> bool:
+        """True when the epoch just finished completes the run (its epochs, ``max_steps`` or
+        early stopping); a run a ``RunControl`` stopped is not complete: it may be resumed."""
         cfg, prog = self.cfg, self.prog
         at_max = cfg.max_steps is not None and prog.step >= cfg.max_steps
-        return self.stopped_early or self.stopping or prog.epoch >= cfg.epochs or at_max
+        return not self.stopping and (self.stopped_early or prog.epoch >= cfg.epochs or at_max)
 
     # ------------------------------------------------------------------ rows
     def _speed(self, row: dict[str, Any], seen: float, tokens: float, seconds: float) -> None:
@@ -213,8 +214,9 @@ class Run:
 
     def save(self, final: bool = False) -> None:
         """A checkpoint (rank 0, with a run folder) and its CheckpointSaved. ``final``: the run
-        ends here, so the ``finish`` step (e.g. BN population statistics) runs first, on the
-        weights the run is judged by (the EMA's when there is one, saved as the weights)."""
+        is complete, so the ``finish`` step (e.g. BN population statistics) runs first, on the
+        weights the run is judged by (the EMA's when there is one, saved as the weights). A
+        stopped run skips it: its checkpoint must resume to exactly one run's weights."""
         ema = self.parts.ema
         if final and self.finish is not None:
             if ema is not None:

@@ -20,13 +20,14 @@ from reti.tasks.series.common import (
 )
 from reti.tasks.series.filter import LearnedFilter
 from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
-from reti.tasks.series.pipeline import RESULTS_FILE, run, train
+from reti.tasks.series.pipeline import PIPELINE, RESULTS_FILE, SeriesPipeline, run, train
 from reti.tasks.series.plots import anomaly_figure, forecast_figure
 
 __all__ = [
     "DEFAULT_DATA",
     "METHODS",
     "MODELS",
+    "PIPELINE",
     "RESULTS_FILE",
     "SECTION",
     "TASKS",
@@ -34,6 +35,7 @@ __all__ = [
     "LearnedFilter",
     "SeriesConfig",
     "SeriesModel",
+    "SeriesPipeline",
     "SeriesResult",
     "anomaly_figure",
     "build_net",
