@@ -20,6 +20,7 @@ from reti.lab.dropout_job import dropout_params
 from reti.lab.jobs import FINISHED
 from reti.lab.request import error_response, form_upload, json_body
 from reti.lab.runners import USER_JOBS, load_classifier, series_params, vision_params
+from reti.numbers import int_in
 from reti.train import latest_checkpoint
 
 
@@ -65,7 +66,7 @@ class JobRoutes:
     async def job_events(self, request: Request) -> Response:
         """Server-sent events: every event of the job from ``?after=`` on, until it ends."""
         job = self.jobs.get(request.path_params["job"])
-        start = vision._int(request.query_params.get("after", 0), "after", 0, 10**9)
+        start = int_in(request.query_params.get("after", 0), "after", 0, 10**9)
 
         async def stream():
             n = start
