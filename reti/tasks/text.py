@@ -31,6 +31,7 @@ from reti.generate import SamplingConfig, generate
 from reti.guards import check_batch
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
+from reti.metrics import bits_per_byte
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
 from reti.tasks.contract import LoadedRun, config_of_run
@@ -254,7 +255,7 @@ def evaluate_text(
     return {
         "loss": loss,
         "perplexity": math.exp(loss),
-        "bits_per_byte": nats / max(total_bytes, 1) / math.log(2),
+        "bits_per_byte": bits_per_byte(nats, total_bytes),
         "tokens": count,
         "context": n,
     }

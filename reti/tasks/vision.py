@@ -25,7 +25,7 @@ from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
 from reti.guards import check_batch
 from reti.layers import recompute_bn_stats
-from reti.metrics import sample_accuracy
+from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
 from reti.tasks.contract import LoadedRun, config_of_run
@@ -250,8 +250,8 @@ def evaluate(
             preds.append(logits.argmax(-1).cpu())
     pred = torch.cat(preds)
     k = mc["num_classes"]
-    confusion = torch.bincount(y * k + pred, minlength=k * k).view(k, k)
-    scores = {"loss": nats / len(y), "accuracy": (pred == y).double().mean().item()}
+    confusion = confusion_matrix(y, pred, k)
+    scores = {"loss": nats / len(y), "accuracy": accuracy(y, pred)}
     return {**scores, "confusion": confusion, "classes": mc["classes"], "n": len(y)}
 
 
