@@ -48,6 +48,7 @@ from reti.train import (
     latest_checkpoint,
     load_weights,
 )
+from reti.viz import attention_maps_figure
 
 SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
 # Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
@@ -297,7 +298,8 @@ def sample(model: GPT, tok: Tokenizer, prompt: str, cfg: SamplingConfig) -> str:
 
 
 def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
-    """One panel per (layer, head): who attends to whom for the prompt's tokens."""
+    """One panel per (layer, head): who attends to whom for the prompt's tokens
+    (``reti.viz.attention_maps_figure`` draws them)."""
     ids = encode_prompt(tok, prompt)
     if len(ids) > model.config.n_ctx and not model.config.extrapolates:
         raise ConfigError(
@@ -307,21 +309,7 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
     device = next(model.parameters()).device
     maps = model.attention_maps(torch.tensor([ids], device=device))  # n_layer x (1, nh, T, T)
     labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
-    n_layer, n_head = len(maps), maps[0].shape[1]
-    fig = Figure(figsize=(2.6 * n_head, 2.6 * n_layer), layout="tight")
-    axes = fig.subplots(n_layer, n_head, squeeze=False)
-    show_labels = len(ids) <= 24
-    for layer, weights in enumerate(maps):
-        for head in range(n_head):
-            ax = axes[layer][head]
-            ax.imshow(weights[0, head].float().cpu().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
-            ax.set_title(f"layer {layer + 1} head {head + 1}", fontsize=8)
-            ticks = range(len(ids)) if show_labels else []
-            ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
-            ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=6)
-            ax.set(xlabel="key token", ylabel="query token")
-    fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
-    return fig
+    return attention_maps_figure(maps, labels, f"pos={model.config.pos}")
 
 
 class TextPipeline:

@@ -21,7 +21,7 @@ from reti.tasks.series.common import (
 from reti.tasks.series.filter import LearnedFilter
 from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
 from reti.tasks.series.pipeline import PIPELINE, RESULTS_FILE, SeriesPipeline, run, train
-from reti.tasks.series.plots import anomaly_figure, forecast_figure
+from reti.viz import anomaly_figure, forecast_figure
 
 __all__ = [
     "DEFAULT_DATA",

@@ -18,8 +18,8 @@ from reti.tasks.contract import LoadedRun, config_of_run
 from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
 from reti.tasks.series.common import SECTION, SeriesConfig, SeriesResult
-from reti.tasks.series.plots import anomaly_figure
 from reti.train import Callback, History, RunControl, RunOptions
+from reti.viz import anomaly_figure
 
 RUNNERS = {"forecast": forecast.run, "classify": classify.run, "anomaly": anomaly.run,
            "filter": filter.run}  # fmt: skip
