@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.augment import parse_spec, soft_cross_entropy
-from reti.data.formats import read_image
+from reti.data.image_inputs import channel_stats, read_image_files
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
 from reti.guards import check_batch
@@ -115,14 +115,6 @@ def load_data(spec: str, limit: int | None = None) -> ImageData:
     if len(data.test_x) == 0 or len(data.train_x) == 0:
         raise DataError(f"{spec}: the train and test splits must both hold images")
     return data
-
-
-def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of uint8 images, scaled to [0, 1] (notes: mu_j, sigma_j)."""
-    x = images.double().div(255.0)
-    mean = x.mean(dim=(0, 2, 3))
-    std = x.std(dim=(0, 2, 3), unbiased=False).clamp_min(1e-3)  # a constant channel stays finite
-    return mean.tolist(), std.tolist()
 
 
 # --- model from a checkpoint's model_config ------------------------------------------------------
@@ -256,28 +248,9 @@ def evaluate(
 
 
 def read_images(paths: list[str], mc: dict[str, Any], resize: bool = False) -> torch.Tensor:
-    """Image files -> float (N, C, H, W) in [0, 1] for a model; wrong size or channel count is a
-    ShapeError unless ``resize`` (then resized bilinearly and converted to grey or RGB)."""
-    c, s = mc["in_channels"], mc["image_size"]
-    out = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise DataError(f"{path}: no such image file")
-        rgb = torch.tensor(read_image(path, None, "RGB"))  # (3, H, W)
-        grey = bool((rgb == rgb[:1]).all())
-        if resize:
-            image = torch.tensor(read_image(path, (s, s), "L" if c == 1 else "RGB"))
-        else:
-            if tuple(rgb.shape[1:]) != (s, s):
-                raise ShapeError(
-                    f"{path}: image is {rgb.shape[1]}x{rgb.shape[2]}, the model wants {s}x{s} "
-                    f"(pass --resize to resize it)"
-                )
-            if c == 1 and not grey:
-                raise ShapeError(f"{path}: a colour image, the model wants 1 channel (--resize)")
-            image = rgb[:1] if c == 1 else rgb
-        out.append(image)
-    return to_float(torch.stack(out))
+    """Image files -> float (N, C, H, W) in [0, 1] for a run's model (``mc``: its
+    model_config); see ``reti.data.image_inputs.read_image_files``."""
+    return to_float(read_image_files(paths, mc["in_channels"], mc["image_size"], resize))
 
 
 def predict(
