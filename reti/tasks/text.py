@@ -48,7 +48,6 @@ from reti.train import (
     latest_checkpoint,
     load_weights,
 )
-from reti.viz import attention_maps_figure
 
 SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
 # Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
@@ -309,6 +308,8 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
     device = next(model.parameters()).device
     maps = model.attention_maps(torch.tensor([ids], device=device))  # n_layer x (1, nh, T, T)
     labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
+    from reti.viz import attention_maps_figure  # here: importing the pipeline loads no viz
+
     return attention_maps_figure(maps, labels, f"pos={model.config.pos}")
 
 

@@ -19,7 +19,6 @@ from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
 from reti.tasks.series.common import SECTION, SeriesConfig, SeriesResult
 from reti.train import Callback, History, RunControl, RunOptions
-from reti.viz import anomaly_figure
 
 RUNNERS = {"forecast": forecast.run, "classify": classify.run, "anomaly": anomaly.run,
            "filter": filter.run}  # fmt: skip
@@ -44,6 +43,8 @@ def run(
         result = RUNNERS[cfg.task](cfg, opts)
         if out is not None and world()[0] == 0:  # under torchrun, rank 0 writes the shared files
             if result.trace is not None:
+                from reti.viz import anomaly_figure  # here: importing series loads no viz
+
                 fig = anomaly_figure(result.trace, result.data)
                 fig.savefig(out / ANOMALY_PNG, dpi=110, bbox_inches="tight")
             atomic_write_json(out / RESULTS_FILE, result.as_dict())
