@@ -64,14 +64,18 @@ CASES = {
 }
 
 
-@pytest.fixture(params=list(CASES))
-def case(request, tmp_path):
+@pytest.fixture(scope="module", params=list(CASES))
+def case(request, tmp_path_factory):
+    """(pipeline, a config maker, inputs to predict, the folder of one finished seed-0 run)."""
     pipeline, make, inputs = CASES[request.param]
+    tmp = tmp_path_factory.mktemp(request.param)
 
     def config(name: str, seed: int = 0):
-        return replace(make(tmp_path, seed), out=str(tmp_path / name))
+        return replace(make(tmp, seed), out=str(tmp / name))
 
-    return pipeline, config, inputs(tmp_path)
+    reference = config("reference")
+    assert pipeline.train(reference).final is not None
+    return pipeline, config, inputs(tmp), reference.out
 
 
 def weights(pipeline: Pipeline, run: str) -> dict[str, torch.Tensor]:
@@ -83,18 +87,16 @@ def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
 
 
 def test_same_seed_same_run_another_seed_another(case):
-    pipeline, config, _ = case
-    one, two, other = config("one"), config("two"), config("other", seed=1)
-    for cfg in (one, two, other):
+    pipeline, config, _, reference = case
+    again, other = config("again"), config("other", seed=1)
+    for cfg in (again, other):
         assert pipeline.train(cfg).final is not None
-    assert same(weights(pipeline, one.out), weights(pipeline, two.out))
-    assert not same(weights(pipeline, one.out), weights(pipeline, other.out))
+    assert same(weights(pipeline, reference), weights(pipeline, again.out))
+    assert not same(weights(pipeline, reference), weights(pipeline, other.out))
 
 
 def test_a_stopped_run_resumed_ends_where_one_run_ends(case):
-    pipeline, config, _ = case
-    whole = config("whole")
-    pipeline.train(whole)
+    pipeline, config, _, reference = case
     control = RunControl()
 
     def stop_at_step_3(event) -> None:
@@ -103,23 +105,21 @@ def test_a_stopped_run_resumed_ends_where_one_run_ends(case):
 
     parts = config("parts")
     assert pipeline.train(parts, callbacks=[stop_at_step_3], control=control).stopped
-    assert not same(weights(pipeline, whole.out), weights(pipeline, parts.out))
+    assert not same(weights(pipeline, reference), weights(pipeline, parts.out))
     assert not pipeline.train(parts, resume=True).stopped
-    assert same(weights(pipeline, whole.out), weights(pipeline, parts.out))
+    assert same(weights(pipeline, reference), weights(pipeline, parts.out))
 
 
 def test_a_runs_own_config_re_runs_it(case):
-    pipeline, config, _ = case
-    first = config("first")
-    pipeline.train(first)
-    again = replace(pipeline.config_of_run(first.out), out=first.out + "-again")
-    assert isinstance(again, pipeline.config_type) and again.train == first.train
+    pipeline, config, _, reference = case
+    again = replace(pipeline.config_of_run(reference), out=reference + "-again")
+    assert isinstance(again, pipeline.config_type) and again.train == config("x").train
     pipeline.train(again)
-    assert same(weights(pipeline, first.out), weights(pipeline, again.out))
+    assert same(weights(pipeline, reference), weights(pipeline, again.out))
 
 
 def test_a_clean_stop_leaves_a_run_that_loads_evaluates_and_predicts(case):
-    pipeline, config, inputs = case
+    pipeline, config, inputs, _ = case
     control = RunControl()
     control.request_stop()  # before the first step: the run takes one step and stops
     cfg = config("stopped")
