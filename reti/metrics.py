@@ -1,4 +1,5 @@
-"""Metrics for forecasting, classification and anomaly detection, as plain functions.
+"""Metrics for forecasting, classification, anomaly detection and language models, as plain
+functions.
 
 notes: Convoluzioni 1D (applications: forecasting, classification, anomaly detection); SPEC 4.
 Arguments follow the ``(y_true, y_pred)`` order; inputs may be tensors, arrays or lists and are
@@ -7,6 +8,7 @@ compared as float64. Every function returns a Python float (or a dict of floats)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -26,6 +28,16 @@ def _pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[torch.Tensor, torch.Ten
     if a.numel() == 0:
         raise DataError("metrics need at least one value, got empty y_true")
     return a, b
+
+
+# -- language models ---------------------------------------------------------------------------
+
+
+def bits_per_byte(nats: float, n_bytes: int) -> float:
+    """Total loss in nats over the predicted tokens / their UTF-8 bytes / ln 2: comparable across
+    tokenizers, which predict the same bytes in a different number of steps (notes: Text
+    Embeddings)."""
+    return nats / max(n_bytes, 1) / math.log(2)
 
 
 # -- forecasting -----------------------------------------------------------------------------
@@ -89,6 +101,24 @@ def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of labels predicted exactly."""
     a, b = _pair(y_true, y_pred)
     return (a == b).double().mean().item()
+
+
+def confusion_matrix(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> torch.Tensor:
+    """Counts (K, K): row = true class, column = predicted class.
+
+    Raises:
+        DataError: a label outside ``0..num_classes-1``.
+    """
+    a = torch.as_tensor(y_true).long().flatten()
+    b = torch.as_tensor(y_pred).long().flatten()
+    if a.shape != b.shape:
+        raise ShapeError(
+            f"y_true and y_pred must have the same size, got {a.numel()} and {b.numel()}"
+        )
+    for name, labels in (("y_true", a), ("y_pred", b)):
+        if labels.numel() and not 0 <= int(labels.min()) <= int(labels.max()) < num_classes:
+            raise DataError(f"{name} holds labels outside 0..{num_classes - 1}")
+    return torch.bincount(a * num_classes + b, minlength=num_classes**2).view(num_classes, -1)
 
 
 def macro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:

@@ -1,5 +1,5 @@
-"""Pictures people would rather look at than numbers: image grids, filters, feature maps and
-confusion matrices.
+"""Pictures people would rather look at than numbers: image grids, filters, feature maps,
+confusion matrices, attention maps, forecasts and flagged anomalies.
 
 Every drawing has two forms: ``*_figure(...)`` returns a ``matplotlib.figure.Figure`` (shown
 inline by Jupyter; no pyplot, so importing reti never touches matplotlib's backend or rcParams)
@@ -12,6 +12,7 @@ import io
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import torch
 from matplotlib.figure import Figure
@@ -242,3 +243,59 @@ def save_confusion_matrix(
 ) -> Path:
     """``confusion_figure`` saved as a PNG at ``path``."""
     return save_figure(confusion_figure(matrix, classes, title), path)
+
+
+# --- text: attention maps (notes: Self-Attention) ------------------------------------------------
+def attention_maps_figure(maps: list[torch.Tensor], labels: list[str], note: str = "") -> Figure:
+    """One panel per (layer, head): who attends to whom. ``maps``: one (1, nh, T, T) tensor of
+    attention weights per layer; ``labels``: the T tokens as text (shown up to 24 tokens)."""
+    n_layer, n_head = len(maps), maps[0].shape[1]
+    fig = Figure(figsize=(2.6 * n_head, 2.6 * n_layer), layout="tight")
+    axes = fig.subplots(n_layer, n_head, squeeze=False)
+    ticks = range(len(labels)) if len(labels) <= 24 else []
+    for layer, weights in enumerate(maps):
+        for head in range(n_head):
+            ax = axes[layer][head]
+            ax.imshow(weights[0, head].float().cpu().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
+            ax.set_title(f"layer {layer + 1} head {head + 1}", fontsize=8)
+            ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
+            ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=6)
+            ax.set(xlabel="key token", ylabel="query token")
+    fig.suptitle(f"attention weights (rows: queries, columns: keys), {note}".rstrip(", "))
+    return fig
+
+
+# --- series: a forecast, flagged anomalies (notes: Convoluzioni 1D, applications) ---------------
+def forecast_figure(fc: dict[str, Any], title: str = "") -> Figure:
+    """The last part of the history, the forecast, the truth and seasonal naive
+    (``fc``: what ``reti.tasks.series.forecast_from_run`` returns)."""
+    hist, n = fc["history"][:, 0], len(fc["history"])
+    shown = max(len(fc["forecast"]) * 3, 4 * fc["season"], 48)
+    steps = torch.arange(n, n + len(fc["forecast"]))
+    fig = Figure(figsize=(9, 3.5))
+    ax = fig.subplots()
+    ax.plot(range(max(n - shown, 0), n), hist[-shown:], color="black", lw=1, label="history")
+    if len(fc["truth"]):
+        ax.plot(steps[: len(fc["truth"])], fc["truth"][:, 0], color="tab:green", label="truth")
+    ax.plot(steps, fc["seasonal_naive"][:, 0], "--", color="gray", label="seasonal naive")
+    ax.plot(steps, fc["forecast"][:, 0], color="tab:red", label=f"forecast ({fc['method']})")
+    ax.set(title=title or f"{fc['data']}: forecast", xlabel="step", ylabel="value (data units)")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def anomaly_figure(trace: Any, data: str) -> Figure:
+    """The test series with the true anomalies shaded and the flagged points in red
+    (``trace``: ``values``, ``flags`` and ``labels`` of the test part, as
+    ``reti.tasks.series.AnomalyTrace`` holds them)."""
+    values, flags, labels = trace.values, trace.flags, trace.labels
+    steps = torch.arange(len(values))
+    fig = Figure(figsize=(11, 3.5))
+    ax = fig.subplots()
+    ax.plot(steps, values, color="black", lw=0.6, label="test series")
+    ax.fill_between(steps, values.min(), values.max(), where=labels.bool(), color="tab:orange",
+                    alpha=0.3, label="true anomaly")  # fmt: skip
+    ax.scatter(steps[flags], values[flags], s=10, color="tab:red", label="flagged", zorder=3)
+    ax.set(title=f"{data}: flagged points", xlabel="step", ylabel="value (data units)")
+    ax.legend(loc="upper right", fontsize=8)
+    return fig

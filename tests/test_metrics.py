@@ -10,6 +10,8 @@ import torch
 from reti.errors import DataError, ShapeError
 from reti.metrics import (
     accuracy,
+    bits_per_byte,
+    confusion_matrix,
     macro_f1,
     mae,
     mase,
@@ -82,3 +84,19 @@ def test_shape_and_empty_errors_name_the_problem():
         mae([1, 2], [1, 2, 3])
     with pytest.raises(DataError, match="empty"):
         rmse([], [])
+
+
+def test_confusion_matrix_rows_are_true_classes_columns_predictions():
+    m = confusion_matrix(torch.tensor([0, 0, 1, 2, 2, 2]), [0, 1, 1, 2, 2, 0], 3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    assert confusion_matrix([], [], 2).tolist() == [[0, 0], [0, 0]]
+    with pytest.raises(DataError, match="y_pred holds labels outside 0..1"):
+        confusion_matrix([0, 1], [0, 2], 2)
+    with pytest.raises(ShapeError, match="same size, got 2 and 1"):
+        confusion_matrix([0, 1], [0], 2)
+
+
+def test_bits_per_byte_hand_computed():
+    # 3 tokens of 2 bytes each, each predicted with p = 1/4: 3 ln 4 nats over 6 bytes = 1 bit/byte
+    assert bits_per_byte(3 * math.log(4), 6) == pytest.approx(1.0)
+    assert bits_per_byte(0.0, 0) == 0.0

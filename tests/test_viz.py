@@ -67,3 +67,26 @@ def test_viz_does_not_import_pyplot():
         assert banned not in text
     assert "rcParams[" not in text and "rcParams.update" not in text
     assert "reti.viz" in sys.modules
+
+
+def test_attention_forecast_and_anomaly_figures_have_their_panels_titles_and_legends():
+    maps = [torch.softmax(torch.randn(1, 2, 3, 3), -1) for _ in range(2)]  # 2 layers, 2 heads
+    fig = viz.attention_maps_figure(maps, ["a", "b", "c"], "pos=rope")
+    assert len(fig.axes) == 4 and fig.axes[3].get_title() == "layer 2 head 2"
+    assert fig.axes[0].get_xlabel() == "key token" and fig.axes[0].get_ylabel() == "query token"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b", "c"]
+    assert fig._suptitle.get_text().endswith("keys), pos=rope")
+    fc = {"history": torch.arange(60.0)[:, None], "forecast": torch.ones(6, 1), "truth":
+          torch.ones(4, 1), "seasonal_naive": torch.zeros(6, 1), "season": 12, "data": "toy",
+          "method": "direct"}  # fmt: skip
+    ax = viz.forecast_figure(fc).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "history", "truth", "seasonal naive", "forecast (direct)"]  # fmt: skip
+    assert ax.get_title() == "toy: forecast" and ax.get_ylabel() == "value (data units)"
+
+    class Trace:
+        values, flags = torch.randn(20), torch.arange(20) % 7 == 0
+        labels = (torch.arange(20) > 15).long()
+
+    ax = viz.anomaly_figure(Trace, "toy").axes[0]
+    assert ax.get_title() == "toy: flagged points" and len(ax.get_legend().get_texts()) == 3

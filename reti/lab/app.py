@@ -45,6 +45,7 @@ from reti.lab.uploads import (
     upload_shape,
 )
 from reti.models.registry import MODELS
+from reti.numbers import int_in
 
 HERE = Path(__file__).resolve().parent
 PAGES = ("connectivity", "cnn", "normalization", "augment", "series", "text", "claims")
@@ -100,7 +101,7 @@ class Lab(JobRoutes):
     async def connectivity(self, request: Request) -> Response:
         q = request.query_params
         args = [
-            vision._int(q.get(name, default), name, 1, high)
+            int_in(q.get(name, default), name, 1, high)
             for name, default, high in (
                 ("image", 1000, 100_000), ("hidden", 10**6, 10**12),
                 ("kernel", 10, 10_000), ("filters", 100, 10**6), ("channels", 1, 1000),
@@ -122,7 +123,7 @@ class Lab(JobRoutes):
 
     async def dropout(self, request: Request) -> Response:
         q = request.query_params
-        seed = vision._int(q.get("seed", 0), "seed", 0, 2**31)
+        seed = int_in(q.get("seed", 0), "seed", 0, 2**31)
         return JSONResponse(await self.bounded(vision.dropout_demo, q.get("p", 0.5), seed))
 
     async def norm(self, request: Request) -> Response:
@@ -160,7 +161,7 @@ class Lab(JobRoutes):
 
     async def upload_images(self, request: Request) -> Response:
         """A zip of class folders (one file, capped) -> an upload id to train on."""
-        size = vision._int(request.query_params.get("size", 28), "size", 4, 128)
+        size = int_in(request.query_params.get("size", 28), "size", 4, 128)
         raw = await form_upload(request, "file", "zip", self.limits.zip_bytes, 1)
         caps = ZipLimits(
             self.limits.zip_files, self.limits.zip_unpacked_bytes, self.limits.image_pixels,

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 
 from reti.lab.jobs import Job
 from reti.lab.runners import _known, load_classifier
-from reti.lab.vision import _float, _int
+from reti.numbers import float_in as _float
+from reti.numbers import int_in as _int
 from reti.tasks import vision as vt
 from reti.train import TrainConfig
 

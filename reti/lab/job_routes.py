@@ -22,6 +22,7 @@ from reti.lab.jobs import FINISHED
 from reti.lab.request import error_response, form_upload, json_body
 from reti.lab.runners import USER_JOBS, load_classifier, series_params, vision_params
 from reti.lab.uploads import upload_shape
+from reti.numbers import int_in
 from reti.train import latest_checkpoint
 
 # fp32 weights, their gradients and AdamW's two moments: what a job's model holds while it trains
@@ -95,7 +96,7 @@ class JobRoutes:
     async def job_events(self, request: Request) -> Response:
         """Server-sent events: every event of the job from ``?after=`` on, until it ends."""
         job = self.jobs.get(request.path_params["job"])
-        start = vision._int(request.query_params.get("after", 0), "after", 0, 10**9)
+        start = int_in(request.query_params.get("after", 0), "after", 0, 10**9)
 
         async def stream():
             n = start

@@ -21,8 +21,8 @@ from torch import nn
 from reti.lab.dropout_job import arm_row, scores
 from reti.lab.jobs import Job
 from reti.lab.runners import _known
-from reti.lab.vision import _int
 from reti.layers import recompute_bn_stats
+from reti.numbers import int_in as _int
 from reti.tasks import vision as vt
 from reti.train import TrainConfig, fit
 

@@ -15,9 +15,10 @@ import torch
 from reti.errors import CheckpointError, ConfigError
 from reti.lab.jobs import Job
 from reti.lab.uploads import series_csv_path, upload_folder
-from reti.lab.vision import _float, _int
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
+from reti.numbers import float_in as _float
+from reti.numbers import int_in as _int
 from reti.tasks import vision as vt
 from reti.tasks.runs import read_run
 from reti.train import TrainConfig, load_weights

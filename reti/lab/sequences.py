@@ -18,8 +18,9 @@ from reti.data.fetch import fetch
 from reti.data.text import load_text
 from reti.errors import ConfigError, DataError, RetiError
 from reti.generate import SamplingConfig, filter_logits
-from reti.lab.vision import _float, _int
 from reti.layers import ALiBi, CausalConv1d, RelativeBias, SinusoidalPosition
+from reti.numbers import float_in as _float
+from reti.numbers import int_in as _int
 from reti.runtime import make_generator
 from reti.tasks import text as text_task
 from reti.tokenize import BPETokenizer, CharTokenizer, WordTokenizer, load_gpt2

@@ -21,6 +21,8 @@ from reti.layers import compare_connectivity, count_parameters, dropout
 from reti.layers.params import order_of_magnitude
 from reti.models.pattern import parse
 from reti.models.registry import MODELS, build_model
+from reti.numbers import float_in as _float
+from reti.numbers import int_in as _int
 from reti.runtime import make_generator
 
 # The notes' example (Fully Connected / Locally Connected / Convolutional Neural Net).
@@ -28,26 +30,6 @@ NOTES_COUNTS = {"fully connected": 10**12, "locally connected": 10**8, "convolut
 IMAGE_SETS = {"digits": (1, 8), "mnist": (1, 28), "fashion-mnist": (1, 28), "cifar": (3, 32)}
 MAX_GRID = 64
 MAX_SIDE = 256
-
-
-def _int(value, name: str, low: int = 1, high: int = 10**9) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be an integer, got {value!r}") from None
-    if not low <= number <= high:
-        raise ConfigError(f"{name} must be in [{low}, {high}], got {number}")
-    return number
-
-
-def _float(value, name: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if not low <= number <= high:  # also refuses NaN
-        raise ConfigError(f"{name} must be in [{low}, {high}], got {value!r}")
-    return number
 
 
 def connectivity(image: int, hidden: int, kernel: int, filters: int, channels: int = 1) -> dict:

@@ -1,7 +1,10 @@
-"""Named vision models as data: ``MODELS[name] = (builder, kwargs)``, and ``build_model``.
+"""Named models as data, one table per kind of input, and a builder for each.
 
-A name that is not in the table is read as a CNN pattern (``reti.models.pattern``), so
-``build_model("[(CONV3@32-RELU)*2-POOL]*2-(FC@128-RELU)*1,SOFTMAX", 10, 1, 28)`` works too.
+- images: ``MODELS[name] = (builder, kwargs)`` and ``build_model``; a name that is not in the
+  table is read as a CNN pattern (``reti.models.pattern``), so
+  ``build_model("[(CONV3@32-RELU)*2-POOL]*2-(FC@128-RELU)*1,SOFTMAX", 10, 1, 28)`` works too;
+- series: ``SERIES_MODELS`` (tcn, fcn, transformer) and ``build_series_model``;
+- text: ``LANGUAGE_MODELS`` (gpt) and ``build_language_model``.
 """
 
 from __future__ import annotations
@@ -16,8 +19,12 @@ from torch import nn
 from reti.errors import ConfigError, ParseError
 from reti.guards import check_model
 from reti.models.cnn import CNNConfig, PatternCNN, count_parameters
+from reti.models.fcn import FCN, FCNConfig
+from reti.models.gpt import GPT, GPTConfig
 from reti.models.pattern import parse
 from reti.models.resnet import ResNet, ResNetConfig
+from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
+from reti.models.tcn import TCN, TCNConfig
 from reti.models.vgg import VGG, VGGConfig
 
 # A compact CNN for 28x28 digits (bench/mnist_speed.py's net): BN after every conv, GAP head.
@@ -160,3 +167,78 @@ def parameter_count(
     """Parameters of a model built on the meta device (no memory is allocated)."""
     with torch.device("meta"):
         return count_parameters(build_model(name, num_classes, in_channels, image_size))
+
+
+# --- series: (B, T, C) -> a head ("forecast" | "sequence" | "classify") -------------------------
+def _tcn(in_channels, out_features, head, horizon, channels, levels, kernel_size, dropout, n_ctx):
+    return TCN(TCNConfig(
+        in_channels=in_channels, out_features=out_features, task=head, horizon=horizon,
+        channels=channels, levels=levels, kernel_size=kernel_size, dropout=dropout,
+    ))  # fmt: skip
+
+
+def _fcn(in_channels, out_features, head, horizon, channels, levels, kernel_size, dropout, n_ctx):
+    return FCN(FCNConfig(
+        in_channels=in_channels, out_features=out_features, task=head, horizon=horizon,
+        filters=(channels, 2 * channels, channels), pool="mean" if head != "forecast" else "last",
+    ))  # fmt: skip
+
+
+def _transformer(
+    in_channels, out_features, head, horizon, channels, levels, kernel_size, dropout, n_ctx
+):
+    return SeriesTransformer(SeriesTransformerConfig(
+        in_channels=in_channels, out_features=out_features, task=head, horizon=horizon,
+        d_model=channels, n_layer=levels, n_head=4, dropout=dropout, n_ctx=n_ctx,
+    ))  # fmt: skip
+
+
+SERIES_MODELS: dict[str, Callable[..., nn.Module]] = {
+    "tcn": _tcn,
+    "fcn": _fcn,
+    "transformer": _transformer,
+}
+
+
+def build_series_model(
+    name: str,
+    in_channels: int,
+    out_features: int,
+    head: str,
+    horizon: int,
+    *,
+    channels: int = 32,
+    levels: int = 4,
+    kernel_size: int = 3,
+    dropout: float = 0.0,
+    n_ctx: int = 512,
+) -> nn.Module:
+    """The series network ``name`` with a ``head``; ``channels`` is its width (the FCN's
+    filters are channels, 2 x channels, channels; the transformer's d_model), ``levels`` its
+    depth (the FCN has three), ``n_ctx`` the longest input (the transformer's positions).
+
+    Raises:
+        ConfigError: an unknown name; the model's own config checks the sizes.
+    """
+    if name not in SERIES_MODELS:
+        raise ConfigError(f"series model must be one of {tuple(SERIES_MODELS)}, got {name!r}")
+    sizes = (channels, levels, kernel_size, dropout, n_ctx)
+    return SERIES_MODELS[name](in_channels, out_features, head, horizon, *sizes)
+
+
+# --- text: token ids (B, T) -> next-token logits (B, T, V) ---------------------------------------
+LANGUAGE_MODELS: dict[str, tuple[type[nn.Module], type]] = {"gpt": (GPT, GPTConfig)}
+
+
+def build_language_model(name: str, config: GPTConfig) -> nn.Module:
+    """The language model ``name`` built from its config (``GPT(GPTConfig(...))``).
+
+    Raises:
+        ConfigError: an unknown name, or a config of another model.
+    """
+    if name not in LANGUAGE_MODELS:
+        raise ConfigError(f"language model must be one of {tuple(LANGUAGE_MODELS)}, got {name!r}")
+    model, config_type = LANGUAGE_MODELS[name]
+    if not isinstance(config, config_type):
+        raise ConfigError(f"{name} needs a {config_type.__name__}, got {type(config).__name__}")
+    return model(config)

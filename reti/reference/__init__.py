@@ -17,5 +17,6 @@ from reti.reference.basics import pad2d as pad2d
 from reti.reference.basics import patches2d as patches2d
 from reti.reference.basics import softmax as softmax
 from reti.reference.basics import standard_scale as standard_scale
+from reti.reference.bpe import PlainBPE as PlainBPE
 from reti.reference.series import causal_conv1d as causal_conv1d
 from reti.reference.series import conv1d as conv1d

@@ -1,5 +1,5 @@
 """What the three pipelines share about run folders: reading a run's meta (no tensors), the
-settings saved in its ``config.json``, and the keywords they pass to ``fit``. Each pipeline
+settings saved in its ``config.json``, and how they open the run folder. Each pipeline
 holds ``reti.train.run_folder`` around all its writes, so a failed run loses nothing.
 
 A run folder holds what ``reti.train.fit`` writes: ``config.json`` (``train_config`` and
@@ -11,7 +11,6 @@ folder) in ``model_config[<pipeline name>]``, so that ``--config RUN/config.json
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from reti.errors import CheckpointError, DataNotFoundError
 from reti.io import META_FILE
 from reti.jsonio import read_json
-from reti.train import Callback, RunControl, latest_checkpoint, run_folder
+from reti.train import RunOptions, latest_checkpoint, run_folder
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings
 
@@ -74,21 +73,13 @@ def read_run(path: str | Path) -> RunMeta:
     )
 
 
-def open_run(
-    out: str | Path | None, *, resume: bool, overwrite: bool
-) -> contextlib.AbstractContextManager:
-    """``reti.train.run_folder(out)`` (a failure restores the earlier run); nothing without a
-    folder (an API run that keeps nothing)."""
-    if out is None:
+def open_run(opts: RunOptions) -> contextlib.AbstractContextManager:
+    """``reti.train.run_folder`` for ``opts.run_dir`` (a failure restores the earlier run);
+    nothing without a folder (an API run that keeps nothing). The pipelines hold it around all
+    their writes; ``fit``'s own entry inside it is then a no-op."""
+    if opts.run_dir is None:
         return contextlib.nullcontext()
-    return run_folder(out, resume=resume, overwrite=overwrite)
+    return run_folder(opts.run_dir, resume=opts.resume, overwrite=opts.overwrite)
 
 
-def fit_options(
-    *, overwrite: bool, callbacks: Sequence[Callback], control: RunControl | None
-) -> dict[str, Any]:
-    """The keywords of ``fit`` for replacing an earlier run, events and stopping."""
-    return {"overwrite": overwrite, "callbacks": tuple(callbacks), "control": control}
-
-
-__all__ = ["RunMeta", "fit_options", "open_run", "read_run", "setting", "settings"]
+__all__ = ["RunMeta", "open_run", "read_run", "setting", "settings"]

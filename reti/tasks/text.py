@@ -31,15 +31,18 @@ from reti.generate import SamplingConfig, generate
 from reti.guards import check_batch
 from reti.io import ensure_dir
 from reti.layers.position import check_pos
+from reti.metrics import bits_per_byte
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
-from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
+from reti.tasks.contract import LoadedRun, config_of_run
+from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
     Callback,
     History,
     RunControl,
+    RunOptions,
     TrainConfig,
     fit,
     latest_checkpoint,
@@ -169,15 +172,15 @@ def train(
     # one batch's activations must fit too (measured on the meta device, nothing allocated)
     batch = min(tc.batch_size, len(train_xy[0]))
     check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
-    with open_run(out, resume=resume, overwrite=overwrite):  # all checked: now write
+    opts = RunOptions(out, resume, overwrite, callbacks, control)
+    with open_run(opts):  # all checked: now write
         if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
             ensure_dir(out)
             tok.save(saved)
         return fit(
-            model, train_xy, tc, loss_fn=lm_loss, val=val_xy, run_dir=out, resume=resume,
+            model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
             model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
-            progress_desc=f"text {cfg.tokenizer} {cfg.pos}",
-            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+            progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
         )  # fmt: skip
 
 
@@ -252,7 +255,7 @@ def evaluate_text(
     return {
         "loss": loss,
         "perplexity": math.exp(loss),
-        "bits_per_byte": nats / max(total_bytes, 1) / math.log(2),
+        "bits_per_byte": bits_per_byte(nats, total_bytes),
         "tokens": count,
         "context": n,
     }
@@ -294,7 +297,8 @@ def sample(model: GPT, tok: Tokenizer, prompt: str, cfg: SamplingConfig) -> str:
 
 
 def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
-    """One panel per (layer, head): who attends to whom for the prompt's tokens."""
+    """One panel per (layer, head): who attends to whom for the prompt's tokens
+    (``reti.viz.attention_maps_figure`` draws them)."""
     ids = encode_prompt(tok, prompt)
     if len(ids) > model.config.n_ctx and not model.config.extrapolates:
         raise ConfigError(
@@ -304,18 +308,48 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
     device = next(model.parameters()).device
     maps = model.attention_maps(torch.tensor([ids], device=device))  # n_layer x (1, nh, T, T)
     labels = [tok.decode([i]).replace("\n", "\\n").replace(" ", "\u2423") for i in ids]
-    n_layer, n_head = len(maps), maps[0].shape[1]
-    fig = Figure(figsize=(2.6 * n_head, 2.6 * n_layer), layout="tight")
-    axes = fig.subplots(n_layer, n_head, squeeze=False)
-    show_labels = len(ids) <= 24
-    for layer, weights in enumerate(maps):
-        for head in range(n_head):
-            ax = axes[layer][head]
-            ax.imshow(weights[0, head].float().cpu().numpy(), cmap="viridis", vmin=0.0, vmax=1.0)
-            ax.set_title(f"layer {layer + 1} head {head + 1}", fontsize=8)
-            ticks = range(len(ids)) if show_labels else []
-            ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
-            ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=6)
-            ax.set(xlabel="key token", ylabel="query token")
-    fig.suptitle(f"attention weights (rows: queries, columns: keys), pos={model.config.pos}")
-    return fig
+    from reti.viz import attention_maps_figure  # here: importing the pipeline loads no viz
+
+    return attention_maps_figure(maps, labels, f"pos={model.config.pos}")
+
+
+class TextPipeline:
+    """The pipeline contract (``reti.tasks.contract``) for language models."""
+
+    name, config_type = SECTION, TextConfig
+
+    def train(
+        self,
+        cfg: TextConfig,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callbacks: Sequence[Callback] = (),
+        control: RunControl | None = None,
+    ) -> History:
+        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
+
+    def config_of_run(self, path: str | Path) -> TextConfig:
+        return config_of_run(TextConfig, SECTION, path)
+
+    def load_run(self, path: str | Path) -> LoadedRun:
+        model, tok, _ = load_run(path)
+        return LoadedRun(model, self.config_of_run(path), {"tokenizer": tok})
+
+    def evaluate(self, path: str | Path) -> dict[str, float]:
+        """Loss, perplexity and bits per byte on the run's validation text."""
+        run = self.load_run(path)
+        cfg = run.config
+        data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=cfg.train.seed,
+                         errors=cfg.errors)  # fmt: skip
+        scores = evaluate_text(run.model, run.extras["tokenizer"], data.val[: cfg.max_chars])
+        return {k: scores[k] for k in ("loss", "perplexity", "bits_per_byte")}
+
+    def predict(self, path: str | Path, inputs: Sequence[str]) -> list[str]:
+        """Prompts -> each prompt and 20 greedy tokens after it."""
+        run = self.load_run(path)
+        greedy = SamplingConfig(max_tokens=20, greedy=True)
+        return [sample(run.model, run.extras["tokenizer"], p, greedy) for p in inputs]
+
+
+PIPELINE = TextPipeline()

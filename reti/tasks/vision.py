@@ -21,26 +21,26 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.augment import parse_spec, soft_cross_entropy
-from reti.data.formats import read_image
+from reti.data.image_inputs import channel_stats, read_image_files
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
 from reti.guards import MAX_IMAGE_SIDE, check_batch
-from reti.io import META_FILE, load_checkpoint
+from reti.io import META_FILE
 from reti.layers import recompute_bn_stats
-from reti.metrics import sample_accuracy
+from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
-from reti.tasks.runs import fit_options, open_run, read_run, setting, settings
+from reti.tasks.contract import LoadedRun, config_of_run
+from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.train import (
     Callback,
     History,
     RunControl,
+    RunOptions,
     TrainConfig,
     fit,
-    latest_checkpoint,
     load_weights,
 )
-from reti.train.checkpoint import write_checkpoint
 from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps, save_filters
 
 BN_STATS = ("moving", "population")
@@ -117,14 +117,6 @@ def load_data(spec: str, limit: int | None = None) -> ImageData:
     if len(data.test_x) == 0 or len(data.train_x) == 0:
         raise DataError(f"{spec}: the train and test splits must both hold images")
     return data
-
-
-def channel_stats(images: torch.Tensor) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of uint8 images, scaled to [0, 1] (notes: mu_j, sigma_j)."""
-    x = images.double().div(255.0)
-    mean = x.mean(dim=(0, 2, 3))
-    std = x.std(dim=(0, 2, 3), unbiased=False).clamp_min(1e-3)  # a constant channel stays finite
-    return mean.tolist(), std.tolist()
 
 
 # --- model from a checkpoint's model_config ------------------------------------------------------
@@ -231,17 +223,15 @@ def train(
         transform = None
         loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
     train_set = (to_float(data.train_x), data.train_y)
-    with open_run(cfg.out, resume=resume, overwrite=overwrite):
-        history = fit(
+    opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
+    finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
+    with open_run(opts):
+        return fit(
             model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
-            metrics={"accuracy": sample_accuracy}, batch_transform=transform, run_dir=cfg.out,
-            resume=resume, model_config=model_config,
-            progress_desc=f"vision {cfg.model} on {cfg.data}",
-            **fit_options(overwrite=overwrite, callbacks=callbacks, control=control),
+            metrics={"accuracy": sample_accuracy}, batch_transform=transform,
+            model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
+            finish=finish, **vars(opts),
         )  # fmt: skip
-        if cfg.bn_stats == "population":
-            _population_bn(history, train_set, cfg)
-    return history
 
 
 def _smoothed(soft_loss, smoothing: float, num_classes: int):
@@ -256,22 +246,15 @@ def _smoothed(soft_loss, smoothing: float, num_classes: int):
     return loss_fn
 
 
-def _population_bn(history: History, train_set, cfg: VisionConfig) -> None:
-    """Replace the moving averages by statistics over the whole training split (notes: BN
-    Inferenza, post-training stats) and save them in the run's checkpoint."""
-    model = history.model
-    x, _ = train_set
-    batches = (x[i : i + 512] for i in range(0, len(x), 512))
-    recompute_bn_stats(model, batches)
-    if history.run_dir is None:
-        return
-    folder = latest_checkpoint(history.run_dir)
-    tensors, meta = load_checkpoint(folder)
-    state = {f"model/{k}": v.detach().cpu() for k, v in model.state_dict().items()}
-    tensors = {k: v for k, v in tensors.items() if not k.startswith(("model/", "ema/"))}
-    step = int(meta["step"])
-    meta = {k: v for k, v in meta.items() if k not in ("format", "version", "sha256", "step")}
-    write_checkpoint(history.run_dir, step, {**tensors, **state}, meta, cfg.train.keep_last)
+def population_bn(images: torch.Tensor):
+    """The ``finish`` step of a run with ``bn_stats="population"``: replace the moving averages
+    by statistics over the whole training split (notes: BN Inferenza, post-training stats),
+    before ``fit`` writes its final checkpoint."""
+
+    def finish(model: nn.Module) -> None:
+        recompute_bn_stats(model, (images[i : i + 512] for i in range(0, len(images), 512)))
+
+    return finish
 
 
 def evaluate(
@@ -301,34 +284,15 @@ def evaluate(
             preds.append(logits.argmax(-1).cpu())
     pred = torch.cat(preds)
     k = mc["num_classes"]
-    confusion = torch.bincount(y * k + pred, minlength=k * k).view(k, k)
-    scores = {"loss": nats / len(y), "accuracy": (pred == y).double().mean().item()}
+    confusion = confusion_matrix(y, pred, k)
+    scores = {"loss": nats / len(y), "accuracy": accuracy(y, pred)}
     return {**scores, "confusion": confusion, "classes": mc["classes"], "n": len(y)}
 
 
 def read_images(paths: list[str], mc: dict[str, Any], resize: bool = False) -> torch.Tensor:
-    """Image files -> float (N, C, H, W) in [0, 1] for a model; wrong size or channel count is a
-    ShapeError unless ``resize`` (then resized bilinearly and converted to grey or RGB)."""
-    c, s = mc["in_channels"], mc["image_size"]
-    out = []
-    for path in paths:
-        if not Path(path).is_file():
-            raise DataError(f"{path}: no such image file")
-        rgb = torch.tensor(read_image(path, None, "RGB"))  # (3, H, W)
-        grey = bool((rgb == rgb[:1]).all())
-        if resize:
-            image = torch.tensor(read_image(path, (s, s), "L" if c == 1 else "RGB"))
-        else:
-            if tuple(rgb.shape[1:]) != (s, s):
-                raise ShapeError(
-                    f"{path}: image is {rgb.shape[1]}x{rgb.shape[2]}, the model wants {s}x{s} "
-                    f"(pass --resize to resize it)"
-                )
-            if c == 1 and not grey:
-                raise ShapeError(f"{path}: a colour image, the model wants 1 channel (--resize)")
-            image = rgb[:1] if c == 1 else rgb
-        out.append(image)
-    return to_float(torch.stack(out))
+    """Image files -> float (N, C, H, W) in [0, 1] for a run's model (``mc``: its
+    model_config); see ``reti.data.image_inputs.read_image_files``."""
+    return to_float(read_image_files(paths, mc["in_channels"], mc["image_size"], resize))
 
 
 def predict(
@@ -380,3 +344,39 @@ def show(
         ),  # fmt: skip
     ]
     return written
+
+
+class VisionPipeline:
+    """The pipeline contract (``reti.tasks.contract``) for images."""
+
+    name, config_type = SECTION, VisionConfig
+
+    def train(
+        self,
+        cfg: VisionConfig,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callbacks: Sequence[Callback] = (),
+        control: RunControl | None = None,
+    ) -> History:
+        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
+
+    def config_of_run(self, path: str | Path) -> VisionConfig:
+        return config_of_run(VisionConfig, SECTION, path)
+
+    def load_run(self, path: str | Path) -> LoadedRun:
+        model, mc = load_run(path)
+        return LoadedRun(model, self.config_of_run(path), {"classes": mc["classes"]})
+
+    def evaluate(self, path: str | Path) -> dict[str, float]:
+        """Loss and accuracy on the test split of the run's data."""
+        scores = evaluate(path, device="cpu")
+        return {"loss": scores["loss"], "accuracy": scores["accuracy"]}
+
+    def predict(self, path: str | Path, inputs: Sequence[str]) -> list[list[tuple[str, float]]]:
+        """Image files -> their three likeliest (class, probability)."""
+        return predict(path, list(inputs), device="cpu")
+
+
+PIPELINE = VisionPipeline()

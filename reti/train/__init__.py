@@ -14,6 +14,7 @@ from reti.train.events import (
 )
 from reti.train.history import History
 from reti.train.loop import TrainConfig, evaluate, fit
+from reti.train.options import RunOptions
 from reti.train.rundir import run_folder
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "History",
     "RunControl",
     "RunEnd",
+    "RunOptions",
     "RunStart",
     "TrainConfig",
     "TrainStep",

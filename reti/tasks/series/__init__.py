@@ -20,13 +20,13 @@ from reti.tasks.series.common import (
 )
 from reti.tasks.series.filter import LearnedFilter
 from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
-from reti.tasks.series.pipeline import RESULTS_FILE, run, train
-from reti.tasks.series.plots import anomaly_figure, forecast_figure
+from reti.tasks.series.pipeline import PIPELINE, RESULTS_FILE, SeriesPipeline, run, train
 
 __all__ = [
     "DEFAULT_DATA",
     "METHODS",
     "MODELS",
+    "PIPELINE",
     "RESULTS_FILE",
     "SECTION",
     "TASKS",
@@ -34,6 +34,7 @@ __all__ = [
     "LearnedFilter",
     "SeriesConfig",
     "SeriesModel",
+    "SeriesPipeline",
     "SeriesResult",
     "anomaly_figure",
     "build_net",
@@ -46,3 +47,13 @@ __all__ = [
     "seasonal_naive",
     "train",
 ]
+
+
+def __getattr__(name: str):
+    """``anomaly_figure`` and ``forecast_figure`` live in ``reti.viz``, loaded when asked for
+    (importing the pipeline loads no figure code)."""
+    if name in ("anomaly_figure", "forecast_figure"):
+        from reti import viz
+
+        return getattr(viz, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,6 @@ from reti.errors import ConfigError
 from reti.layers import StandardScaler
 from reti.tasks.series.common import (
     AnomalyTrace,
-    RunOptions,
     SeriesConfig,
     SeriesModel,
     SeriesResult,
@@ -27,6 +26,7 @@ from reti.tasks.series.common import (
     fit_series,
     model_config,
 )
+from reti.train import RunOptions
 
 
 @torch.no_grad()

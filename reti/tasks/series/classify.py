@@ -13,7 +13,6 @@ from reti import metrics as M
 from reti.data.series import load_ucr
 from reti.layers import StandardScaler
 from reti.tasks.series.common import (
-    RunOptions,
     SeriesConfig,
     SeriesModel,
     SeriesResult,
@@ -21,6 +20,7 @@ from reti.tasks.series.common import (
     fit_series,
     model_config,
 )
+from reti.train import RunOptions
 
 
 def run(cfg: SeriesConfig, opts: RunOptions) -> SeriesResult:

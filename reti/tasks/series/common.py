@@ -8,9 +8,7 @@ network), trains through ``reti.train.fit`` and scores the model beside simple b
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -19,15 +17,13 @@ from torch import nn
 from reti.errors import ConfigError
 from reti.guards import check_batch
 from reti.layers import StandardScaler
-from reti.models.fcn import FCN, FCNConfig
-from reti.models.series_transformer import SeriesTransformer, SeriesTransformerConfig
-from reti.models.tcn import TCN, TCNConfig
-from reti.tasks.runs import fit_options, setting, settings
-from reti.train import Callback, History, RunControl, TrainConfig, fit
+from reti.models.registry import SERIES_MODELS, build_series_model
+from reti.tasks.runs import setting, settings
+from reti.train import History, RunOptions, TrainConfig, fit
 
 TASKS = ("forecast", "classify", "anomaly", "filter")
 METHODS = ("direct", "rollout")  # option A multi-horizon head | option B + autoregressive rollout
-MODELS = ("tcn", "fcn", "transformer")
+MODELS = tuple(SERIES_MODELS)
 DEFAULT_DATA = {"forecast": "co2", "classify": "GunPoint", "anomaly": "kdd-tsad-135",
                 "filter": "airline"}  # fmt: skip
 SECTION = "series"  # where a run's config.json keeps the SeriesConfig (model_config["series"])
@@ -150,23 +146,12 @@ class SeriesModel(nn.Module):
 def build_net(
     cfg: SeriesConfig, in_ch: int, out: int, head: str, horizon: int, ctx: int
 ) -> nn.Module:
-    """The network named by ``cfg.model`` with a ``head`` ("forecast" | "sequence" | "classify")."""
-    if cfg.model == "tcn":
-        return TCN(TCNConfig(
-            in_channels=in_ch, out_features=out, task=head, horizon=horizon,
-            channels=cfg.channels, levels=cfg.levels, kernel_size=cfg.kernel_size,
-            dropout=cfg.dropout,
-        ))  # fmt: skip
-    if cfg.model == "fcn":
-        return FCN(FCNConfig(
-            in_channels=in_ch, out_features=out, task=head, horizon=horizon,
-            filters=(cfg.channels, 2 * cfg.channels, cfg.channels),
-            pool="mean" if head != "forecast" else "last",
-        ))  # fmt: skip
-    return SeriesTransformer(SeriesTransformerConfig(
-        in_channels=in_ch, out_features=out, task=head, horizon=horizon, d_model=cfg.channels,
-        n_layer=cfg.levels, n_head=4, dropout=cfg.dropout, n_ctx=ctx,
-    ))  # fmt: skip
+    """The network named by ``cfg.model`` (``reti.models.registry.SERIES_MODELS``) with a
+    ``head`` ("forecast" | "sequence" | "classify")."""
+    return build_series_model(
+        cfg.model, in_ch, out, head, horizon, channels=cfg.channels, levels=cfg.levels,
+        kernel_size=cfg.kernel_size, dropout=cfg.dropout, n_ctx=ctx,
+    )  # fmt: skip
 
 
 def base(x: torch.Tensor, relative: bool) -> torch.Tensor:
@@ -180,17 +165,6 @@ def model_config(cfg: SeriesConfig, channels: int, **extra: Any) -> dict[str, An
     return {SECTION: settings(cfg), "channels": channels, **extra}
 
 
-@dataclass(frozen=True)
-class RunOptions:
-    """How one ``train`` call runs: into which folder, resuming or replacing, who listens."""
-
-    run_dir: Path | None = None
-    resume: bool = False
-    overwrite: bool = False
-    callbacks: Sequence[Callback] = ()
-    control: RunControl | None = None
-
-
 def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, val=None,
                metrics=None) -> History:  # fmt: skip
     """``fit`` with a batch no larger than the data, watching the training loss when there is
@@ -202,9 +176,8 @@ def fit_series(model, x, y, cfg: SeriesConfig, loss_fn, meta, opts: RunOptions, 
     if val is None and tc.monitor.startswith("val_"):
         tc = replace(tc, monitor="train_loss")
     hist = fit(
-        model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, run_dir=opts.run_dir,
-        resume=opts.resume, model_config=meta, progress_desc=f"series {cfg.task}",
-        **fit_options(overwrite=opts.overwrite, callbacks=opts.callbacks, control=opts.control),
+        model, (x, y), tc, loss_fn=loss_fn, val=val, metrics=metrics, model_config=meta,
+        progress_desc=f"series {cfg.task}", **vars(opts),
     )  # fmt: skip
     hist.model = hist.model.cpu()
     return hist

@@ -17,13 +17,13 @@ from reti.errors import ConfigError
 from reti.layers import StandardScaler
 from reti.runtime import make_generator
 from reti.tasks.series.common import (
-    RunOptions,
     SeriesConfig,
     SeriesModel,
     SeriesResult,
     fit_series,
     model_config,
 )
+from reti.train import RunOptions
 
 
 class LearnedFilter(nn.Module):

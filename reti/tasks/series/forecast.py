@@ -26,7 +26,6 @@ from reti.tasks.runs import read_run
 from reti.tasks.series.common import (
     METHODS,
     SECTION,
-    RunOptions,
     SeriesConfig,
     SeriesModel,
     SeriesResult,
@@ -35,7 +34,7 @@ from reti.tasks.series.common import (
     fit_series,
     model_config,
 )
-from reti.train import load_weights
+from reti.train import RunOptions, load_weights
 
 
 def window_for(cfg: SeriesConfig, season: int) -> int:
