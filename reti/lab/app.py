@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import norm_job, sequences, vision
+from reti.lab.claim_figure import figure_route
 from reti.lab.dropout_job import run_dropout
 from reti.lab.guard import TokenGuard
 from reti.lab.job_routes import JobRoutes
@@ -42,6 +43,8 @@ from reti.lab.uploads import (
 from reti.models.registry import MODELS
 
 HERE = Path(__file__).resolve().parent
+# the catalogue the pages read: the lab's own strings and the claims' verdicts (+ statements)
+I18N_KEYS = ("lab.", "verdict.")
 PAGES = ("connectivity", "cnn", "normalization", "augment", "series", "text", "claims")
 
 
@@ -76,7 +79,10 @@ class Lab(JobRoutes):
         lang = request.query_params.get("lang", "en")
         if lang not in LANGUAGES:
             return error_response(400, f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-        keys = {k: v for k, v in catalogue(lang).items() if k.startswith("lab.")}
+        keys = {
+            k: v for k, v in catalogue(lang).items()
+            if k.startswith(I18N_KEYS) or (k.startswith("claims.") and k.endswith(".statement"))
+        }  # fmt: skip
         return JSONResponse(keys)
 
     # -- interactive endpoints -----------------------------------------------------------------
@@ -259,6 +265,7 @@ def create_app(
         Route("/api/jobs/{job}/events", lab.job_events, methods=get),
         Route("/api/jobs/{job}/checkpoint", lab.job_checkpoint, methods=get),
         Route("/api/jobs/{job}/predict", lab.job_predict, methods=post),
+        Route("/api/jobs/{job}/figure", figure_route(lab), methods=get),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
