@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from reti.claims.registry import CLAIMS
 from reti.i18n import catalogue
 
 WIDE = {"width": 1280, "height": 800}
@@ -17,8 +18,12 @@ PHONE = {"width": 390, "height": 844}
 def english_strings(allowed: frozenset[str] = frozenset()) -> set[str]:
     """The catalogue's English strings the pages can show that read differently in Italian."""
     en, it = catalogue("en"), catalogue("it")
-    keys = [k for k in en if k.startswith(("lab.", "verdict.")) or k.endswith(".statement")]
-    return {en[k].strip() for k in keys if en[k] != it.get(k) and en[k].strip() not in allowed}
+    keys = [k for k in en if k.startswith(("lab.", "verdict."))]
+    texts = {en[k].strip() for k in keys if en[k] != it.get(k)}  # + the claims' statements:
+    texts |= {
+        c.english for c in CLAIMS if it.get(f"claims.{c.name}.statement", c.english) != c.english
+    }
+    return {t for t in texts if t not in allowed}
 
 
 # Visible text: text nodes whose element is rendered, plus each select's chosen option.

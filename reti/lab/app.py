@@ -43,7 +43,7 @@ from reti.lab.uploads import (
 from reti.models.registry import MODELS
 
 HERE = Path(__file__).resolve().parent
-# the catalogue the pages read: the lab's own strings and the claims' verdicts (+ statements)
+# the catalogue the pages read: the lab's own strings and the claims' verdicts
 I18N_KEYS = ("lab.", "verdict.")
 PAGES = ("connectivity", "cnn", "normalization", "augment", "series", "text", "claims")
 
@@ -79,10 +79,7 @@ class Lab(JobRoutes):
         lang = request.query_params.get("lang", "en")
         if lang not in LANGUAGES:
             return error_response(400, f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-        keys = {
-            k: v for k, v in catalogue(lang).items()
-            if k.startswith(I18N_KEYS) or (k.startswith("claims.") and k.endswith(".statement"))
-        }  # fmt: skip
+        keys = {k: v for k, v in catalogue(lang).items() if k.startswith(I18N_KEYS)}
         return JSONResponse(keys)
 
     # -- interactive endpoints -----------------------------------------------------------------
@@ -213,6 +210,10 @@ class Lab(JobRoutes):
                         "section": c.section,
                         "quote": c.quote,
                         "english": c.english,
+                        "statement": {  # the claim in one line, in each language
+                            code: catalogue(code).get(f"claims.{c.name}.statement", c.english)
+                            for code in LANGUAGES
+                        },
                     }  # fmt: skip
                     for i, c in enumerate(CLAIMS, 1)
                 ]

@@ -47,7 +47,7 @@ function row(c) {
   if (old && old.open) d.open = true;
   const s = lab.el("summary");
   s.appendChild(lab.el("span", { class: "num" }, String(c.number)));
-  s.appendChild(lab.el("span", { class: "statement" }, lab.t("claims." + c.name + ".statement", c.english)));
+  s.appendChild(lab.el("span", { class: "statement" }, (c.statement && c.statement[lab.lang]) || c.english));
   s.appendChild(badge(c.number));
   const button = lab.tel("button", "lab.claims.run", { type: "button", "data-claim": c.number });
   const r = results[c.number];

@@ -128,14 +128,15 @@ lab.debounce = function (f, ms) {
 // Grey or colour images (uint8, flat) onto one canvas: n images of h x w, `cols` per row, scaled.
 lab.drawImages = function (canvas, pixels, n, c, h, w, cols, scale) {
   const rows = Math.ceil(n / cols);
-  canvas.width = cols * (w + 1) * scale;
-  canvas.height = rows * (h + 1) * scale;
+  const gap = n > 1 ? 1 : 0; // one pixel between images, none around a single one
+  canvas.width = cols * (w + gap) * scale;
+  canvas.height = rows * (h + gap) * scale;
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   for (let i = 0; i < n; i++) {
-    const ox = (i % cols) * (w + 1) * scale;
-    const oy = Math.floor(i / cols) * (h + 1) * scale;
+    const ox = (i % cols) * (w + gap) * scale;
+    const oy = Math.floor(i / cols) * (h + gap) * scale;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let rgb;

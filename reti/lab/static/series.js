@@ -11,7 +11,7 @@ function drawCausal() {
   [["causal", chart.COLORS.causal], ["ordinary", chart.COLORS.centred]].forEach(([name, color]) => {
     const m = d[name];
     chart.line($(name), {
-      xTitle: "lab.axis.time_step", yTitle: "lab.axis.value", xInteger: true, height: 230,
+      xTitle: "lab.axis.time_step", yTitle: "lab.axis.value", xInteger: true, xTight: true, height: 230,
       vlines: [{ x: d.step, color: "#c53030", label: "lab.series.now" }],
       bands: [{ from: m.field[0] - 0.5, to: m.field[m.field.length - 1] + 0.5, color }],
       onClick: (x) => { $("step").value = Math.max(0, Math.min(d.x.length - 1, Math.round(x))); update(); },
@@ -23,7 +23,7 @@ function drawCausal() {
       ],
     });
     $(name + "-field").textContent = m.field[0] + ".." + m.field[m.field.length - 1] + " (" + m.field.length + ")";
-    $(name + "-change").textContent = m.change_at_step === 0 ? "0" : m.change_at_step.toExponential(2);
+    $(name + "-change").textContent = chart.fmt(m.change_at_step, 3);
   });
 }
 

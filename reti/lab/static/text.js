@@ -130,7 +130,7 @@ function drawAttention() {
   const masked = m.map((row, i) => row.map((v, j) => (j > i ? null : v)));
   const toks = attention.tokens.map(shownToken);
   chart.heatmap($("attention"), {
-    matrix: masked, xLabels: toks, yLabels: toks, min: 0, max: 1, cell: 16, palette: "sequential",
+    matrix: masked, xLabels: toks, yLabels: toks, min: 0, max: 1, cell: 14, palette: "sequential",
     xTitle: "lab.axis.key", yTitle: "lab.axis.query", valueTitle: "lab.axis.weight",
   });
 }
@@ -140,7 +140,7 @@ function drawPositions() {
   if (!d) return;
   chart.heatmap($("pos-sin"), {
     matrix: d.sinusoidal, cell: 8, palette: "diverging",
-    xTitle: "lab.axis.dimension", yTitle: "lab.axis.position", valueTitle: "lab.axis.value",
+    xTitle: "lab.axis.dimension", yTitle: "lab.axis.position", valueTitle: "lab.axis.pos_value",
   });
   chart.heatmap($("pos-alibi"), {
     matrix: d.alibi[0], cell: 8, palette: "sequential",
