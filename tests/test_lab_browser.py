@@ -141,6 +141,9 @@ def test_cnn_bad_pattern_shows_its_column_then_trains(page, english):
     assert blocks.nth(1).locator(".params").inner_text() == "80 weights"  # 8 * (9 + 1)
     assert page.locator("#curves-box").is_hidden()  # no empty box before a run
     # a 1-epoch digits training: >= 3 progress events stream in, the accuracy shows at the end
+    page.select_option("#data", "digits")
+    page.fill("#epochs", "1")
+    page.fill("#limit", "")
     page.fill("#batch", "16")
     page.click("#train")
     page.wait_for_function(
@@ -183,10 +186,10 @@ def test_dropout_slider_changes_the_standard_eval_mean(page, english):
     page.wait_for_function(f"document.getElementById('standard-means').textContent !== {before!r}")
     page.select_option("#batch", "2")
     page.wait_for_function("document.getElementById('bn-std').textContent !== ''")
-    page.check("#regime-contrast")  # the contrast is one click away and sets its own settings
-    assert page.input_value("#drop-limit") != "200"
-    page.check("#regime-notes")
-    assert page.input_value("#drop-limit") == "200"
+    narrows = page.inner_text("#regime-help")  # what to look for, per regime
+    page.check("#regime-contrast")  # the contrast is one click away, labelled as the contrast
+    assert page.inner_text("#regime-help") not in ("", narrows)
+    page.check("#regime-narrows")
     # both live trainings, tiny: the final tables get one row per arm (plus the header)
     for prefix, rows in (("drop", 3), ("nt", 4)):
         page.fill(f"#{prefix}-epochs", "2")

@@ -8,6 +8,7 @@ let acc = null;
 let result = null;
 let lastProbs = null;
 let lastEvent = null; // the last progress event (its text is redrawn in a new language)
+let serverPreprocesses = false; // see predict()
 let timing = null; // {t0, step0}: for the "about N s left" of the status line
 
 async function parsePattern() {
@@ -83,6 +84,7 @@ function showResult() {
   $("result-box").hidden = false;
   $("draw-box").hidden = false;
   $("accuracy").textContent = chart.fixed(100 * r.accuracy, 1) + " %";
+  $("cnn-look").textContent = r.look_for ? lab.t(r.look_for, "") : ""; // what to look for
   chart.heatmap($("confusion"), {
     matrix: r.confusion, xLabels: r.classes, yLabels: r.classes, cell: 26,
     xTitle: "lab.axis.predicted", yTitle: "lab.axis.true", valueTitle: "lab.axis.images", palette: "sequential",
@@ -189,13 +191,20 @@ pad.addEventListener("pointermove", (e) => {
 });
 window.addEventListener("pointerup", () => { drawing = false; });
 
-// What the net receives: the server's preprocessed image (`input`, side x side in [0, 1]) when
-// it sends one, else the pad averaged down to the model's side (what was sent).
+// What the net receives: the server's `input` ((H, W) or (C, H, W) numbers in [0, 1]) when it
+// sends one, else the pad averaged down to the model's side (what was sent).
 function showSeen(image) {
   if (!image) return;
-  const side = image.length;
+  const colour = Array.isArray(image[0][0]);
+  const [c, h, w] = colour ? [image.length, image[0].length, image[0][0].length] : [1, image.length, image[0].length];
+  const flat = (colour ? image.flat(2) : image.flat()).map((v) => Math.round(255 * v));
   $("seen-box").hidden = false;
-  lab.drawImages($("seen"), image.flat().map((v) => Math.round(255 * v)), 1, 1, side, side, 1, Math.max(4, Math.floor(140 / side)));
+  lab.drawImages($("seen"), flat, 1, c, h, w, 1, Math.max(4, Math.floor(140 / h)));
+}
+
+function showLook() {
+  const key = lastProbs && lastProbs.look_for;
+  $("draw-look").textContent = key ? lab.t(key, "") : "";
 }
 
 function showProbs() {
@@ -207,14 +216,11 @@ function showProbs() {
     labels: lastProbs.classes, values: lastProbs.probs, highlight: best, percent: true, max: 1,
     xTitle: "lab.axis.probability_pct", yTitle: "lab.axis.class",
   });
+  showLook();
 }
 
-async function predict() {
-  if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model"); return; }
-  const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
-  const channels = info.input[0];
-  const side = info.input[1];
-  // average each block of the pad into one pixel (drawImage may just pick one pixel per block)
+// The pad's ink, averaged over blocks: `side` x `side` numbers in [0, 1].
+function padPixels(side) {
   const full = ctx.getImageData(0, 0, pad.width, pad.height).data;
   const grey = [];
   for (let y = 0; y < side; y++) {
@@ -223,14 +229,26 @@ async function predict() {
       const [x0, x1] = [Math.floor((x * pad.width) / side), Math.floor(((x + 1) * pad.width) / side)];
       let sum = 0;
       for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += full[4 * (yy * pad.width + xx)];
-      grey.push(Math.min(1, sum / ((y1 - y0) * (x1 - x0) * 255)));
+      grey.push(Math.round((100 * sum) / ((y1 - y0) * (x1 - x0) * 255)) / 100);
     }
   }
-  const pixels = grey.slice();
-  for (let c = 1; c < channels; c++) pixels.push(...grey); // (C, H, W): the same ink in each
+  return grey;
+}
+
+async function predict() {
+  if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model"); return; }
+  // A server that preprocesses drawings as MNIST did (it sends `defaults` with the models)
+  // takes the pad at half its size and crops, scales and centres it itself; an older one takes
+  // the pad at the net's own side.
+  let side = pad.width / 2;
+  if (!serverPreprocesses) {
+    const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
+    side = info.input[1];
+  }
+  const pixels = padPixels(side);
   try {
-    lastProbs = await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels } });
-    showSeen(lastProbs.input || Array.from({ length: side }, (_, y) => grey.slice(y * side, (y + 1) * side)));
+    lastProbs = await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels, width: side, height: side } });
+    showSeen(lastProbs.input || Array.from({ length: side }, (_, y) => pixels.slice(y * side, (y + 1) * side)));
     showProbs();
   } catch (e) { lab.showError($("train-error"), e); }
 }
@@ -266,6 +284,12 @@ async function init() {
   await lab.ready;
   const models = await lab.api("/api/models");
   $("pattern").value = models.default;
+  const d = models.defaults; // the server's defaults (docs/lab.md measures them)
+  serverPreprocesses = !!d;
+  if (d) {
+    [["data", d.data], ["epochs", d.epochs], ["batch", d.batch_size], ["lr", d.lr], ["limit", d.limit]]
+      .forEach(([id, v]) => { if (v !== undefined && v !== null) $(id).value = v; });
+  }
   models.models.forEach((m) => $("named").appendChild(lab.el("option", { value: m }, m)));
   $("pattern").addEventListener("input", lab.debounce(() => { $("named").value = ""; parsePattern(); }, 150));
   $("named").addEventListener("change", parsePattern);
@@ -282,6 +306,7 @@ async function init() {
     showTable();
     showResult();
     showProbs();
+    showLook();
     if (job) showStatus(job);
     if (lastEvent) $("progress").textContent = "(" + lab.f("lab.cnn.progress", { step: chart.int(lastEvent.step), total: chart.int(lastEvent.total_steps) }) + ")";
   });

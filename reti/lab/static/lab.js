@@ -83,6 +83,10 @@ lab.setLang = async function (lang) {
     const text = lab.texts[el.dataset.i18n];
     if (text) el.textContent = text;
   });
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+    const text = lab.texts[el.dataset.i18nPlaceholder];
+    if (text) el.setAttribute("placeholder", text);
+  });
   document.querySelectorAll("[data-i18n-label]").forEach((el) => {
     const text = lab.texts[el.dataset.i18nLabel];
     if (text) el.setAttribute("aria-label", text);

@@ -97,6 +97,7 @@ function drawForecast() {
 function drawTable() {
   const t = $("forecast-table");
   t.innerHTML = "";
+  $("series-look").textContent = outcome && outcome.look_for ? lab.t(outcome.look_for, "") : "";
   if (!outcome) return;
   const rows = Object.assign({}, outcome.models, outcome.baselines);
   if (!Object.keys(rows).length) return;
@@ -140,7 +141,8 @@ async function forecast() {
   outcome = null;
   drawTable(); drawTrace(); drawForecast();
   try {
-    const params = { task: $("series-task").value, data: $("series-data").value, epochs: $("series-epochs").value };
+    const params = { task: $("series-task").value, data: $("series-data").value };
+    if ($("series-epochs").value) params.epochs = $("series-epochs").value; // empty: the recipe's
     if ($("series-season").value && params.task === "forecast") params.season = $("series-season").value;
     const job = await lab.api("/api/jobs", { json: { kind: "series", params: params } });
     statusOf = { status: "queued" };
