@@ -125,6 +125,7 @@ def test_connectivity_counts_follow_the_inputs(page, english):
 def test_cnn_bad_pattern_shows_its_column_then_trains(page, english):
     _open(page, "cnn")
     page.locator("#network .block").nth(3).wait_for()
+    page.select_option("#data", "digits")  # 8x8 images: quick on any machine
     page.bad_input_sent = True
     page.fill("#pattern", "CONV3@8-RELU-POOX")
     page.wait_for_function("document.getElementById('pattern-error').dataset.column === '14'")
@@ -141,7 +142,6 @@ def test_cnn_bad_pattern_shows_its_column_then_trains(page, english):
     assert blocks.nth(1).locator(".params").inner_text() == "80 weights"  # 8 * (9 + 1)
     assert page.locator("#curves-box").is_hidden()  # no empty box before a run
     # a 1-epoch digits training: >= 3 progress events stream in, the accuracy shows at the end
-    page.select_option("#data", "digits")
     page.fill("#epochs", "1")
     page.fill("#limit", "")
     page.fill("#batch", "16")

@@ -100,9 +100,9 @@ function progress(e) {
   if (!e || !e.total_steps) return;
   lastEvent = e;
   const now = performance.now();
-  if (!timing || timing.total !== e.total_steps) {
+  if (!timing) { // the first progress event: the x axis spans the whole run from now on
     timing = { t0: now, step0: e.step, total: e.total_steps };
-    lossChart();
+    if (!loss.series.some((x) => x.points.length)) lossChart();
   }
   const done = e.step - timing.step0;
   let text = lab.f("lab.cnn.progress", { step: chart.int(e.step), total: chart.int(e.total_steps) });
@@ -149,7 +149,7 @@ async function train() {
     data: $("data").value, model: $("named").value || $("pattern").value,
     epochs: $("epochs").value, batch_size: $("batch").value, lr: $("lr").value,
   };
-  if ($("limit").value) params.limit = $("limit").value;
+  params.limit = $("limit").value; // empty: every training image
   try {
     job = await lab.api("/api/jobs", { json: { kind: "vision", params: params } });
     timing = null;

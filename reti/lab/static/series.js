@@ -80,8 +80,10 @@ function drawForecast() {
   if (!p || !p.history) { $("forecast-plot").innerHTML = ""; return; }
   const n = p.history.length;
   const after = (vals) => vals.map((v, i) => [n + i, v]);
+  const shown = Math.min(n, Math.max(48, 3 * (p.truth || []).length)); // the recent past, legible
   const series = [
-    { key: "history", name: "lab.series.history", color: chart.COLORS.input, points: p.history.map((v, i) => [i, v]) },
+    { key: "history", name: "lab.series.history", color: chart.COLORS.input,
+      points: p.history.slice(n - shown).map((v, i) => [n - shown + i, v]) },
     { key: "truth", name: "lab.series.truth", color: chart.COLORS.truth, width: 2.5, points: after(p.truth || []) },
   ];
   Object.entries(Object.assign({}, p.forecasts || {}, p.baselines || {})).forEach(([name, vals], k) => {
@@ -89,7 +91,7 @@ function drawForecast() {
     series.push({ key: name, name: modelName(name), color, dash, points: after(vals) });
   });
   chart.line($("forecast-plot"), {
-    xTitle: "lab.axis.time_step", yTitle: p.unit ? p.unit : "lab.axis.value", xInteger: true, height: 260,
+    xTitle: "lab.axis.time_step", yTitle: p.unit ? p.unit : "lab.axis.value", xInteger: true, xTight: true, height: 260,
     vlines: [{ x: n - 0.5, color: "#4a5568", label: "lab.series.origin" }], series,
   });
 }
