@@ -319,3 +319,54 @@ def test_chart_ticks_are_1_2_5_and_numbers_follow_the_language(page):
     assert page.evaluate("chart.fixed(0.25, 2)") == "0,25"
     assert page.evaluate("chart.int(1234567)") == "1.234.567"
     page.evaluate("localStorage.clear()")
+
+
+# Mouse strokes on the 160x160 pad, as fractions of its side: a 1, a 7 and a 0.
+STROKES = {
+    "1": [[(0.52, 0.15), (0.50, 0.85)]],
+    "7": [[(0.25, 0.18), (0.75, 0.18), (0.45, 0.85)]],
+    "0": [
+        [
+            (0.5, 0.15),
+            (0.72, 0.3),
+            (0.75, 0.6),
+            (0.55, 0.85),
+            (0.32, 0.7),
+            (0.28, 0.35),
+            (0.5, 0.15),
+        ]
+    ],
+}
+
+
+def test_drawn_digits_are_classified_right(page):
+    """The default CNN (MNIST, the server's defaults) and MNIST's preprocessing of a drawing:
+    strokes drawn with the mouse come out as the digit drawn. Needs a server that preprocesses
+    drawings (it sends its CNN defaults) and MNIST on disk."""
+    _open(page, "cnn")
+    if not page.evaluate("fetch('/api/models').then((r) => r.json()).then((d) => !!d.defaults)"):
+        pytest.skip("this lab does not preprocess drawings as MNIST did")
+    if page.input_value("#data") != "mnist":
+        pytest.skip("the CNN default is not MNIST")
+    page.fill("#limit", "6000")  # a quarter of the default: quicker, still far above chance
+    page.click("#train")
+    page.wait_for_function(
+        "document.getElementById('status').dataset.status === 'done'", timeout=300_000
+    )
+    pad = page.locator("#pad")
+    pad.scroll_into_view_if_needed()
+    for digit, strokes in STROKES.items():
+        page.click("#clear")
+        box = pad.bounding_box()
+        for stroke in strokes:
+            x, y = stroke[0]
+            page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"])
+            page.mouse.down()
+            for x, y in stroke[1:]:
+                page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
+            page.mouse.up()
+        page.evaluate("document.getElementById('probs').dataset.best = ''")
+        page.click("#predict")
+        page.wait_for_function("document.getElementById('probs').dataset.best !== ''")
+        assert page.get_attribute("#probs", "data-best") == digit, digit
+    assert page.evaluate("document.getElementById('seen').width") >= 28 * 4  # the 28x28 input
