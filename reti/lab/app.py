@@ -28,6 +28,7 @@ from reti.errors import DataError, DataNotFoundError, ParseError, RetiError
 from reti.guards import memory_budget
 from reti.i18n import LANGUAGES, catalogue
 from reti.lab import norm_job, sequences, vision
+from reti.lab.claim_figure import figure_route
 from reti.lab.dropout_job import run_dropout
 from reti.lab.guard import Guard, NoCrash
 from reti.lab.job_routes import JobRoutes
@@ -48,6 +49,8 @@ from reti.models.registry import MODELS
 from reti.numbers import int_in
 
 HERE = Path(__file__).resolve().parent
+# the catalogue the pages read: the lab's own strings and the claims' verdicts
+I18N_KEYS = ("lab.", "verdict.")
 PAGES = ("connectivity", "cnn", "normalization", "augment", "series", "text", "claims")
 
 
@@ -85,7 +88,7 @@ class Lab(JobRoutes):
         lang = request.query_params.get("lang", "en")
         if lang not in LANGUAGES:
             return error_response(400, f"lang must be one of {', '.join(LANGUAGES)}, got {lang!r}")
-        keys = {k: v for k, v in catalogue(lang).items() if k.startswith("lab.")}
+        keys = {k: v for k, v in catalogue(lang).items() if k.startswith(I18N_KEYS)}
         return JSONResponse(keys)
 
     # -- interactive endpoints -----------------------------------------------------------------
@@ -224,6 +227,10 @@ class Lab(JobRoutes):
                         "section": c.section,
                         "quote": c.quote,
                         "english": c.english,
+                        "statement": {  # the claim in one line, in each language
+                            code: catalogue(code).get(f"claims.{c.name}.statement", c.english)
+                            for code in LANGUAGES
+                        },
                     }  # fmt: skip
                     for i, c in enumerate(CLAIMS, 1)
                 ]
@@ -280,6 +287,7 @@ def create_app(
         Route("/api/jobs/{job}/events", lab.job_events, methods=get),
         Route("/api/jobs/{job}/checkpoint", lab.job_checkpoint, methods=get),
         Route("/api/jobs/{job}/predict", lab.job_predict, methods=post),
+        Route("/api/jobs/{job}/figure", figure_route(lab), methods=get),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -118,17 +118,29 @@ def _check_text(text) -> str:
     return text
 
 
+def piece_text(raw: bytes) -> tuple[str, bool]:
+    """A token's bytes as text, and whether it is only part of a UTF-8 character: the bytes of
+    an incomplete character are written ``\\xf0\\x9f`` (as tiktokenizer shows them), never U+FFFD
+    (notes: Subword Encoders -- byte-level BPE splits a character into its bytes)."""
+    try:
+        return raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="backslashreplace"), True
+
+
 def tokenize_all(text: str, kinds: tuple[str, ...] = TOKENIZERS) -> dict:
-    """Each tokenizer's tokens of ``text``: id, the text piece it stands for, and the count."""
+    """Each tokenizer's tokens of ``text``: id, the text piece it stands for (``partial``: the
+    piece is bytes of an unfinished UTF-8 character, shown as ``\\xNN``), and the count."""
     text = _check_text(text)
     result = {}
     for kind in kinds:
         tok = tokenizer(kind)
         ids = tok.encode(text, allowed_special=(), disallowed_special=())
-        pieces = [tok.token_bytes(i).decode("utf-8", errors="replace") for i in ids]
+        pieces = [piece_text(tok.token_bytes(i)) for i in ids]
         result[kind] = {
             "ids": ids,
-            "pieces": pieces,
+            "pieces": [p for p, _ in pieces],
+            "partial": [partial for _, partial in pieces],
             "count": len(ids),
             "vocab_size": tok.vocab_size,
         }

@@ -1,8 +1,17 @@
 "use strict";
 const $ = (id) => document.getElementById(id);
+let last = null;
 
 function specFromControls() {
   $("spec").value = Array.from(document.querySelectorAll(".op:checked")).map((c) => c.value).join(",");
+}
+
+function showLabels() {
+  if (!last) return;
+  $("labels").textContent = last.labels.map((row, i) => {
+    const parts = row.map((p, k) => [k, p]).filter((x) => x[1] > 0.001).map((x) => x[0] + ": " + chart.fixed(x[1], 2));
+    return "#" + (i + 1) + " " + parts.join(" ");
+  }).join("   ");
 }
 
 async function update() {
@@ -10,16 +19,15 @@ async function update() {
   const q = "spec=" + encodeURIComponent($("spec").value) + "&seed=" + $("seed").value + "&data=" + $("data").value;
   $("png").href = "/api/augment?format=png&" + q;
   try {
-    const d = await lab.api("/api/augment?count=16&" + q);
+    last = await lab.api("/api/augment?count=16&" + q);
     $("error").textContent = "";
-    const [n, c, h, w] = d.shape;
-    lab.drawImages($("grid"), d.pixels, n, c, h, w, 8, h <= 8 ? 10 : 3);
-    $("labels").textContent = d.labels.map((row, i) => {
-      const parts = row.map((p, k) => [k, p]).filter((x) => x[1] > 0.001).map((x) => x[0] + ":" + x[1].toFixed(2));
-      return "#" + i + " " + parts.join(" ");
-    }).join("   ");
+    const [n, c, h, w] = last.shape;
+    lab.drawImages($("grid"), last.pixels, n, c, h, w, 8, h <= 8 ? 10 : 3);
+    showLabels();
   } catch (e) {
-    $("error").textContent = e.message;
+    const d = e.data || {};
+    $("error").textContent = d.column ? $("spec").value + "\n" + " ".repeat(d.column - 1) + "^ " +
+      lab.t("lab.cnn.column") + " " + d.column + ": " + d.message : lab.errorText(e);
   }
 }
 
@@ -27,5 +35,6 @@ document.querySelectorAll(".op").forEach((c) => c.addEventListener("change", () 
 $("spec").addEventListener("input", lab.debounce(update, 150));
 $("seed").addEventListener("input", lab.debounce(update, 40));
 $("data").addEventListener("change", update);
+lab.onLang.push(showLabels);
 specFromControls();
-update();
+lab.ready.then(update);

@@ -2,87 +2,115 @@
 const $ = (id) => document.getElementById(id);
 let job = null;
 let source = null;
-const curves = { train: [], val: [], acc: [] };
+let table = null; // the last /api/pattern answer
+let loss = null;  // the streaming charts
+let acc = null;
+let result = null;
+let lastProbs = null;
+let lastEvent = null; // the last progress event (its text is redrawn in a new language)
+let serverPreprocesses = false; // see predict()
+let timing = null; // {t0, step0}: for the "about N s left" of the status line
 
 async function parsePattern() {
   const model = $("named").value || $("pattern").value;
-  const body = document.querySelector("#layers tbody");
   try {
-    const data = await lab.api("/api/pattern?model=" + encodeURIComponent(model) + "&data=" + $("data").value);
+    table = await lab.api("/api/pattern?model=" + encodeURIComponent(model) + "&data=" + $("data").value);
     $("pattern-error").textContent = "";
-    $("pattern-ok").textContent = lab.t("lab.cnn.total", "Total parameters") + ": " + data.total.toLocaleString("en");
-    body.innerHTML = "";
-    data.layers.forEach((r, i) => {
-      const tr = lab.el("tr");
-      tr.appendChild(lab.el("td", { class: "l" }, String(i)));
-      tr.appendChild(lab.el("td", { class: "l" }, r.layer));
-      tr.appendChild(lab.el("td", { class: "l" }, "(" + r.shape.join(", ") + ")"));
-      tr.appendChild(lab.el("td", {}, r.params.toLocaleString("en")));
-      body.appendChild(tr);
-    });
+    delete $("pattern-error").dataset.column;
+    showTable();
   } catch (e) {
+    table = null;
     $("pattern-ok").textContent = "";
-    body.innerHTML = "";
+    $("network").innerHTML = "";
     const d = e.data || {};
     if (d.column) {
-      $("pattern-error").textContent = model + "\n" + " ".repeat(d.column - 1) + "^ " + lab.t("lab.cnn.column", "column") + " " + d.column + ": " + d.message;
+      $("pattern-error").textContent = model + "\n" + " ".repeat(d.column - 1) + "^ " +
+        lab.t("lab.cnn.column") + " " + d.column + ": " + d.message;
       $("pattern-error").dataset.column = d.column;
     } else {
-      $("pattern-error").textContent = e.message;
+      lab.showError($("pattern-error"), e);
       delete $("pattern-error").dataset.column;
     }
   }
 }
 
-function drawCurves() {
-  lab.lineChart($("curves"), [
-    { name: lab.t("lab.cnn.train_loss", "train loss"), points: curves.train, color: "#3f7fbf" },
-    { name: lab.t("lab.cnn.val_loss", "val loss"), points: curves.val, color: "#d9822b", marks: curves.val },
-  ], { xlabel: lab.t("lab.cnn.step", "step"), ylabel: "loss", ymin: 0 });
+function showTable() {
+  if (!table) return;
+  const ok = $("pattern-ok");
+  ok.innerHTML = "";
+  ok.append(lab.tel("span", "lab.cnn.total"), lab.el("span", {}, ": " + chart.int(table.total)));
+  chart.network($("network"), table.input, table.layers);
+}
+
+function lossChart() {
+  const total = timing && timing.total ? timing.total : undefined;
+  loss = chart.line($("curves"), {
+    xTitle: "lab.axis.step", yTitle: "lab.axis.loss", ymin: 0, xmin: 0, xmax: total, xInteger: true, height: 220,
+    series: [
+      { key: "train", name: "lab.series.train_loss", color: chart.COLORS.train },
+      { key: "val", name: "lab.series.val_loss", color: chart.COLORS.val, dots: 3 },
+    ],
+  });
+  acc = chart.line($("acc-curve"), {
+    xTitle: "lab.axis.step", yTitle: "lab.axis.accuracy_pct", ymin: 0, ymax: 100, xmin: 0, xmax: total, xInteger: true, height: 220,
+    series: [{ key: "val", name: "lab.series.val_accuracy", color: chart.COLORS.val, dots: 3 }],
+  });
 }
 
 function showPictures(e) {
+  $("pictures-box").hidden = false;
   if (e.filters) {
     const f = e.filters;
-    lab.drawImages($("filters"), f.pixels, f.shape[0], 1, f.shape[1], f.shape[2], 8, 10);
+    lab.drawImages($("filters"), f.pixels, f.shape[0], 1, f.shape[1], f.shape[2], 8, f.shape[1] <= 3 ? 12 : 6);
   }
   if (e.maps) {
     const m = e.maps;
-    lab.drawImages($("maps"), m.pixels, m.shape[0], 1, m.shape[1], m.shape[2], 8, 10);
+    lab.drawImages($("maps"), m.pixels, m.shape[0], 1, m.shape[1], m.shape[2], 8, m.shape[1] <= 8 ? 8 : 3);
   }
 }
 
-function showResult(j) {
+function showStatus(j) {
+  $("status-line").hidden = false;
   $("status").textContent = lab.t("lab.status." + j.status, j.status);
+  $("status").dataset.status = j.status;
   $("stop").disabled = !(j.status === "running" || j.status === "queued");
   $("resume").disabled = !(j.status === "stopped" || j.status === "interrupted" || j.status === "failed");
-  $("train-error").textContent = j.error || "";
-  const r = j.result || {};
-  if (r.accuracy !== undefined) $("accuracy").textContent = (100 * r.accuracy).toFixed(1) + " %";
-  if (r.confusion) {
-    const t = $("confusion");
-    t.innerHTML = "";
-    const head = lab.el("tr");
-    head.appendChild(lab.el("th", {}, ""));
-    r.classes.forEach((c) => head.appendChild(lab.el("th", {}, c)));
-    t.appendChild(head);
-    r.confusion.forEach((row, i) => {
-      const tr = lab.el("tr");
-      tr.appendChild(lab.el("th", {}, r.classes[i]));
-      row.forEach((v, k) => tr.appendChild(lab.el("td", i === k ? { class: "match" } : {}, String(v))));
-      t.appendChild(tr);
-    });
-  }
-  if (r.command) showCommand(r.command);
-  if (j.status !== "queued" && j.status !== "running") {
-    $("download").href = "/api/jobs/" + j.id + "/checkpoint";
-    $("download").hidden = false;
-  }
+  lab.showError($("train-error"), j.error ? new Error(j.error) : null);
+}
+
+function showResult() {
+  const r = result || {};
+  if (r.accuracy === undefined) return;
+  $("result-box").hidden = false;
+  $("draw-box").hidden = false;
+  $("accuracy").textContent = chart.fixed(100 * r.accuracy, 1) + " %";
+  $("cnn-look").textContent = r.look_for ? lab.t(r.look_for, "") : ""; // what to look for
+  chart.heatmap($("confusion"), {
+    matrix: r.confusion, xLabels: r.classes, yLabels: r.classes, cell: 26,
+    xTitle: "lab.axis.predicted", yTitle: "lab.axis.true", valueTitle: "lab.axis.images", palette: "sequential",
+  });
 }
 
 function showCommand(cmd) {
   $("command").textContent = cmd;
-  $("copy").hidden = false;
+  $("command-box").hidden = false;
+}
+
+function progress(e) {
+  if (!e || !e.total_steps) return;
+  lastEvent = e;
+  const now = performance.now();
+  if (!timing) { // the first progress event: the x axis spans the whole run from now on
+    timing = { t0: now, step0: e.step, total: e.total_steps };
+    if (!loss.series.some((x) => x.points.length)) lossChart();
+  }
+  const done = e.step - timing.step0;
+  let text = lab.f("lab.cnn.progress", { step: chart.int(e.step), total: chart.int(e.total_steps) });
+  if (done > 0 && e.step < e.total_steps) {
+    const left = ((now - timing.t0) / done) * (e.total_steps - e.step) / 1000;
+    text += ", " + lab.f("lab.cnn.left", { s: chart.int(Math.max(1, Math.round(left))) });
+  }
+  $("progress").textContent = "(" + text + ")";
 }
 
 function listen(id, after) {
@@ -92,18 +120,23 @@ function listen(id, after) {
   source.onmessage = async (msg) => {
     const e = JSON.parse(msg.data);
     n += 1;
-    $("events-count").textContent = "(" + n + " " + lab.t("lab.cnn.events", "events") + ")";
     $("events-count").dataset.count = n;
-    if (e.kind === "train") curves.train.push([e.step, e.row.train_loss]);
-    if (e.kind === "eval" || e.kind === "epoch") {
-      if (e.row && e.row.val_loss !== undefined) curves.val.push([e.step, e.row.val_loss]);
+    if (e.kind === "train" || e.kind === "eval") progress(e);
+    if (e.kind === "train") loss.add("train", [e.step, e.row.train_loss]);
+    if (e.kind === "eval" && e.row.val_loss !== undefined) {
+      loss.add("val", [e.step, e.row.val_loss]);
+      if (e.row.val_accuracy !== undefined) acc.add("val", [e.step, 100 * e.row.val_accuracy]);
     }
     if (e.kind === "command") showCommand(e.command);
     if (e.kind === "pictures") showPictures(e);
-    if (e.kind === "train" || e.kind === "eval" || e.kind === "epoch") drawCurves();
     if (e.kind === "status") {
       job = await lab.api("/api/jobs/" + id);
-      showResult(job);
+      showStatus(job);
+      if (job.result) { result = job.result; showResult(); }
+      if (job.status !== "queued" && job.status !== "running") {
+        $("download").href = "/api/jobs/" + job.id + "/checkpoint";
+        $("download").hidden = false;
+      }
     }
   };
   source.addEventListener("close", () => source.close());
@@ -116,14 +149,17 @@ async function train() {
     data: $("data").value, model: $("named").value || $("pattern").value,
     epochs: $("epochs").value, batch_size: $("batch").value, lr: $("lr").value,
   };
-  if ($("limit").value) params.limit = $("limit").value;
+  params.limit = $("limit").value; // empty: every training image
   try {
     job = await lab.api("/api/jobs", { json: { kind: "vision", params: params } });
-    curves.train = []; curves.val = [];
-    showResult(job);
+    timing = null;
+    result = null;
+    $("curves-box").hidden = false;
+    lossChart();
+    showStatus(job);
     listen(job.id, 0);
   } catch (e) {
-    $("train-error").textContent = e.message;
+    lab.showError($("train-error"), e);
   }
 }
 
@@ -131,61 +167,90 @@ async function control(action) {
   if (!job) return;
   try {
     job = await lab.api("/api/jobs/" + job.id + "/" + action, { method: "POST" });
-    showResult(job);
+    showStatus(job);
     if (action === "resume") listen(job.id, job.events);
   } catch (e) {
-    $("train-error").textContent = e.message;
+    lab.showError($("train-error"), e);
   }
 }
 
-// the drawing pad: white ink on black, like the data sets
+// the drawing pad: white ink on black, like the data sets; mouse, pen and touch alike
 const pad = $("pad");
 const ctx = pad.getContext("2d");
 let drawing = false;
 function clearPad() { ctx.fillStyle = "#000"; ctx.fillRect(0, 0, pad.width, pad.height); }
-pad.addEventListener("pointerdown", (e) => { drawing = true; ctx.beginPath(); ctx.moveTo(e.offsetX, e.offsetY); });
+function at(e) {
+  const box = pad.getBoundingClientRect();
+  return [((e.clientX - box.left) / box.width) * pad.width, ((e.clientY - box.top) / box.height) * pad.height];
+}
+pad.addEventListener("pointerdown", (e) => { drawing = true; ctx.beginPath(); ctx.moveTo(...at(e)); });
 pad.addEventListener("pointermove", (e) => {
   if (!drawing) return;
-  ctx.strokeStyle = "#fff"; ctx.lineWidth = 16; ctx.lineCap = "round";
-  ctx.lineTo(e.offsetX, e.offsetY); ctx.stroke();
+  ctx.strokeStyle = "#fff"; ctx.lineWidth = 14; ctx.lineCap = "round"; ctx.lineJoin = "round";
+  ctx.lineTo(...at(e)); ctx.stroke();
 });
 window.addEventListener("pointerup", () => { drawing = false; });
 
-function showProbs(data) {
-  const box = $("probs");
-  box.innerHTML = "";
-  const best = data.probs.indexOf(Math.max(...data.probs));
-  data.probs.forEach((p, i) => {
-    const line = lab.el("div", i === best ? { class: "match" } : {});
-    line.appendChild(lab.el("span", { class: "mono" }, data.classes[i] + " "));
-    line.appendChild(lab.el("span", { class: "bar", style: "width:" + Math.round(200 * p) + "px" }));
-    line.appendChild(lab.el("span", {}, " " + (100 * p).toFixed(1) + " %"));
-    box.appendChild(line);
-  });
+// What the net receives: the server's `input` ((H, W) or (C, H, W) numbers in [0, 1]) when it
+// sends one, else the pad averaged down to the model's side (what was sent).
+function showSeen(image) {
+  if (!image) return;
+  const colour = Array.isArray(image[0][0]);
+  const [c, h, w] = colour ? [image.length, image[0].length, image[0][0].length] : [1, image.length, image[0].length];
+  const flat = (colour ? image.flat(2) : image.flat()).map((v) => Math.round(255 * v));
+  $("seen-box").hidden = false;
+  lab.drawImages($("seen"), flat, 1, c, h, w, 1, Math.max(4, Math.floor(140 / h)));
 }
 
-async function predict() {
-  if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model", "train a model first"); return; }
-  const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
-  const channels = info.input[0];
-  const side = info.input[1];
-  // average each block of the pad into one pixel (drawImage may just pick one pixel per block)
+function showLook() {
+  const key = lastProbs && lastProbs.look_for;
+  $("draw-look").textContent = key ? lab.t(key, "") : "";
+}
+
+function showProbs() {
+  if (!lastProbs) return;
+  $("probs-box").hidden = false;
+  const best = lastProbs.probs.indexOf(Math.max(...lastProbs.probs));
+  $("probs").dataset.best = lastProbs.classes[best];
+  chart.bars($("probs"), {
+    labels: lastProbs.classes, values: lastProbs.probs, highlight: best, percent: true, max: 1,
+    xTitle: "lab.axis.probability_pct", yTitle: "lab.axis.class",
+  });
+  showLook();
+}
+
+// The pad's ink, averaged over blocks: `side` x `side` numbers in [0, 1].
+function padPixels(side) {
   const full = ctx.getImageData(0, 0, pad.width, pad.height).data;
-  const pixels = [];
+  const grey = [];
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
       const [y0, y1] = [Math.floor((y * pad.height) / side), Math.floor(((y + 1) * pad.height) / side)];
       const [x0, x1] = [Math.floor((x * pad.width) / side), Math.floor(((x + 1) * pad.width) / side)];
       let sum = 0;
       for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += full[4 * (yy * pad.width + xx)];
-      pixels.push(Math.min(1, sum / ((y1 - y0) * (x1 - x0) * 255)));
+      grey.push(Math.round((100 * sum) / ((y1 - y0) * (x1 - x0) * 255)) / 100);
     }
   }
-  const grey = pixels.slice();
-  for (let c = 1; c < channels; c++) pixels.push(...grey); // (C, H, W): the same ink in each
+  return grey;
+}
+
+async function predict() {
+  if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model"); return; }
+  // A server that preprocesses drawings as MNIST did (it sends `defaults` with the models)
+  // takes the pad at half its size and crops, scales and centres it itself; an older one takes
+  // the pad at the net's own side.
+  let side = pad.width / 2;
+  if (!serverPreprocesses) {
+    const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
+    side = info.input[1];
+  }
+  const pixels = padPixels(side);
   try {
-    showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels } }));
-  } catch (e) { $("train-error").textContent = e.message; }
+    lastProbs = await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels, width: side, height: side } });
+    showSeen(lastProbs.input || Array.from({ length: side }, (_, y) => pixels.slice(y * side, (y + 1) * side)));
+    showProbs();
+  } catch (e) { lab.showError($("train-error"), e); }
 }
 
 async function upload() {
@@ -193,8 +258,10 @@ async function upload() {
   const form = new FormData();
   form.append("image", $("upload").files[0]);
   try {
-    showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { method: "POST", body: form }));
-  } catch (e) { $("train-error").textContent = e.message; }
+    lastProbs = await lab.api("/api/jobs/" + job.id + "/predict", { method: "POST", body: form });
+    if (lastProbs.input) showSeen(lastProbs.input);
+    showProbs();
+  } catch (e) { lab.showError($("train-error"), e); }
 }
 
 async function uploadZip() {
@@ -206,16 +273,23 @@ async function uploadZip() {
     const value = "upload:" + d.id;
     $("data").appendChild(lab.el("option", { value: value }, value + " (" + d.classes.join(", ") + ")"));
     $("data").value = value;
-    $("zip-info").textContent = Object.entries(d.counts).map(([k, v]) => k + ": " + v).join(", ");
+    $("zip-info").textContent = Object.entries(d.counts).map(([k, v]) => k + ": " + chart.int(v)).join(", ");
     parsePattern();
   } catch (e) {
-    $("zip-info").textContent = e.message;
+    lab.showError($("zip-info"), e);
   }
 }
 
 async function init() {
+  await lab.ready;
   const models = await lab.api("/api/models");
   $("pattern").value = models.default;
+  const d = models.defaults; // the server's defaults (docs/lab.md measures them)
+  serverPreprocesses = !!d;
+  if (d) {
+    [["data", d.data], ["epochs", d.epochs], ["batch", d.batch_size], ["lr", d.lr], ["limit", d.limit]]
+      .forEach(([id, v]) => { if (v !== undefined && v !== null) $(id).value = v; });
+  }
   models.models.forEach((m) => $("named").appendChild(lab.el("option", { value: m }, m)));
   $("pattern").addEventListener("input", lab.debounce(() => { $("named").value = ""; parsePattern(); }, 150));
   $("named").addEventListener("change", parsePattern);
@@ -228,6 +302,14 @@ async function init() {
   $("predict").addEventListener("click", predict);
   $("upload").addEventListener("change", upload);
   $("zip").addEventListener("change", uploadZip);
+  lab.onLang.push(() => {
+    showTable();
+    showResult();
+    showProbs();
+    showLook();
+    if (job) showStatus(job);
+    if (lastEvent) $("progress").textContent = "(" + lab.f("lab.cnn.progress", { step: chart.int(lastEvent.step), total: chart.int(lastEvent.total_steps) }) + ")";
+  });
   clearPad();
   parsePattern();
 }

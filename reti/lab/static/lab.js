@@ -1,4 +1,7 @@
-// reti lab: what every page shares -- the API helper, the language toggle, small SVG/canvas charts.
+// reti lab: what every page shares -- the API helper, the language toggle, image grids.
+// Charts live in chart.js. Every visible word comes from the catalogue (/api/i18n): static text
+// through data-i18n attributes, script-written text through lab.t; the server's English error
+// messages are shown through lab.errorText, which maps the ones a page can meet to catalogue keys.
 "use strict";
 
 const lab = {
@@ -7,19 +10,59 @@ const lab = {
   onLang: [],
 };
 
+let readyResolve;
+lab.ready = new Promise((resolve) => { readyResolve = resolve; });
+
 lab.t = function (key, fallback) {
   return lab.texts[key] || fallback || key;
 };
 
+// "{name}" placeholders filled from `fields`.
+lab.f = function (key, fields) {
+  return lab.t(key).replace(/\{(\w+)\}/g, (m, k) => (k in fields ? String(fields[k]) : m));
+};
+
+// The server's English messages a page can show, as catalogue keys (a regexp's groups fill the
+// key's {0}, {1}...). A message not listed is shown under the catalogue's "server says" label.
+lab.ERRORS = [
+  [/^column (\d+): (.*)$/s, "lab.err.column"],
+  [/^the pattern is longer than (\d+) characters/, "lab.err.pattern_long"],
+  [/^the spec is longer than (\d+) characters/, "lab.err.spec_long"],
+  [/^job (\S+) has no trained vision model yet/, "lab.err.no_model"],
+  [/^job (\S+) has no checkpoint yet/, "lab.err.no_checkpoint"],
+  [/^the char GPT could not be trained/, "lab.err.gpt_failed"],
+  [/too many requests|queue is full/i, "lab.err.busy"],
+  [/^internal error/, "lab.err.internal"],
+  [/payload too large|larger than|too large/i, "lab.err.too_large"],
+  [/^Failed to fetch|NetworkError/, "lab.err.network"],
+];
+
+lab.errorText = function (err) {
+  const message = err ? String(err.message || err) : "";
+  if (!message) return "";
+  for (const [re, key] of lab.ERRORS) {
+    const m = message.match(re);
+    if (m) return lab.t(key).replace(/\{(\d)\}/g, (_, k) => m[Number(k) + 1] || "");
+  }
+  return lab.t("lab.err.server") + " " + message;
+};
+
 lab.api = async function (path, options) {
-  const opts = options || {};
+  const opts = Object.assign({}, options || {});
+  // every state-changing request is JSON or a FormData upload (what the lab's CSRF check wants)
+  if (opts.method === "POST" && opts.body === undefined && opts.json === undefined) opts.json = {};
   if (opts.json !== undefined) {
     opts.method = opts.method || "POST";
     opts.headers = { "Content-Type": "application/json" };
     opts.body = JSON.stringify(opts.json);
     delete opts.json;
   }
-  const response = await fetch(path, opts);
+  let response;
+  try {
+    response = await fetch(path, opts);
+  } catch (e) {
+    throw new Error("NetworkError: " + e.message);
+  }
   const type = response.headers.get("content-type") || "";
   const data = type.includes("json") ? await response.json() : await response.blob();
   if (!response.ok) {
@@ -40,7 +83,19 @@ lab.setLang = async function (lang) {
     const text = lab.texts[el.dataset.i18n];
     if (text) el.textContent = text;
   });
-  document.getElementById("lang-toggle").textContent = lang === "en" ? "IT" : "EN";
+  document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => {
+    const text = lab.texts[el.dataset.i18nPlaceholder];
+    if (text) el.setAttribute("placeholder", text);
+  });
+  document.querySelectorAll("[data-i18n-label]").forEach((el) => {
+    const text = lab.texts[el.dataset.i18nLabel];
+    if (text) el.setAttribute("aria-label", text);
+  });
+  const toggle = document.getElementById("lang-toggle");
+  toggle.textContent = lang === "en" ? "IT" : "EN";
+  toggle.setAttribute("aria-label", lab.t("lab.lang.switch"));
+  document.body.dataset.lang = lang;
+  readyResolve();
   lab.onLang.forEach((f) => f());
 };
 
@@ -51,6 +106,21 @@ lab.el = function (tag, attrs, text) {
   return e;
 };
 
+// An element whose text is a catalogue entry (re-translated by every language switch).
+lab.tel = function (tag, key, attrs) {
+  return lab.el(tag, Object.assign({ "data-i18n": key }, attrs || {}), lab.t(key));
+};
+
+// A table in its own horizontally scrolling box (phones never scroll the page sideways).
+lab.scrollBox = function (table) {
+  if (!table.parentElement.classList.contains("scroll")) {
+    const box = lab.el("div", { class: "scroll" });
+    table.replaceWith(box);
+    box.appendChild(table);
+  }
+  return table;
+};
+
 lab.debounce = function (f, ms) {
   let timer = null;
   return function (...args) {
@@ -59,58 +129,18 @@ lab.debounce = function (f, ms) {
   };
 };
 
-// A line chart in an <svg>: series = [{name, points: [[x, y], ...], color}]
-lab.lineChart = function (svg, series, opts) {
-  const o = Object.assign({ width: 520, height: 220, xlabel: "", ylabel: "" }, opts || {});
-  const pad = 40;
-  svg.setAttribute("width", o.width);
-  svg.setAttribute("height", o.height);
-  svg.innerHTML = "";
-  const all = series.flatMap((s) => s.points.filter((p) => p[1] !== null && isFinite(p[1])));
-  if (!all.length) return;
-  let [x0, x1] = [Math.min(...all.map((p) => p[0])), Math.max(...all.map((p) => p[0]))];
-  let [y0, y1] = [Math.min(...all.map((p) => p[1])), Math.max(...all.map((p) => p[1]))];
-  if (o.ymin !== undefined) y0 = Math.min(y0, o.ymin);
-  if (x1 === x0) x1 = x0 + 1;
-  if (y1 === y0) y1 = y0 + 1;
-  const sx = (x) => pad + ((x - x0) / (x1 - x0)) * (o.width - pad - 10);
-  const sy = (y) => o.height - pad + 10 - ((y - y0) / (y1 - y0)) * (o.height - pad - 10);
-  const ns = "http://www.w3.org/2000/svg";
-  const add = (tag, attrs, text) => {
-    const e = document.createElementNS(ns, tag);
-    Object.entries(attrs).forEach(([k, v]) => e.setAttribute(k, v));
-    if (text !== undefined) e.textContent = text;
-    svg.appendChild(e);
-    return e;
-  };
-  add("line", { x1: pad, y1: sy(y0), x2: o.width - 10, y2: sy(y0), stroke: "#999" });
-  add("line", { x1: pad, y1: sy(y0), x2: pad, y2: 10, stroke: "#999" });
-  add("text", { x: pad, y: o.height - 5, "font-size": 11 }, o.xlabel);
-  add("text", { x: 2, y: 12, "font-size": 11 }, o.ylabel);
-  add("text", { x: 2, y: sy(y0), "font-size": 10 }, y0.toPrecision(3));
-  add("text", { x: 2, y: sy(y1) + 10, "font-size": 10 }, y1.toPrecision(3));
-  add("text", { x: o.width - 40, y: o.height - 5, "font-size": 10 }, String(x1));
-  series.forEach((s, i) => {
-    const pts = s.points.filter((p) => p[1] !== null && isFinite(p[1]));
-    const d = pts.map((p, j) => (j ? "L" : "M") + sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1));
-    add("path", { d: d.join(" "), fill: "none", stroke: s.color || "#3f7fbf", "stroke-width": 1.6 });
-    add("text", { x: o.width - 150, y: 14 + 13 * i, fill: s.color || "#3f7fbf", "font-size": 11 }, s.name);
-    (s.marks || []).forEach((m) => add("circle", { cx: sx(m[0]), cy: sy(m[1]), r: 3, fill: s.color }));
-  });
-  return { sx, sy, add };
-};
-
-// Grey images (uint8, flat) onto one canvas: n images of h x w, `cols` per row, scaled.
+// Grey or colour images (uint8, flat) onto one canvas: n images of h x w, `cols` per row, scaled.
 lab.drawImages = function (canvas, pixels, n, c, h, w, cols, scale) {
   const rows = Math.ceil(n / cols);
-  canvas.width = cols * (w + 1) * scale;
-  canvas.height = rows * (h + 1) * scale;
+  const gap = n > 1 ? 1 : 0; // one pixel between images, none around a single one
+  canvas.width = cols * (w + gap) * scale;
+  canvas.height = rows * (h + gap) * scale;
   const ctx = canvas.getContext("2d");
   ctx.fillStyle = "#fff";
   ctx.fillRect(0, 0, canvas.width, canvas.height);
   for (let i = 0; i < n; i++) {
-    const ox = (i % cols) * (w + 1) * scale;
-    const oy = Math.floor(i / cols) * (h + 1) * scale;
+    const ox = (i % cols) * (w + gap) * scale;
+    const oy = Math.floor(i / cols) * (h + gap) * scale;
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         let rgb;
@@ -127,45 +157,8 @@ lab.drawImages = function (canvas, pixels, n, c, h, w, cols, scale) {
   }
 };
 
-// A heatmap of a matrix (null = masked, drawn grey) onto a canvas, blue (low) to red (high).
-lab.heatmap = function (canvas, matrix, cell, labels) {
-  const n = matrix.length;
-  const m = matrix[0].length;
-  const off = labels ? 40 : 0;
-  canvas.width = off + m * cell;
-  canvas.height = off + n * cell;
-  const ctx = canvas.getContext("2d");
-  const vals = matrix.flat().filter((v) => v !== null);
-  const lo = Math.min(...vals);
-  const hi = Math.max(...vals);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < m; j++) {
-      const v = matrix[i][j];
-      if (v === null) {
-        ctx.fillStyle = "#ddd";
-      } else {
-        const t = hi > lo ? (v - lo) / (hi - lo) : 0.5;
-        ctx.fillStyle = "rgb(" + Math.round(255 * t) + "," + Math.round(80 + 100 * (1 - Math.abs(2 * t - 1))) + "," + Math.round(255 * (1 - t)) + ")";
-      }
-      ctx.fillRect(off + j * cell, off + i * cell, cell, cell);
-    }
-  }
-  if (labels) {
-    ctx.fillStyle = "#222";
-    ctx.font = Math.min(cell, 12) + "px monospace";
-    labels.forEach((s, k) => {
-      ctx.fillText(JSON.stringify(s).slice(1, -1).slice(0, 3), 2, off + k * cell + cell - 2);
-      ctx.save();
-      ctx.translate(off + k * cell + cell - 2, off - 2);
-      ctx.rotate(-Math.PI / 2);
-      ctx.fillText(JSON.stringify(s).slice(1, -1).slice(0, 3), 0, 0);
-      ctx.restore();
-    });
-  }
-};
-
 lab.showError = function (el, err) {
-  el.textContent = err ? err.message || String(err) : "";
+  el.textContent = lab.errorText(err);
 };
 
 document.addEventListener("DOMContentLoaded", () => {

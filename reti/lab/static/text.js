@@ -2,26 +2,35 @@
 const $ = (id) => document.getElementById(id);
 const COLORS = ["#ffd8a8", "#b2f2bb", "#a5d8ff", "#eebefa", "#ffec99", "#ffc9c9", "#c3fae8"];
 let attention = null;
+let tokens = null;
+let lastDist = null;
+let positionsData = null;
+
+function showTokens() {
+  if (!tokens) return;
+  const out = $("tok-out");
+  out.innerHTML = "";
+  Object.entries(tokens.tokenizers).forEach(([kind, t]) => {
+    const block = lab.el("div", { class: "tokenizer", "data-kind": kind });
+    block.appendChild(lab.el("strong", {}, kind + " "));
+    block.appendChild(lab.el("span", { class: "note" }, "(" + lab.f("lab.text.count", { n: chart.int(t.count), vocab: chart.int(t.vocab_size) }) + "): "));
+    t.pieces.forEach((p, i) => {
+      const partial = t.partial && t.partial[i];
+      const shown = partial ? p : p.replace(/ /g, "\u2423").replace(/\n/g, "\u21b5"); // spaces, newlines visible
+      const span = lab.el("span", { class: "tok" + (partial ? " bytes" : ""), style: "background:" + COLORS[i % COLORS.length], title: "id " + t.ids[i] }, shown);
+      span.appendChild(lab.el("sub", {}, String(t.ids[i])));
+      block.appendChild(span);
+    });
+    out.appendChild(block);
+  });
+}
 
 async function tokenize() {
   try {
-    const d = await lab.api("/api/tokenize", { json: { text: $("tok-text").value } });
-    const out = $("tok-out");
-    out.innerHTML = "";
-    Object.entries(d.tokenizers).forEach(([kind, t]) => {
-      const block = lab.el("div", { class: "tokenizer", "data-kind": kind });
-      block.appendChild(lab.el("strong", {}, kind + " (" + t.count + " " + lab.t("lab.text.tokens", "tokens") + ", vocab " + t.vocab_size + "): "));
-      t.pieces.forEach((p, i) => {
-        const shown = p.replace(/ /g, "\u2423").replace(/\n/g, "\u21b5"); // spaces and newlines visible
-        const span = lab.el("span", { class: "tok", style: "background:" + COLORS[i % COLORS.length], title: "id " + t.ids[i] }, shown);
-        const sub = lab.el("sub", {}, String(t.ids[i]));
-        span.appendChild(sub);
-        block.appendChild(span);
-      });
-      out.appendChild(block);
-    });
+    tokens = await lab.api("/api/tokenize", { json: { text: $("tok-text").value } });
+    showTokens();
   } catch (e) {
-    $("tok-out").textContent = e.message;
+    lab.showError($("tok-out"), e);
   }
 }
 
@@ -32,15 +41,14 @@ function sampling() {
   return body;
 }
 
-function showDist(d) {
-  const box = $("dist");
-  box.innerHTML = "";
-  d.top.forEach((t) => {
-    const line = lab.el("div", t.id === d.token ? { class: "match" } : {});
-    line.appendChild(lab.el("span", { class: "mono" }, JSON.stringify(t.piece) + " "));
-    line.appendChild(lab.el("span", { class: "bar", style: "width:" + Math.round(300 * t.p) + "px" }));
-    line.appendChild(lab.el("span", {}, " " + (100 * t.p).toFixed(1) + " %"));
-    box.appendChild(line);
+function showDist() {
+  const d = lastDist;
+  if (!d) return;
+  $("dist-box").hidden = false;
+  chart.bars($("dist"), {
+    labels: d.top.map((t) => JSON.stringify(t.piece)), values: d.top.map((t) => t.p),
+    highlight: d.top.findIndex((t) => t.id === d.token), percent: true,
+    xTitle: "lab.axis.probability_pct", yTitle: "lab.axis.next_char",
   });
 }
 
@@ -73,12 +81,13 @@ async function generate(n) {
       const d = await step(Object.assign({}, body, { prompt: body.prompt + text, seed: body.seed + i }));
       text += d.piece;
       $("sample").textContent = body.prompt + text;
-      showDist(d);
+      lastDist = d;
+      showDist();
     }
     $("sample").dataset.done = String(Number($("sample").dataset.done || 0) + 1);
     loadAttention();
   } catch (e) {
-    $("sample-error").textContent = e.message;
+    lab.showError($("sample-error"), e);
   } finally {
     $("generate").disabled = false;
   }
@@ -90,9 +99,10 @@ async function oneStep() {
     const d = await step(body);
     $("prompt").value = body.prompt + d.piece;
     $("sample").textContent = $("prompt").value;
-    showDist(d);
+    lastDist = d;
+    showDist();
   } catch (e) {
-    $("sample-error").textContent = e.message;
+    lab.showError($("sample-error"), e);
   }
 }
 
@@ -107,21 +117,44 @@ async function loadAttention() {
     heads.innerHTML = "";
     attention.layers[0].forEach((_, i) => heads.appendChild(lab.el("option", { value: i }, String(i + 1))));
   }
+  $("att-wait").hidden = true;
+  $("att-controls").hidden = false;
   drawAttention();
 }
+
+const shownToken = (s) => (s === " " ? "\u2423" : s === "\n" ? "\u21b5" : s);
 
 function drawAttention() {
   if (!attention) return;
   const m = attention.layers[$("att-layer").value || 0][$("att-head").value || 0];
   const masked = m.map((row, i) => row.map((v, j) => (j > i ? null : v)));
-  lab.heatmap($("attention"), masked, 14, attention.tokens);
+  const toks = attention.tokens.map(shownToken);
+  chart.heatmap($("attention"), {
+    matrix: masked, xLabels: toks, yLabels: toks, min: 0, max: 1, cell: 14, palette: "sequential",
+    xTitle: "lab.axis.key", yTitle: "lab.axis.query", valueTitle: "lab.axis.weight",
+  });
+}
+
+function drawPositions() {
+  const d = positionsData;
+  if (!d) return;
+  chart.heatmap($("pos-sin"), {
+    matrix: d.sinusoidal, cell: 8, palette: "diverging",
+    xTitle: "lab.axis.dimension", yTitle: "lab.axis.position", valueTitle: "lab.axis.pos_value",
+  });
+  chart.heatmap($("pos-alibi"), {
+    matrix: d.alibi[0], cell: 8, palette: "sequential",
+    xTitle: "lab.axis.key_pos", yTitle: "lab.axis.query_pos", valueTitle: "lab.axis.bias",
+  });
+  chart.heatmap($("pos-rel"), {
+    matrix: d.relative_buckets, cell: 8, palette: "sequential",
+    xTitle: "lab.axis.key_pos", yTitle: "lab.axis.query_pos", valueTitle: "lab.axis.bucket",
+  });
 }
 
 async function positions() {
-  const d = await lab.api("/api/text/positions?n=24");
-  lab.heatmap($("pos-sin"), d.sinusoidal, 6);
-  lab.heatmap($("pos-alibi"), d.alibi[0], 8);
-  lab.heatmap($("pos-rel"), d.relative_buckets, 8);
+  positionsData = await lab.api("/api/text/positions?n=24");
+  drawPositions();
 }
 
 $("tok-text").addEventListener("input", lab.debounce(tokenize, 150));
@@ -129,5 +162,5 @@ $("generate").addEventListener("click", () => generate(40));
 $("one-step").addEventListener("click", oneStep);
 $("att-layer").addEventListener("change", drawAttention);
 $("att-head").addEventListener("change", drawAttention);
-tokenize();
-positions();
+lab.onLang.push(() => { showTokens(); showDist(); });
+lab.ready.then(() => { tokenize(); positions(); });
