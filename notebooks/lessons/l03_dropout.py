@@ -21,26 +21,26 @@ a small training run.
 CONCEPTS = [
     dict(
         title="Dropout standard e inverso / Standard and inverted dropout",
-        quotes=[(298, "Formula: $h = r ⊙ x$, dove $rᵢ ~ Bernoulli(1-p)$"),
+        quotes=[(298, "Formula: $h = r ⊙ x$"),
                 (310, "Formula: $h = (1-p)x$"),
                 (316, "La scalatura delle attivazioni viene fatta durante il training, non "
                       "l'inferenza."),
                 (322, "Formula: $h = (r ⊙ x) / (1-p)$")],
         it="""
-Durante il training ogni neurone resta acceso con probabilità $1-p$: la maschera $r$ vale 1 o
-0 a caso. In media, quindi, l'attivazione vale $(1-p)x$. In inferenza non si spegne nulla, e
-per avere la stessa media il dropout standard moltiplica per $1-p$. Il dropout inverso sposta
-la correzione nel training: divide i neuroni accesi per $1-p$, così in inferenza la rete si
-usa così com'è. Le due versioni danno la stessa attivazione attesa; cambia solo dove sta la
-scalatura. PyTorch e reti usano il dropout inverso per default.
+Durante il training ogni neurone resta acceso con probabilità $1-p$: la maschera $r$ vale 1 o 0
+a caso, $r_i \\sim \\text{Bernoulli}(1-p)$. In media, quindi, l'attivazione vale $(1-p)x$. In
+inferenza non si spegne nulla, e per avere la stessa media il dropout standard moltiplica per
+$1-p$. Il dropout inverso sposta la correzione nel training: divide i neuroni accesi per $1-p$,
+così in inferenza la rete si usa così com'è. Le due versioni danno la stessa attivazione
+attesa; cambia solo dove sta la scalatura. PyTorch e reti usano il dropout inverso per default.
 """,
         en="""
-During training each neuron stays on with probability $1-p$: the mask $r$ is 1 or 0 at
-random. On average the activation is therefore $(1-p)x$. At inference nothing is switched
-off, and to keep the same mean, standard dropout multiplies by $1-p$. Inverted dropout moves
-the correction into training: it divides the surviving neurons by $1-p$, so at inference the
-network is used as it is. Both give the same expected activation; only the place of the
-scaling changes. PyTorch and reti use inverted dropout by default.
+During training each neuron stays on with probability $1-p$: the mask $r$ is 1 or 0 at random,
+$r_i \\sim \\text{Bernoulli}(1-p)$. On average the activation is therefore $(1-p)x$. At
+inference nothing is switched off, and to keep the same mean, standard dropout multiplies by
+$1-p$. Inverted dropout moves the correction into training: it divides the surviving neurons by
+$1-p$, so at inference the network is used as it is. Both give the same expected activation;
+only the place of the scaling changes. PyTorch and reti use inverted dropout by default.
 """,
         code=[
             """

@@ -109,25 +109,28 @@ check_first_merge(pairs.most_common(1)[0][0])
         title="Codifiche posizionali: sinusoidi e ALiBi / Positions: sinusoids and ALiBi",
         quotes=[(800, "**Problema:** I transformers processano i tokens simultaneamente, "
                       "perdendo informazione di sequenza."),
-                (815, "ωₖ = 1/10000^(2k/d)$$"),
+                (803, "**Positional Encoding:** Aggiunge informazione di posizione ai token "
+                      "vectors, consentendo al modello di differenziarli."),
                 (824, "Es. ALiBi (Attention with Linear Biases): bᵢⱼ aggiunto basato sulla "
                       "distanza relativa.")],
         it="""
-L'attention tratta i token come un insieme: senza aiuto "il cane morde l'uomo" e "l'uomo
-morde il cane" sarebbero uguali. La codifica sinusoidale aggiunge a ogni token un vettore che
-dipende dalla sua posizione $t$: le dimensioni pari sono seni e quelle dispari coseni, con
-frequenze $\\omega_k$ che vanno da veloci a lentissime, come le lancette di un orologio. ALiBi
-fa una cosa diversa: non tocca i vettori, ma toglie dal punteggio di attention una quantità
+L'attention tratta i token come un insieme: senza aiuto "il cane morde l'uomo" e "l'uomo morde
+il cane" sarebbero uguali. La codifica sinusoidale aggiunge a ogni token un vettore che dipende
+dalla sua posizione $t$: le dimensioni pari sono seni e quelle dispari coseni, $p(t)_{2k} =
+\\sin(\\omega_k t)$ e $p(t)_{2k+1} = \\cos(\\omega_k t)$, con frequenze $\\omega_k =
+1/10000^{2k/d}$ che vanno da veloci a lentissime, come le lancette di un orologio. ALiBi fa una
+cosa diversa: non tocca i vettori, ma toglie dal punteggio di attention una quantità
 proporzionale alla distanza $i - j$, con una pendenza diversa per ogni testa. Così i token
 vicini pesano di più.
 """,
         en="""
 Attention treats tokens as a set: without help "the dog bites the man" and "the man bites the
 dog" would look the same. The sinusoidal encoding adds to each token a vector that depends on
-its position $t$: even dimensions are sines and odd ones cosines, with frequencies $\\omega_k$
-from fast to very slow, like the hands of a clock. ALiBi does something else: it leaves the
-vectors alone and subtracts from the attention score an amount proportional to the distance
-$i - j$, with a different slope per head. So nearby tokens weigh more.
+its position $t$: even dimensions are sines and odd ones cosines, $p(t)_{2k} = \\sin(\\omega_k
+t)$ and $p(t)_{2k+1} = \\cos(\\omega_k t)$, with frequencies $\\omega_k = 1/10000^{2k/d}$ from
+fast to very slow, like the hands of a clock. ALiBi does something else: it leaves the vectors
+alone and subtracts from the attention score an amount proportional to the distance $i - j$,
+with a different slope per head. So nearby tokens weigh more.
 """,
         code=[
             """
