@@ -121,6 +121,7 @@ fig = Figure(figsize=(8, 2.8), layout="tight")
 ax = fig.subplots()
 ax.stem(range(20), x.grad[0, 0].abs().numpy())
 ax.axvline(15, color="tab:red", ls="--", label="output step 15")
+ax.set_xticks(range(0, 20, 2))
 ax.set(xlabel="input step / passo di ingresso", ylabel="|d out_15 / d x_j|",
        title="kernel 3, dilation 2: steps 15, 13, 11 only")
 ax.legend()

@@ -143,7 +143,8 @@ left, right = fig.subplots(1, 2)
 shown = left.imshow(table.T.numpy(), aspect="auto", cmap="RdBu")
 fig.colorbar(shown, ax=left, label="p(t)_i")
 left.set(xlabel="position t / posizione", ylabel="dimension i", title="sinusoidal p(t)")
-shown = right.imshow(bias[0].numpy(), cmap="viridis")
+future = torch.ones(12, 12).triu(1).bool()  # the causal mask hides these anyway: left blank
+shown = right.imshow(bias[0].masked_fill(future, float("nan")).numpy(), cmap="viridis")
 fig.colorbar(shown, ax=right, label="bias b_ij")
 right.set(xlabel="key j", ylabel="query i", title="ALiBi bias, head 1")
 fig
@@ -153,15 +154,15 @@ fig
 A sinistra le prime dimensioni cambiano colore a ogni posizione (frequenze alte), le ultime
 quasi mai (frequenze basse): ogni posizione ha una combinazione unica. A destra il bias è 0
 sulla diagonale e diventa più negativo allontanandosi: più un token è lontano, meno
-attenzione riceve. Il triangolo superiore qui conta poco, perché la maschera causale lo
-cancella comunque.
+attenzione riceve. Il triangolo superiore è lasciato in bianco: sono i token futuri, che la
+maschera causale cancella comunque.
 """,
         notice_en="""
 On the left the first dimensions change colour at every position (high frequencies), the last
 ones almost never (low frequencies): every position has a unique combination. On the right
 the bias is 0 on the diagonal and grows more negative with distance: the farther a token, the
-less attention it gets. The upper triangle matters little here, because the causal mask
-removes it anyway.
+less attention it gets. The upper triangle is left blank: those are the future tokens, which
+the causal mask removes anyway.
 """,
         exercise_it="""
 Con $d = 64$, quanto vale la componente $i = 2$ (cioè $k = 1$, un seno) della codifica alla
@@ -214,11 +215,11 @@ We train a small character GPT and look at its attention weights.
 from reti.tasks.text import TextConfig, load_run, sample, train
 
 budget = TrainConfig(max_steps=150, batch_size=16, lr=3e-3, schedule="cosine", warmup_steps=20,
-                     grad_clip=1.0, eval_every=50, device="cpu", quiet=True, seed=0)
+                     grad_clip=1.0, eval_every=50, log_every=10, device="cpu", quiet=True, seed=0)
 text_cfg = TextConfig(n_layer=2, n_head=4, d_model=64, n_ctx=64, pos="alibi", max_chars=300_000,
                       out=str(runs / "gpt"), train=budget)
 history = train(text_cfg)
-history.plot()  # validation every 50 steps
+history.plot()  # training loss every 10 steps, validation every 50
 """,
             """
 model, tok, _ = load_run(runs / "gpt")
