@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP := $(BIN)/python -m pip
 
-.PHONY: demo test lint install claims notebooks browser bench clean
+.PHONY: demo test lint install claims notebooks notebooks-open browser bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -d $(VENV) || $(PY) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 # and the lab in a real browser (Debian chromium through Playwright; skips loudly without it).
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist -m notebooks
+
+# Open the notebooks in JupyterLab (the notebooks extra); a pip-installed reti uses
+# `reti notebooks DIR --open` instead, which copies them out of the package first.
+notebooks-open: $(STAMP)
+	$(BIN)/jupyter lab notebooks
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest -p no:xdist -m browser

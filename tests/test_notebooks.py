@@ -47,7 +47,7 @@ def test_there_is_a_notebook_per_part_of_the_notes_and_none_carries_outputs():
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert code and all(not c.outputs and c.execution_count is None for c in code), path.name
         prose = " ".join(c.source for c in nb.cells if c.cell_type == "markdown")
-        assert "appunti:" in prose, f"{path.name} quotes no part of the notes"
+        assert "appunti, riga" in prose, f"{path.name} quotes no part of the notes"
 
 
 def test_notebooks_match_their_generator(tmp_path, monkeypatch):
@@ -78,6 +78,16 @@ def test_notebook_runs_without_error(path, tmp_path):
         os.environ["PYTHONPATH"] = env_path
     outputs = [o for c in nb.cells for o in c.get("outputs", [])]
     assert [o for o in outputs if o.output_type == "error"] == []
+    # every exercise: the student's cell (None) asks for an answer, and its check accepts the
+    # solution, so a check that is wrong, or a solution that drifted from it, fails here
+    for cell in nb.cells:
+        part = cell.metadata.get("reti", {}).get("part")
+        said = "".join(o.get("text", "") for o in cell.get("outputs", []))
+        where = f"{path.name} concept {cell.metadata.get('reti', {}).get('concept')} {part}"
+        if part == "try":
+            assert said.startswith("…") and "✓" not in said, where
+        elif part == "solution":
+            assert "✓ giusto! / right!" in said and "✗" not in said, where
     shown = [o.get("data", {}) for o in outputs]
     figures = [d for d in shown if d.get("text/plain", "").startswith("<Figure")]
     # a returned Figure is drawn inline (a PNG), never only its text "<Figure size ...>"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,19 +18,43 @@ def _blocks(kind: str) -> list[str]:
     return re.findall(rf"```{kind}\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
 
 
-def test_quick_start_is_exactly_two_commands():
+def _quick_start() -> list[str]:
     text = README.read_text(encoding="utf-8")
-    quick = text.split("## Quick start", 1)[1].split("```")[1].strip().splitlines()
-    assert quick == ["make demo", "make test"]
+    return text.split("## Quick start", 1)[1].split("```")[1].strip().splitlines()
 
 
-def test_cli_tree_names_every_subcommand(capsys):
-    tree = README.read_text(encoding="utf-8").split("## The command line", 1)[1]
-    from reti.cli.main import build_parser
+def test_quick_start_builds_and_tests_then_opens_the_lab_and_the_notebooks():
+    assert _quick_start() == [
+        "make demo",
+        "make test",
+        "source .venv/bin/activate",
+        "reti lab",
+        "reti notebooks my-notebooks --open",
+    ]
 
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    for name in sub.choices:
-        assert f"reti {name}" in tree, name
+
+def test_quick_start_reti_commands_run(tmp_path, monkeypatch, capsys):
+    """Its `reti` lines as written. Both start a server that runs until Ctrl-C, so the server
+    call is recorded instead; the lab app is a stand-in too (building the real one starts the
+    lab's char-GPT training in a thread; tests/test_lab_* drive the real one)."""
+    uvicorn = pytest.importorskip("uvicorn")
+    pytest.importorskip("jupyterlab")
+    from reti.cli import notebooks as cli_notebooks
+    from reti.lab import app as lab_app
+
+    built, served, started = [], [], []
+    monkeypatch.setattr(lab_app, "create_app", lambda root, token=None: built.append(root) or "app")
+    monkeypatch.setattr(uvicorn, "run", lambda app, **settings: served.append((app, settings)))
+    monkeypatch.setattr(cli_notebooks.subprocess, "call", lambda argv: started.append(argv) or 0)
+    monkeypatch.chdir(tmp_path)
+    for line in (ln for ln in _quick_start() if ln.startswith("reti ")):
+        assert main(shlex.split(line)[1:]) == 0, line
+    assert built == ["runs/lab"]
+    assert served == [("app", {"host": "127.0.0.1", "port": 8765, "log_level": "warning"})]
+    assert "serving http://127.0.0.1:8765/" in capsys.readouterr().out
+    target = tmp_path / "my-notebooks"
+    assert started == [[sys.executable, "-m", "jupyterlab", str(target)]]
+    assert len(list(target.glob("*.ipynb"))) == 7
 
 
 @pytest.mark.network

@@ -12,19 +12,20 @@ traceback of the one-line errors too. A closed stdout (``reti data list | head -
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import os
 import re
 import sys
 from collections.abc import Sequence
 
-from reti.cli import augment, claims, data, demo, lab, params, series, text, vision
+from reti.cli import augment, claims, data, demo, lab, notebooks, params, series, text, vision
 from reti.errors import ConfigError, ParseError, RetiError
 from reti.guards import human_bytes, machine_memory
 from reti.jsonio import read_json
 
 # Each module adds its subcommand(s) with ``register(subparsers)`` and sets ``func=`` on them.
-COMMANDS = (demo, data, params, vision, augment, series, text, claims, lab)
+COMMANDS = (demo, data, params, vision, augment, series, text, claims, lab, notebooks)
 DEBUG_ENV = "RETI_DEBUG"
 MAX_LINE = 600  # characters of one error line; longer messages keep their start and end
 
@@ -34,7 +35,20 @@ class OneLineParser(argparse.ArgumentParser):
     every other reti error, instead of the whole usage text; ``--help`` still has it."""
 
     def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {message}{_closest(message)} (see {self.prog} --help)\n")
+
+
+_CHOICE = re.compile(r"invalid choice: '(.*)' \(choose from (.*)\)$")
+
+
+def _closest(message: str) -> str:
+    """``; did you mean 'vision'?`` for a mistyped command or action, else ``""``."""
+    found = _CHOICE.search(message)
+    if found is None:
+        return ""
+    choices = [c.strip().strip("'") for c in found.group(2).split(",")]
+    close = difflib.get_close_matches(found.group(1), choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

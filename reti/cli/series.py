@@ -17,6 +17,7 @@ import math
 from pathlib import Path
 
 from reti.cli.args import add_pipeline_args, pipeline_from_args
+from reti.cli.runkind import expect_run
 from reti.data.series import ANOMALY_SETS, FORECAST_SETS, UCR_SETS
 from reti.errors import ConfigError
 from reti.io import atomic_write_text
@@ -92,6 +93,7 @@ def _fmt(v: float) -> str:
 def _forecast(args: argparse.Namespace) -> int:
     if args.steps < 1:
         raise ConfigError(f"--steps must be >= 1, got {args.steps}")
+    expect_run(args.checkpoint, "series", "reti series forecast")
     fc = series.forecast_from_run(args.checkpoint, args.steps, device=args.device)
     out = Path(args.out or args.checkpoint)
     channels = fc["forecast"].shape[1]

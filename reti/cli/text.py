@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reti.cli import tokenizer as tokenizer_cli
 from reti.cli.args import add_pipeline_args, pipeline_from_args
+from reti.cli.runkind import expect_run
 from reti.data.text import load_text
 from reti.generate import SamplingConfig
 from reti.runtime import resolve_device, world
@@ -49,6 +50,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace):
+    expect_run(args.checkpoint, "text", f"reti text {args.text_command}")
     model, tok, text_cfg = task.load_run(args.checkpoint)
     return model.to(resolve_device(args.device)), tok, text_cfg
 

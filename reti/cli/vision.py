@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from reti.cli.args import add_pipeline_args, pipeline_from_args
+from reti.cli.runkind import expect_run
 from reti.errors import ConfigError
 from reti.models.registry import MODELS, parameter_count
 from reti.runtime import world
@@ -123,6 +124,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    expect_run(args.checkpoint, "vision", "reti vision eval")
     scores = vision.evaluate(args.checkpoint, args.data, device=args.device)
     shown = {k: scores[k] for k in ("loss", "accuracy", "n")}
     print(json.dumps(shown))
@@ -130,6 +132,7 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    expect_run(args.checkpoint, "vision", "reti vision predict")
     results = vision.predict(
         args.checkpoint, args.images, args.top_k, args.resize, device=args.device
     )
@@ -139,6 +142,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _show(args: argparse.Namespace) -> int:
+    expect_run(args.checkpoint, "vision", "reti vision show")
     out = args.out or str(Path(args.checkpoint) / "show")
     for path in vision.show(args.checkpoint, out, args.image, device=args.device):
         print(path)

@@ -133,6 +133,21 @@ def _number(text: str, where: str) -> float:
         raise DataError(f"{where}: {text!r} is not a number") from None
 
 
+def _text_columns_hint(header: list[str], first: list[str], extra: set) -> str:
+    """What to do when a CSV read with every column has a text column (dates, names)."""
+    numbers, text = [], []
+    for name, cell in zip(header, first):
+        if name in extra:
+            continue
+        try:
+            _number(cell, name)
+            numbers.append(name)
+        except DataError:
+            text.append(name)
+    pick = f"--columns {','.join(numbers)}" if numbers else "--columns NAME"
+    return f"text columns {text} are not values: name the value columns with {pick} (API: columns=)"
+
+
 def read_csv(
     path: str | Path,
     columns: list[str] | None = None,
@@ -174,7 +189,14 @@ def read_csv(
     for row_no, row in enumerate(rows[1:], start=2):
         if len(row) != len(header):
             raise DataError(f"{path}: row {row_no} has {len(row)} fields, header {len(header)}")
-        data.append([_number(row[i], f"{path}: row {row_no}, column {header[i]!r}") for i in picks])
+        try:
+            data.append(
+                [_number(row[i], f"{path}: row {row_no}, column {header[i]!r}") for i in picks]
+            )
+        except DataError as exc:
+            if columns is not None or row_no != 2:
+                raise
+            raise DataError(f"{exc}; {_text_columns_hint(header, row, extra)}") from None
         if time_column is not None:
             stamps.append(row[header.index(time_column)].strip())
         if label_column is not None:
