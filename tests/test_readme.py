@@ -34,24 +34,33 @@ def test_quick_start_builds_and_tests_then_opens_the_lab_and_the_notebooks():
 
 
 def test_quick_start_reti_commands_run(tmp_path, monkeypatch, capsys):
-    """Its `reti` lines as written. Both start a server that runs until Ctrl-C, so the server
-    call is recorded instead; the lab app is a stand-in too (building the real one starts the
-    lab's char-GPT training in a thread; tests/test_lab_* drive the real one)."""
+    """Its `reti` lines as written. Both start a server that runs until Ctrl-C, so the serving
+    call is recorded instead (the lab app itself is real: its jobs start only once it serves;
+    the port is bound by a stand-in, so a lab running on this machine changes nothing)."""
     uvicorn = pytest.importorskip("uvicorn")
     pytest.importorskip("jupyterlab")
+    from reti.cli import lab as lab_cli
     from reti.cli import notebooks as cli_notebooks
-    from reti.lab import app as lab_app
 
-    built, served, started = [], [], []
-    monkeypatch.setattr(lab_app, "create_app", lambda root, token=None: built.append(root) or "app")
-    monkeypatch.setattr(uvicorn, "run", lambda app, **settings: served.append((app, settings)))
+    bound, served, started = [], [], []
+
+    class Socket:
+        def close(self):
+            pass
+
+    monkeypatch.setattr(lab_cli, "bind", lambda host, port: bound.append((host, port)) or Socket())
+    monkeypatch.setattr(
+        uvicorn.Server, "run", lambda self, sockets=None: served.append((self.config, sockets))
+    )
     monkeypatch.setattr(cli_notebooks.subprocess, "call", lambda argv: started.append(argv) or 0)
     monkeypatch.chdir(tmp_path)
     for line in (ln for ln in _quick_start() if ln.startswith("reti ")):
         assert main(shlex.split(line)[1:]) == 0, line
-    assert built == ["runs/lab"]
-    assert served == [("app", {"host": "127.0.0.1", "port": 8765, "log_level": "warning"})]
-    assert "serving http://127.0.0.1:8765/" in capsys.readouterr().out
+    assert bound == [("127.0.0.1", 8765)] and len(served) == 1
+    assert served[0][0].app.state.lab.root == Path("runs/lab")
+    out = capsys.readouterr().out
+    assert "serving http://127.0.0.1:8765/?token=" in out
+    assert (tmp_path / "runs/lab/jobs").is_dir()
     target = tmp_path / "my-notebooks"
     assert started == [[sys.executable, "-m", "jupyterlab", str(target)]]
     assert len(list(target.glob("*.ipynb"))) == 7
