@@ -166,25 +166,19 @@ function showProbs(data) {
 
 async function predict() {
   if (!job) { $("train-error").textContent = lab.t("lab.cnn.need_model", "train a model first"); return; }
-  const info = await lab.api("/api/pattern?model=" + encodeURIComponent(job.params.model) + "&data=" + job.params.data);
-  const channels = info.input[0];
-  const side = info.input[1];
-  // average each block of the pad into one pixel (drawImage may just pick one pixel per block)
+  // the pad at half its size, grey; the server crops, scales and centres it as MNIST did
+  const side = pad.width / 2;
   const full = ctx.getImageData(0, 0, pad.width, pad.height).data;
   const pixels = [];
   for (let y = 0; y < side; y++) {
     for (let x = 0; x < side; x++) {
-      const [y0, y1] = [Math.floor((y * pad.height) / side), Math.floor(((y + 1) * pad.height) / side)];
-      const [x0, x1] = [Math.floor((x * pad.width) / side), Math.floor(((x + 1) * pad.width) / side)];
       let sum = 0;
-      for (let yy = y0; yy < y1; yy++) for (let xx = x0; xx < x1; xx++) sum += full[4 * (yy * pad.width + xx)];
-      pixels.push(Math.min(1, sum / ((y1 - y0) * (x1 - x0) * 255)));
+      for (let yy = 2 * y; yy < 2 * y + 2; yy++) for (let xx = 2 * x; xx < 2 * x + 2; xx++) sum += full[4 * (yy * pad.width + xx)];
+      pixels.push(Math.round((100 * sum) / (4 * 255)) / 100);
     }
   }
-  const grey = pixels.slice();
-  for (let c = 1; c < channels; c++) pixels.push(...grey); // (C, H, W): the same ink in each
   try {
-    showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels } }));
+    showProbs(await lab.api("/api/jobs/" + job.id + "/predict", { json: { pixels: pixels, width: side, height: side } }));
   } catch (e) { $("train-error").textContent = e.message; }
 }
 
@@ -216,6 +210,9 @@ async function uploadZip() {
 async function init() {
   const models = await lab.api("/api/models");
   $("pattern").value = models.default;
+  const d = models.defaults; // the server's defaults (docs/lab.md measures them)
+  [["data", d.data], ["epochs", d.epochs], ["batch", d.batch_size], ["lr", d.lr], ["limit", d.limit]]
+    .forEach(([id, v]) => { $(id).value = v; });
   models.models.forEach((m) => $("named").appendChild(lab.el("option", { value: m }, m)));
   $("pattern").addEventListener("input", lab.debounce(() => { $("named").value = ""; parsePattern(); }, 150));
   $("named").addEventListener("change", parsePattern);
