@@ -75,8 +75,8 @@ def mnist_style(image) -> torch.Tensor:
 
     Steps (MNIST's, after ``ink_on_black``): crop to the ink's bounding box, scale the crop so
     its longer side is 20 pixels keeping the aspect ratio (bilinear with anti-aliasing: grey
-    edges as in MNIST), and paste it into a black 28x28 frame shifted (by whole pixels) so its
-    centre of mass sits on pixel (14, 14) as in MNIST, within half a pixel unless that would
+    edges as in MNIST), and paste it into a black 28x28 frame shifted by whole pixels so its
+    centre of mass sits on pixel (14, 14) within half a pixel, as in MNIST, unless that would
     push the digit out of the frame.
 
     Shape: (H, W) or (C, H, W), floats in [0, 1] or uint8 -> (28, 28).
@@ -97,6 +97,8 @@ def mnist_style(image) -> torch.Tensor:
     small = F.interpolate(crop[None, None], size=size, mode="bilinear", antialias=True,
                           align_corners=False)[0, 0].clamp(0.0, 1.0)  # fmt: skip
     r, c = centre_of_mass(small)
+    # whole-pixel shifts, as MNIST's own digits show (their centres of mass sit within half a
+    # pixel of (14, 14)); a sub-pixel shift would blur them (measured: mean |change| 0.026)
     top = min(max(round(CENTRE - r), 0), FRAME - size[0])
     left = min(max(round(CENTRE - c), 0), FRAME - size[1])
     frame = torch.zeros(FRAME, FRAME)

@@ -118,7 +118,7 @@ def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
     batch = regime.batch_size
     steps_per_epoch = -(-len(train_x) // batch)
     every = steps_per_epoch * -(-p["epochs"] // MAX_POINTS)  # steps between two scored points
-    result: dict = {**p, "arms": {}}
+    result: dict = {**p, "arms": {}, "look_for": f"lab.look.dropout_{p['regime']}"}
     # resumed: the epochs already streamed are kept and each arm goes on from its last checkpoint
     earlier = [e for e in job.events if e.get("kind") == "arm"] if job.params.get("resume") else []
     for arm in ARMS:

@@ -93,4 +93,5 @@ def predict(model: torch.nn.Module, model_config: dict, image: torch.Tensor) -> 
         "classes": model_config["classes"],
         "probs": probs.tolist(),
         "input": shown.mul(1000).round().div(1000).tolist(),  # 3 decimals: a lighter reply
+        "look_for": "lab.look.draw",  # the i18n key of what to look for
     }

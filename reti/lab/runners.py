@@ -158,7 +158,7 @@ def run_vision(job: Job, emit: Emit) -> dict:
     emit({"kind": "command", "command": command})
     resume = bool(job.params.get("resume")) and job.run_dir.is_dir()
     history = vt.train(cfg, resume=resume, callbacks=[listen], control=job.control)
-    result = {"command": command, "final": history.final}
+    result = {"command": command, "final": history.final, "look_for": "lab.look.cnn"}
     if (job.run_dir / "checkpoints").is_dir():
         scores = vt.evaluate(job.run_dir, device="cpu")
         confusion = scores["confusion"].tolist()
@@ -238,6 +238,7 @@ def run_series(job: Job, emit: Emit) -> dict:
 
     out = series_run(cfg, overwrite=True, callbacks=[listen], control=job.control)
     result = {**p, "models": out.models, "baselines": out.baselines}
+    result["look_for"] = f"lab.look.{p['task']}"  # the i18n key of what to look for
     if p["task"] == "forecast" and not job.control.stop_requested:
         result["plot"] = forecast_plot(job.run_dir, out.info["season"])
     if out.trace is not None:

@@ -44,7 +44,12 @@ const LIVE = {
     kind: "dropout",
     colors: { "no dropout": "#3f7fbf", dropout: "#d9822b" },
     cols: ["train_accuracy", "test_accuracy", "gap", "train_loss", "test_loss"],
-    params: () => ({ p: $("p").value, epochs: $("drop-epochs").value, limit: $("drop-limit").value }),
+    params: () => {
+      const out = { regime: $("drop-regime").value, p: $("p").value }; // empty fields: the regime's
+      if ($("drop-epochs").value) out.epochs = $("drop-epochs").value;
+      if ($("drop-limit").value) out.limit = $("drop-limit").value;
+      return out;
+    },
   },
   nt: {
     kind: "norm",
