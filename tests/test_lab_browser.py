@@ -115,6 +115,8 @@ def test_cnn_bad_pattern_shows_its_column_then_trains(page):
     page.wait_for_function("document.getElementById('pattern-error').textContent === ''")
     assert page.locator("#layers tbody tr").count() >= 4
     # a 1-epoch digits training: >= 3 progress events stream in, the accuracy shows at the end
+    page.select_option("#data", "digits")  # the default is MNIST (tests/test_lab_browser_draw.py)
+    page.fill("#limit", "")
     page.fill("#batch", "16")
     page.click("#train")
     page.wait_for_function(
