@@ -191,7 +191,8 @@ def test_the_docs_table_lists_the_code_defaults():
         if task != "classify":
             line = (
                 f"TCN {r['levels']} levels x {r['channels']}, window "
-                f"{r['window'] or 'auto'}, {r['epochs']} epochs, batch {r['batch_size']}"
+                f"{r['window'] or 'auto'}, {r['epochs']} epochs, batch {r['batch_size']}, "
+                f"lr {r['lr']}"
             )
             assert line in docs, line
 
