@@ -240,8 +240,13 @@ def test_vision_job_streams_events_and_gives_a_model(client):
     zipped = zipfile.ZipFile(io.BytesIO(client.get(f"/api/jobs/{job['id']}/checkpoint").content))
     names = {n.split("/")[-1] for n in zipped.namelist()}
     assert "meta.json" in names and any(n.endswith(".safetensors") for n in names)
-    probs = client.post(f"/api/jobs/{job['id']}/predict", json={"pixels": [0.0] * 64}).json()
+    bar = [float(k % 8 == 4) for k in range(64)]  # a drawn "1": one column of ink
+    probs = client.post(f"/api/jobs/{job['id']}/predict", json={"pixels": bar}).json()
     assert len(probs["probs"]) == 10 and sum(probs["probs"]) == pytest.approx(1.0, abs=1e-5)
+    assert len(probs["input"]) == 8 and len(probs["input"][0]) == 8  # what the 8x8 net saw
+    assert "no ink" in bad(
+        client.post(f"/api/jobs/{job['id']}/predict", json={"pixels": [0.0] * 64})
+    )
     bad(client.post(f"/api/jobs/{job['id']}/predict", json={"pixels": [0.0] * 10}))
     bad(client.post(f"/api/jobs/{job['id']}/predict", json={"pixels": [2.0] * 64}))
     assert "only a queued or running" in bad(client.post(f"/api/jobs/{job['id']}/stop"))
@@ -250,9 +255,11 @@ def test_vision_job_streams_events_and_gives_a_model(client):
     # an uploaded image goes through Pillow, capped in bytes and pixels
     from PIL import Image
 
-    def png(side):
+    def png(side):  # a dark stroke on white paper
         buffer = io.BytesIO()
-        Image.new("L", (side, side), 255).save(buffer, format="PNG")
+        image = Image.new("L", (side, side), 255)
+        image.paste(0, (side // 2 - 1, 2, side // 2 + 1, side - 2))
+        image.save(buffer, format="PNG")
         return buffer.getvalue()
 
     url = f"/api/jobs/{job['id']}/predict"
@@ -365,7 +372,7 @@ def test_dropout_job_streams_both_arms_live(client):
         (arm, epoch) for arm in ("no dropout", "dropout") for epoch in (1, 2, 3)
     ]
     result = job["result"]["arms"]
-    assert result["dropout"]["pattern"] == "(FC@128-RELU-DROPOUT(0.5))*2,SOFTMAX"
+    assert result["dropout"]["pattern"] == "DROPOUT(0.2)-(FC@256-RELU-DROPOUT(0.5))*2,SOFTMAX"
     assert "DROPOUT" not in result["no dropout"]["pattern"]
     for arm in ("no dropout", "dropout"):
         final, last = result[arm]["final"], [e for e in arms if e["arm"] == arm][-1]
@@ -384,7 +391,7 @@ def test_resumed_dropout_job_goes_on_where_it_stopped(tmp_path):
     from reti.lab.jobs import Job
     from reti.train import RunControl
 
-    params = {"p": 0.5, "epochs": 3, "limit": 100}  # 4 steps an epoch
+    params = {"regime": "contrast", "p": 0.5, "epochs": 3, "limit": 100}  # 2 steps an epoch
     for name in ("full", "cut"):
         (tmp_path / name).mkdir()
     full = Job(tmp_path / "full", "dropout", dict(params))
@@ -402,8 +409,8 @@ def test_resumed_dropout_job_goes_on_where_it_stopped(tmp_path):
     steps = [(e["arm"], e["step"]) for e in job.events if e.get("kind") == "arm"]
     # no step trained twice: the first arm goes on from its checkpoint, the second starts afresh
     first = [s for a, s in steps if a == "no dropout"]
-    assert first == sorted(set(first)) and first[-1] == 12
-    assert [s for a, s in steps if a == "dropout"] == [4, 8, 12]
+    assert first == sorted(set(first)) and first[-1] == 6
+    assert [s for a, s in steps if a == "dropout"] == [2, 4, 6]
     assert resumed == whole  # same seed, same run, stopped and resumed or not
 
 

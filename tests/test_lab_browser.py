@@ -368,7 +368,14 @@ def test_drawn_digits_are_classified_right(page):
                 page.mouse.move(box["x"] + x * box["width"], box["y"] + y * box["height"], steps=6)
             page.mouse.up()
         page.evaluate("document.getElementById('probs').dataset.best = ''")
-        page.click("#predict")
+        with page.expect_response(lambda r: r.url.endswith("/predict")) as reply:
+            page.click("#predict")
         page.wait_for_function("document.getElementById('probs').dataset.best !== ''")
         assert page.get_attribute("#probs", "data-best") == digit, digit
+        image = reply.value.json()["input"]  # what the net received: 28x28, MNIST's centring
+        assert len(image) == 28 and all(len(row) == 28 for row in image)
+        mass = sum(map(sum, image))
+        row = sum(i * v for i, r in enumerate(image) for v in r) / mass
+        col = sum(j * v for r in image for j, v in enumerate(r)) / mass
+        assert abs(row - 14) <= 0.5 + 1e-3 and abs(col - 14) <= 0.5 + 1e-3, (digit, row, col)
     assert page.evaluate("document.getElementById('seen').width") >= 28 * 4  # the 28x28 input

@@ -28,7 +28,7 @@ import reti.lab.jobs as jobs_module  # noqa: E402
 from reti.lab.app import Limits, create_app  # noqa: E402
 from reti.lab.guard import CSP  # noqa: E402
 from reti.lab.jobs import JobStore, QueueFull  # noqa: E402
-from reti.lab.vision import pixels_tensor  # noqa: E402
+from reti.lab.predict import drawn_image  # noqa: E402
 
 LAB = "http://127.0.0.1:8765"
 EVIL = "https://evil.example"
@@ -331,7 +331,7 @@ def test_the_former_500s_are_each_one_clear_4xx(client):
     r = client.post("/api/jobs", json={"kind": "series", "params": {"task": ["forecast"]}})
     assert "task must be one of" in refused(r, 400)
     with pytest.raises(Exception, match="flat list"):
-        pixels_tensor([[0.0]] * 64, (1, 8, 8))
+        drawn_image({"pixels": [[0.0]] * 64, "width": 8, "height": 8}, 1, 8)
     assert "not a job id" in refused(
         client.get("/api/jobs/norm-1%0A"), 400
     )  # no id ends in a newline

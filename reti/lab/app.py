@@ -35,6 +35,7 @@ from reti.lab.job_routes import JobRoutes
 from reti.lab.jobs import FINISHED, JobStore, QueueFull
 from reti.lab.request import Limits, error_response, form_upload, json_body
 from reti.lab.runners import (
+    CNN_DEFAULTS,
     DEFAULT_PATTERN,
     RUNNERS,
 )
@@ -122,7 +123,9 @@ class Lab(JobRoutes):
         return JSONResponse(result)
 
     async def models(self, request: Request) -> Response:
-        return JSONResponse({"models": list(MODELS), "default": DEFAULT_PATTERN})
+        return JSONResponse(
+            {"models": list(MODELS), "default": DEFAULT_PATTERN, "defaults": CNN_DEFAULTS}
+        )
 
     async def dropout(self, request: Request) -> Response:
         q = request.query_params

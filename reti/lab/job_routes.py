@@ -9,14 +9,13 @@ import io
 import json
 import zipfile
 
-import torch
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from reti.errors import ConfigError, DataNotFoundError
 from reti.guards import human_bytes
-from reti.lab import norm_job, vision
+from reti.lab import norm_job, predict, vision
 from reti.lab.dropout_job import dropout_params
 from reti.lab.jobs import FINISHED
 from reti.lab.request import error_response, form_upload, json_body
@@ -127,22 +126,19 @@ class JobRoutes:
         return Response(body, media_type="application/zip", headers=headers)
 
     async def job_predict(self, request: Request) -> Response:
-        """Class probabilities of a drawn image (JSON ``pixels`` in [0, 1]) or an uploaded one."""
+        """Class probabilities of a drawn image (JSON ``pixels`` in [0, 1], ``width`` x
+        ``height``) or an uploaded one, and ``input``, the image the net received."""
         job = self.jobs.get(request.path_params["job"])
         if job.kind != "vision" or not (job.run_dir / "checkpoints").is_dir():
             raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
         model, mc = await run_in_threadpool(load_classifier, job.run_dir)
-        shape = (mc["in_channels"], mc["image_size"], mc["image_size"])
+        channels, side = mc["in_channels"], mc["image_size"]
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             raw = await form_upload(request, "image", "image", self.limits.upload_bytes,
                                 self.limits.upload_files)  # fmt: skip
-            x = vision.decode_image(raw, shape, self.limits.image_pixels)
+            image = await run_in_threadpool(
+                predict.uploaded_image, raw, channels, self.limits.image_pixels
+            )
         else:
-            x = vision.pixels_tensor((await json_body(request, self.limits)).get("pixels"), shape)
-        probs = await run_in_threadpool(_probabilities, model, x)
-        return JSONResponse({"classes": mc["classes"], "probs": probs.tolist()})
-
-
-def _probabilities(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
-    with torch.no_grad():
-        return model(x).softmax(-1)[0]
+            image = predict.drawn_image(await json_body(request, self.limits), channels, side)
+        return JSONResponse(await run_in_threadpool(predict.predict, model, mc, image))

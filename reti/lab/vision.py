@@ -16,7 +16,7 @@ from torch import nn
 
 from reti.augment import parse_spec
 from reti.data.images import load_images
-from reti.errors import ConfigError, DataError, ShapeError
+from reti.errors import ConfigError, ShapeError
 from reti.layers import compare_connectivity, count_parameters, dropout
 from reti.layers.params import order_of_magnitude
 from reti.models.pattern import parse
@@ -188,36 +188,3 @@ def grid_png(result: dict, scale: int = 4) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
-
-
-def pixels_tensor(pixels, shape: tuple[int, int, int]) -> torch.Tensor:
-    """A flat list of numbers in [0, 1] -> a (1, C, H, W) float tensor, checked."""
-    c, h, w = shape
-    if not isinstance(pixels, list) or len(pixels) != c * h * w:
-        raise ShapeError(f"pixels must be a list of {c * h * w} numbers (C={c}, H={h}, W={w})")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pixels):
-        raise ShapeError(f"pixels must be a flat list of {c * h * w} numbers, not nested lists")
-    try:
-        x = torch.tensor(pixels, dtype=torch.float32)
-    except (TypeError, ValueError):
-        raise DataError("pixels must be numbers") from None
-    if not torch.isfinite(x).all() or x.min() < 0 or x.max() > 1:
-        raise DataError("pixels must be finite numbers in [0, 1]")
-    return x.view(1, c, h, w)
-
-
-def decode_image(data: bytes, shape: tuple[int, int, int], max_pixels: int) -> torch.Tensor:
-    """An uploaded PNG/JPEG (bytes; Pillow, no pickle) -> (1, C, H, W) in [0, 1] at ``shape``."""
-    from PIL import Image, UnidentifiedImageError
-
-    c, h, w = shape
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > max_pixels:
-                raise DataError(f"image has {im.width * im.height} pixels, more than {max_pixels}")
-            im = im.convert("L" if c == 1 else "RGB").resize((w, h), Image.BILINEAR)
-            array = np.asarray(im, dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"not a readable image ({exc})") from None
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    return torch.from_numpy(array.copy()).float().div(255.0)[None]

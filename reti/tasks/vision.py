@@ -65,6 +65,9 @@ class VisionConfig:
         "moving", "Batch norm at inference: moving averages or recomputed population statistics."
     )
     limit: int | None = setting(None, "Train on the first N training images only.")
+    test_limit: int | None = setting(
+        None, "Validate on the first N test images only (a faster curve; eval uses them all)."
+    )
     options: dict[str, Any] = field(default_factory=dict)  # model options, e.g. {"shortcut": "B"}
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -73,8 +76,9 @@ class VisionConfig:
             raise ConfigError(f"bn_stats must be one of {BN_STATS}, got {self.bn_stats!r}")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if self.limit is not None and self.limit < 1:
-            raise ConfigError(f"limit must be >= 1 (or None), got {self.limit}")
+        for name in ("limit", "test_limit"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be >= 1 (or None), got {getattr(self, name)}")
 
 
 class ImageClassifier(nn.Module):
@@ -101,14 +105,15 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.float().div_(255.0)
 
 
-def load_data(spec: str, limit: int | None = None) -> ImageData:
-    """``load_images(spec)``, the first ``limit`` training images, and checks every class has
-    training images (an empty class folder is an error, not a silent class that never wins)."""
+def load_data(spec: str, limit: int | None = None, test_limit: int | None = None) -> ImageData:
+    """``load_images(spec)``, the first ``limit`` training and ``test_limit`` test images, and
+    checks every class has training images (an empty class folder is an error, not a silent
+    class that never wins)."""
     data = load_images(spec)
-    if limit is not None:
+    if limit is not None or test_limit is not None:
         data = ImageData(
-            data.train_x[:limit], data.train_y[:limit], data.test_x, data.test_y,
-            data.classes, data.name,
+            data.train_x[:limit], data.train_y[:limit], data.test_x[:test_limit],
+            data.test_y[:test_limit], data.classes, data.name,
         )  # fmt: skip
     counts = torch.bincount(data.train_y, minlength=len(data.classes))
     empty = [data.classes[i] for i in range(len(data.classes)) if counts[i] == 0]
@@ -201,7 +206,7 @@ def train(
     """Fit the model on the training split (test split as validation) into ``cfg.out``; return
     the History. Seeded first: the same config gives the same weights, bit for bit on a CPU."""
     seed_everything(cfg.train.seed)
-    data = load_data(cfg.data, cfg.limit)
+    data = load_data(cfg.data, cfg.limit, cfg.test_limit)
     c, h, w = data.shape
     if h != w:
         raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
