@@ -95,8 +95,8 @@ class TrainConfig:
     channels_last: bool | None = _f(
         None,
         "Keep image tensors in channels-last memory layout; None (auto): on when the model has a "
-        "2D convolution and the inputs are images (measured 1.4-1.5x faster on a CPU, "
-        "bench/train_overhead.py).",
+        "2D convolution and the inputs are images (oneDNN's CPU convolutions and GPU tensor "
+        "cores run faster in it; bench/train_overhead.py measures it on your machine).",
     )
     keep_cpu_memory: bool = _f(
         True, "Let the allocator keep freed CPU memory for the next step (glibc only)."
