@@ -9,9 +9,10 @@ see the same split, tokenizer, windows and test origins; the training code is th
 * ``mnist_peer``: PyTorch's examples/mnist (written here after its description: conv 32, conv 64,
   max pool, dropout 0.25, fc 128, dropout 0.5, fc 10, log-softmax, NLL; Adadelta lr 1.0, StepLR
   gamma 0.7 each epoch, batch 64, test batch 1000), tested after each epoch, up to 14 epochs.
-* ``tcn_peer``: Bai et al.'s TCN (pad both sides then chop, weight norm; 4 levels of 32 channels,
-  kernel 3, as reti's series defaults), a linear head on the last step's features for the 12-step
-  horizon, MSE, ``torch.optim.Adam`` at its defaults, batch 16, test MASE after every epoch.
+* ``tcn_peer``: Bai et al.'s TCN (pad both sides then chop, weight norm; kernel 3, the window,
+  channels and levels of reti's demo TCN), a linear head on the last step's features for the
+  12-step horizon, MSE, ``torch.optim.Adam`` at its defaults, batch 16, test MASE after every
+  epoch.
 """
 
 from __future__ import annotations
@@ -160,16 +161,16 @@ class PlainTCN(nn.Module):
         return self.head(h).view(len(x), self.horizon, self.c)
 
 
-def tcn_peer(data_name: str, seed: int, device: str, quick: bool = False) -> dict:
+def tcn_peer(data_name: str, seed: int, device: str, model: dict, quick: bool = False) -> dict:
+    """``model``: reti's horizon, window, channels and levels (reti.demo.series.MODEL)."""
     from reti.data.series import load_series, make_windows, split_time
     from reti.metrics import mae, naive_scale
 
     start = time.perf_counter()
-    horizon = 12
+    horizon, window = model["horizon"], model["window"]
     data = load_series(data_name, missing="interpolate")
     values, m = data.values, data.season
     tr, _, te = split_time(len(values), 0.15, 0.15)
-    window = max(2 * m, 24, 1 + 2 * 2 * (2**4 - 1))  # reti's default window for a 4-level TCN
     mean, std = values[tr].mean(0), values[tr].std(0)
     z = (values - mean) / std
     x, y = make_windows(z[tr], window, horizon)
@@ -182,19 +183,19 @@ def tcn_peer(data_name: str, seed: int, device: str, quick: bool = False) -> dic
     scale /= values.shape[1]
     target = mae(truth, naive) / scale
     torch.manual_seed(seed)
-    model = PlainTCN(values.shape[1], horizon).to(device)
-    opt = torch.optim.Adam(model.parameters())
+    net = PlainTCN(values.shape[1], horizon, model["channels"], model["levels"]).to(device)
+    opt = torch.optim.Adam(net.parameters())
     gen = torch.Generator().manual_seed(seed)
     mase, epochs = float("inf"), 2 if quick else TCN_EPOCHS
     for epoch in range(1, epochs + 1):
-        model.train()
+        net.train()
         for idx in torch.randperm(len(x), generator=gen).split(16):
             opt.zero_grad()
-            F.mse_loss(model(x[idx].to(device)), y[idx].to(device)).backward()
+            F.mse_loss(net(x[idx].to(device)), y[idx].to(device)).backward()
             opt.step()
-        model.eval()
+        net.eval()
         with torch.no_grad():
-            pred = model(hist.to(device) - hist[:, -1:].to(device)).cpu() + hist[:, -1:]
+            pred = net(hist.to(device) - hist[:, -1:].to(device)).cpu() + hist[:, -1:]
         mase = mae(truth, pred * std + mean) / scale
         if mase <= target:
             seconds = round(time.perf_counter() - start, 2)
