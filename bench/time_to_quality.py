@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from pathlib import Path
 
@@ -278,7 +279,7 @@ def _summary(rounds: list[dict], target: float) -> dict:
     ratios.sort()
     return {
         "target": round(target, 4) if target is not None else None,
-        "ratio": round(ratios[len(ratios) // 2], 3) if ratios else None,
+        "ratio": round(statistics.median(ratios), 3) if ratios else None,
         "ratio_min": round(ratios[0], 3) if ratios else None,
         "ratio_max": round(ratios[-1], 3) if ratios else None,
         "reached": f"{len(ratios)}/{len(rounds)}",
