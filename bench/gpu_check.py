@@ -10,8 +10,11 @@ nanoGPT's shakespeare-char model) for the nanoGPT-equivalent peer (bench/_nanogp
 with nanoGPT's own GPU recipe: bf16 autocast, fused AdamW, torch.compile) and for reti's GPT
 (bf16, fused AdamW, compile), tokens/s and MFU over a bf16 8192^3 matmul peak measured here;
 and the ResNet-20 training step (batch 256, 32x32) in bf16 with channels_last, eager and
-compiled, in samples/s. Compile times are reported apart. On a machine without CUDA it says so
-and exits 0. Usage: ``python bench/gpu_check.py`` (a few minutes on one GPU).
+compiled, in samples/s. Compile times are reported apart. Last, bench/time_to_quality.py
+``--quick --device cuda`` in a subprocess (its JSON line under ``time_to_quality``): every
+pipeline's time to the target against its peer, a smoke test of those paths on the GPU. On a
+machine without CUDA it says so and exits 0. Usage: ``python bench/gpu_check.py`` (a few
+minutes on one GPU).
 """
 
 from __future__ import annotations
@@ -165,6 +168,20 @@ def _resnet_speed(iters=30, device=CUDA, modes=("eager", "compile"), batch=256):
     return out
 
 
+def _time_to_quality(timeout: int = 600) -> dict | str:
+    """bench/time_to_quality.py --quick on CUDA; its JSON line, or why there is none."""
+    cmd = [sys.executable, str(Path(__file__).with_name("time_to_quality.py")), "--quick",
+           "--device", "cuda", "--threads", "0"]  # fmt: skip
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"FAILED: over {timeout} s"
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return f"FAILED (exit {proc.returncode}): {proc.stderr[-800:]}"
+    return json.loads(lines[-1])
+
+
 def main() -> int:
     if "--ddp-child" in sys.argv:
         _train(Path(sys.argv[-1]))
@@ -229,6 +246,8 @@ def main() -> int:
         except Exception as exc:  # report every path, even a failing one
             results[name] = f"FAILED: {exc.__class__.__name__}: {exc}"
         print(name, results[name], flush=True)
+    results["time_to_quality"] = _time_to_quality()
+    print("time_to_quality", results["time_to_quality"], flush=True)
     print(json.dumps({"bench": "gpu_check", "cuda": True, **results}))
     return 0
 

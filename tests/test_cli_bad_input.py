@@ -427,7 +427,8 @@ def test_help_names_the_defaults_a_pipeline_really_uses(capsys):
     out = " ".join(capsys.readouterr().out.split())
     assert "--max-steps INT Stop after this many optimizer steps" in out
     assert "Default: 500." in out.split("--max-steps INT", 2)[2]
-    assert "Default: 0.003." in out.split("--lr FLOAT", 2)[2]
+    assert "Default: 0.02." in out.split("--lr FLOAT", 2)[2]
+    assert "Default: muon." in out.split("--optimizer", 2)[2]
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,7 @@ def test_text_training_defaults_yield_to_flags_and_config_file(tmp_path):
     assert (cfg.max_steps, cfg.batch_size, cfg.schedule) == (500, 32, "cosine")
     assert task.TextConfig().train == cfg  # the API's default is the CLI's
     cfg = train_config("--max-steps", "7")
-    assert cfg.max_steps == 7 and cfg.lr == 3e-3
+    assert cfg.max_steps == 7 and cfg.lr == 2e-2 and cfg.optimizer == "muon"
     config = tmp_path / "train.json"
     config.write_text('{"train_config": {"batch_size": 5, "lr": 0.1}}', encoding="utf-8")
     cfg = train_config("--config", str(config))

@@ -65,15 +65,16 @@ def train(run_dir, epochs, transform=noisy, overwrite=False, **kw):
     )
 
 
-def test_resume_mid_epoch_is_bit_identical(tmp_path):
+@pytest.mark.parametrize("optimizer", ["adamw", "muon"])
+def test_resume_mid_epoch_is_bit_identical(tmp_path, optimizer):
     """A run crashed at step 11 (mid-epoch 2, last checkpoint at step 9) and resumed equals
     one never stopped: weights, EMA, per-epoch losses (cosine schedule, dropout, augmentation)."""
-    whole = train(tmp_path / "whole", 4)
+    whole = train(tmp_path / "whole", 4, optimizer=optimizer)
     stopped = tmp_path / "stopped"
     with pytest.raises(Crash):
-        train(stopped, 4, transform=crash_after(11), checkpoint_every=3)
+        train(stopped, 4, transform=crash_after(11), checkpoint_every=3, optimizer=optimizer)
     assert latest_checkpoint(stopped).name == "step-0000009"
-    resumed = train(stopped, "resume", checkpoint_every=3)
+    resumed = train(stopped, "resume", checkpoint_every=3, optimizer=optimizer)
     for (name, a), b in zip(whole.model.state_dict().items(), resumed.model.state_dict().values()):
         assert torch.equal(a, b), name
     assert [r["train_loss"] for r in resumed.rows] == [r["train_loss"] for r in whole.rows]

@@ -242,7 +242,7 @@ def test_bf16_autocast_on_cpu_still_learns():
         ({"lr": float("nan")}, "lr must be a finite number > 0, got nan"),
         ({"schedule": "linear"}, "schedule must be one of constant, step, cosine, onecycle"),
         ({"accumulate": 0}, "accumulate must be an integer >= 1, got 0"),
-        ({"optimizer": "lamb"}, "optimizer must be one of adamw, sgd, got 'lamb'"),
+        ({"optimizer": "lamb"}, "optimizer must be one of adamw, sgd, muon, got 'lamb'"),
         ({"momentum": 1.0}, "momentum must be in"),
         ({"ema_decay": 1.5}, "ema_decay must be None or in"),
         ({"precision": "fp8"}, "precision must be one of"),

@@ -116,8 +116,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     train.add_argument(
         "--fast",
         action="store_true",
-        help="Train under bf16 autocast (the same as --precision bf16): on a CPU with bf16 "
-        "instructions 1.38x the tokens/s of fp32, same loss within 0.1 (docs/performance.md).",
+        help="Train under bf16 autocast (the same as --precision bf16): the matmuls in "
+        "bfloat16, weights and optimizer in fp32. Helps where bf16 matmuls run well above fp32 "
+        "ones (GPUs, CPUs with AVX512-BF16 or AMX) and more for wider models; measured figures "
+        "with each machine's peaks in docs/performance.md.",
     )
     train.set_defaults(func=_train)
 

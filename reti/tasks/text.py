@@ -51,10 +51,12 @@ from reti.train import (
 
 SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
 # Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
-# batch 64); an evaluation every 250 steps gives the 2000-step demo GPT 8 validation points.
+# batch 64); an evaluation every 250 steps gives the 700-step demo GPT 3 validation points.
+# Muon at lr 2e-2 reached nanoGPT's 1000-iteration loss in half the steps of AdamW at 3e-3
+# (bench/time_to_quality.py, docs/performance.md "Time to a good model").
 TEXT_TRAIN_DEFAULTS: dict[str, Any] = {
-    "max_steps": 500, "batch_size": 32, "lr": 3e-3, "schedule": "cosine", "warmup_steps": 50,
-    "grad_clip": 1.0, "eval_every": 250, "log_every": 10,
+    "max_steps": 500, "batch_size": 32, "lr": 2e-2, "optimizer": "muon", "schedule": "cosine",
+    "warmup_steps": 50, "grad_clip": 1.0, "eval_every": 250, "log_every": 10,
 }  # fmt: skip
 
 

@@ -74,11 +74,16 @@ class TrainConfig:
         None, "Samples per batch when evaluating (None: the training batch size)."
     )
     lr: float = _f(1e-3, "Peak learning rate, scaled by the schedule at each step.")
-    optimizer: str = _f("adamw", f"Optimizer: one of {', '.join(OPTIMIZERS)}.")
+    optimizer: str = _f(
+        "adamw",
+        f"Optimizer: one of {', '.join(OPTIMIZERS)}. muon orthogonalises the updates of the "
+        "hidden matrices and conv kernels (AdamW for embeddings, gains, biases and the output "
+        "layer): fewer steps to a given loss, most where the model is made of matrices (GPT).",
+    )
     weight_decay: float = _f(
         0.0, "Decoupled weight decay, on weight matrices and conv kernels only."
     )
-    momentum: float = _f(0.9, "SGD momentum (AdamW ignores it).")
+    momentum: float = _f(0.9, "SGD momentum (AdamW ignores it; Muon uses its own 0.95).")
     nesterov: bool = _f(False, "Use Nesterov momentum with SGD.")
     schedule: str = _f(
         "constant", f"Learning-rate schedule over the run: one of {', '.join(SCHEDULES)}."
@@ -95,8 +100,8 @@ class TrainConfig:
     channels_last: bool | None = _f(
         None,
         "Keep image tensors in channels-last memory layout; None (auto): on when the model has a "
-        "2D convolution and the inputs are images (measured 1.4-1.5x faster on a CPU, "
-        "bench/train_overhead.py).",
+        "2D convolution and the inputs are images (oneDNN's CPU convolutions and GPU tensor "
+        "cores run faster in it; bench/train_overhead.py measures it on your machine).",
     )
     keep_cpu_memory: bool = _f(
         True, "Let the allocator keep freed CPU memory for the next step (glibc only)."

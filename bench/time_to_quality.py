@@ -1,0 +1,375 @@
+"""Time to a good model: reti's default recipe against the strongest plain-PyTorch peer, per
+pipeline, as the wall seconds from the start of a side's run until it first reaches the target.
+
+What (each side starts from the data set on disk: loading, tokenizing, building, training and
+evaluating all count; the two sides run one after the other in alternating rounds, A B, B A ...,
+in one process, and the ratio reti / peer is taken per round, with its min-max over rounds):
+
+* ``text``: the peer is the nanoGPT-equivalent (bench/_nanogpt.py) at nanoGPT's CPU recipe
+  (4 layers, 4 heads, width 128, context 64, batch 12, AdamW lr 1e-3, 100 warm-up iterations,
+  cosine to 1e-4, clip 1.0) for 1,000 iterations on reti's Shakespeare split and char tokenizer;
+  its validation loss (the 256 non-overlapping windows reti validates on) is the target. reti
+  trains the same model size with ``reti text train``'s defaults (``TEXT_TRAIN_DEFAULTS``),
+  evaluating every 50 steps, and stops at the first evaluation at or below the target.
+* ``vision``: MNIST test accuracy >= 99.3 %. The peer is PyTorch's examples/mnist as a user
+  starts from it (conv32-conv64-maxpool-dropout-fc128-dropout-fc10, Adadelta lr 1.0, StepLR
+  gamma 0.7 per epoch, batch 64, inputs normalised by 0.1307 / 0.3081), tested after each epoch
+  as that script does. reti trains ``reti demo``'s CNN and recipe (``reti.demo.vision``:
+  ``PATTERN``, ``TRAIN``) through ``reti.tasks.vision.train``, evaluating every
+  ``--vision-eval`` steps.
+* ``series``: the TCN's test MASE (12 months ahead, every test origin) at or below seasonal
+  naive's, on co2 and airline. The peer is a plain PyTorch TCN (Bai et al.'s design: pad both
+  sides then chop, weight norm) on the same windows, ``torch.optim.Adam()`` at its defaults,
+  scored after every epoch. reti runs its forecasting pipeline's steps (``forecast.run``'s
+  helpers: the same split, scaler, windows, TCN and ``fit``) with ``reti demo``'s TCN and recipe
+  (``reti.demo.series``: ``MODEL``, ``TRAIN``), its test MASE scored after every epoch too.
+
+Timing: ``time.perf_counter`` wall seconds (each pipeline's data is loaded once before the
+rounds, so no side pays alone for a cold cache), one thread per side (``--threads``), so two
+sides never fight over the cores. On a shared machine the seconds are disturbed; the per-round
+ratios are the figures to quote. The fp32 and bf16 matmul peaks of the machine (bench/lm_train.py's
+``matmul_peak``) go into the JSON so a reader can place the figures.
+
+    python bench/time_to_quality.py --quick                    # a smoke test of every pipeline
+    python bench/time_to_quality.py --pipelines text --rounds 3
+    python bench/time_to_quality.py --pipelines text --reti lr=3e-3 --reti optimizer=adamw
+
+Ends with one JSON line: {"bench": "time_to_quality", "ratios": {"text": ..., ...}, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import _ttq_peers as peers
+import torch
+from lm_train import matmul_peak
+
+from reti.train import Evaluation, RunControl
+
+TEXT_PEER_ITERS = 1000
+VISION_TARGET = 0.993
+SERIES_DATA = ("co2", "airline")
+
+
+def _parse_overrides(items: list[str]) -> dict[str, object]:
+    """``key=value`` pairs, values read as JSON where they parse (numbers, true, null)."""
+    out: dict[str, object] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        try:
+            out[key.replace("-", "_")] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.replace("-", "_")] = value
+    return out
+
+
+class StopAt:
+    """A ``fit`` listener: the wall time and step of the first evaluation meeting the target."""
+
+    def __init__(self, key: str, target: float, better: str, start: float):
+        self.key, self.target, self.better, self.start = key, target, better, start
+        self.control = RunControl()
+        self.seconds: float | None = None
+        self.step: int | None = None
+        self.last: float | None = None
+
+    def __call__(self, event) -> None:
+        if not isinstance(event, Evaluation) or self.key not in event.row:
+            return
+        value = event.row[self.key]
+        self.last = value
+        hit = value <= self.target if self.better == "min" else value >= self.target
+        if hit and self.seconds is None:
+            self.seconds, self.step = time.perf_counter() - self.start, event.step
+            self.control.request_stop()
+
+
+# ------------------------------------------------------------------ text
+def text_reti(seed: int, target: float, args, overrides: dict) -> dict:
+    from reti.tasks import text
+
+    start = time.perf_counter()
+    stop = StopAt("val_loss", target, "min", start)
+    train = text.text_train_config(
+        seed=seed, eval_every=50, quiet=True, device=args.device, **overrides
+    )
+    cfg = text.TextConfig(out=None, train=train)
+    if args.quick:
+        cfg = text.TextConfig(out=None, max_chars=200_000, train=train)
+    history = text.train(cfg, callbacks=[stop], control=stop.control)
+    steps = stop.step or (history.rows[-1]["step"] if history.rows else None)
+    return {"seconds": stop.seconds, "step": steps, "val_loss": stop.last,
+            "run_seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+
+
+def run_text(args, overrides: dict) -> dict:
+    iters = 100 if args.quick else TEXT_PEER_ITERS
+    rounds, target = [], None
+    for r in range(args.rounds):
+        seed = args.seed + r if args.vary_seed else args.seed
+        # the target is the peer's loss on this seed's split: with a new seed each round the
+        # peer goes first; with one seed the target is known after round 1 and the order turns
+        order = ("peer", "reti") if r % 2 == 0 or args.vary_seed else ("reti", "peer")
+        row = {"round": r + 1, "seed": seed}
+        for side in order:
+            if side == "peer":
+                row["peer"] = peers.text_peer(seed, iters, args.device, args.quick)
+                target = row["peer"]["val_loss"]
+            else:
+                row["reti"] = text_reti(seed, target, args, overrides)
+        _report("text", row)
+        rounds.append(row)
+    return _summary(rounds, target)
+
+
+# ------------------------------------------------------------------ vision
+def vision_reti(seed: int, args, overrides: dict) -> dict:
+    from reti.demo.vision import PATTERN, QUICK_LIMIT, TRAIN
+    from reti.tasks import vision
+    from reti.train import TrainConfig
+
+    start = time.perf_counter()
+    stop = StopAt("val_accuracy", VISION_TARGET, "max", start)
+    recipe = {**TRAIN, **overrides}
+    if args.quick:
+        recipe["epochs"] = 1
+    train = TrainConfig(
+        **recipe, seed=seed, eval_every=args.vision_eval, quiet=True, device=args.device
+    )
+    limit = QUICK_LIMIT if args.quick else None
+    cfg = vision.VisionConfig(data="mnist", model=PATTERN, out=None, limit=limit, train=train)
+    vision.train(cfg, callbacks=[stop], control=stop.control)
+    return {"seconds": stop.seconds, "step": stop.step, "accuracy": stop.last,
+            "run_seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+
+
+def run_vision(args, overrides: dict) -> dict:
+    rounds = []
+    for r in range(args.rounds):
+        seed = args.seed + r if args.vary_seed else args.seed
+        order = ("peer", "reti") if r % 2 == 0 else ("reti", "peer")
+        row = {"round": r + 1, "seed": seed}
+        for side in order:
+            if side == "peer":
+                row["peer"] = peers.mnist_peer(seed, VISION_TARGET, args.device, args.quick)
+            else:
+                row["reti"] = vision_reti(seed, args, overrides)
+        _report("vision", row)
+        rounds.append(row)
+    return _summary(rounds, VISION_TARGET)
+
+
+# ------------------------------------------------------------------ series
+class ForecastScore:
+    """A ``fit`` listener: after each epoch, the test MASE of ``net`` from every origin, as
+    ``reti.tasks.series.forecast.run`` scores it at the end; stops the run at the target."""
+
+    def __init__(self, net, hist_z, truth, scaler, train_values, m, cfg, target, start):
+        self.net, self.hist_z, self.truth, self.scaler = net, hist_z, truth, scaler
+        self.train_values, self.m, self.cfg, self.target = train_values, m, cfg, target
+        self.start, self.control = start, RunControl()
+        self.seconds = self.epoch = self.mase = None
+
+    def __call__(self, event) -> None:
+        from reti.tasks.series.forecast import _scores, predict
+        from reti.train import EpochEnd
+
+        if not isinstance(event, EpochEnd) or self.seconds is not None:
+            return
+        device = next(self.net.parameters()).device
+        pred = predict(self.net, self.hist_z.to(device), self.cfg.horizon, "direct")
+        self.net.train()
+        pred = self.scaler.inverse_transform(pred.cpu())
+        self.mase = _scores(self.truth, pred, self.train_values, self.m)["mase"]
+        if self.mase <= self.target:
+            self.seconds, self.epoch = time.perf_counter() - self.start, event.epoch
+            self.control.request_stop()
+
+
+def series_reti(data: str, seed: int, args, overrides: dict) -> dict:
+    """reti's forecasting pipeline (``forecast.run``'s steps, its helpers) with a listener that
+    scores the test MASE after each epoch, so reti too is timed to the target."""
+    import torch.nn.functional as F
+
+    from reti.data.series import load_series, make_windows, split_time
+    from reti.demo.series import MODEL, TRAIN
+    from reti.layers import StandardScaler
+    from reti.tasks.series import SeriesConfig
+    from reti.tasks.series.common import RunOptions, SeriesModel, base, build_net, fit_series
+    from reti.tasks.series.forecast import _scores, seasonal_naive, window_for
+    from reti.train import TrainConfig
+
+    start = time.perf_counter()
+    recipe = {**TRAIN, **overrides}
+    if args.quick:
+        recipe["epochs"] = 5
+    cfg = SeriesConfig(
+        data=data, **MODEL, out=None,
+        train=TrainConfig(**recipe, seed=seed, quiet=True, device=args.device),
+    )  # fmt: skip
+    torch.manual_seed(seed)
+    series = load_series(cfg.data, missing=cfg.missing)
+    values, m = series.values, series.season
+    tr, va, te = split_time(len(values), cfg.val, cfg.test)
+    window = window_for(cfg, m)
+    scaler = StandardScaler().fit(values[tr])
+    z = scaler.transform(values)
+    origins = torch.arange(te.start, te.stop - cfg.horizon + 1)
+    hist_z = torch.stack([z[o - window : o] for o in origins])
+    truth = torch.stack([values[o : o + cfg.horizon] for o in origins])
+    hist_v = torch.stack([values[o - max(window, m) : o] for o in origins])
+    naive = _scores(truth, seasonal_naive(hist_v, cfg.horizon, m), values[tr], m)["mase"]
+    net = build_net(cfg, values.shape[1], values.shape[1], "forecast", cfg.horizon, window)
+
+    def pairs(part):
+        x, y = make_windows(part, window, cfg.horizon, cfg.stride)
+        return x - base(x, cfg.relative), y - base(x, cfg.relative)
+
+    val = pairs(z[va.start - window : va.stop])
+    score = ForecastScore(net, hist_z, truth, scaler, values[tr], m, cfg, naive, start)
+    opts = RunOptions(callbacks=[score], control=score.control)
+    x, y = pairs(z[tr])
+    fit_series(SeriesModel(net, scaler), x, y, cfg, F.mse_loss, {}, opts, val)
+    return {"seconds": score.seconds, "epoch": score.epoch, "mase": score.mase,
+            "target": naive, "run_seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
+
+
+def run_series(args, overrides: dict) -> dict:
+    from reti.demo.series import MODEL
+
+    out = {}
+    for data in SERIES_DATA:
+        rounds = []
+        for r in range(args.rounds):
+            seed = args.seed + r if args.vary_seed else args.seed
+            order = ("peer", "reti") if r % 2 == 0 else ("reti", "peer")
+            row = {"round": r + 1, "seed": seed}
+            for side in order:
+                if side == "peer":
+                    row["peer"] = peers.tcn_peer(data, seed, args.device, MODEL, args.quick)
+                else:
+                    row["reti"] = series_reti(data, seed, args, overrides)
+            _report(f"series {data}", row)
+            rounds.append(row)
+        out[data] = _summary(rounds, rounds[-1]["reti"]["target"])
+    return out
+
+
+# ------------------------------------------------------------------ summary
+def _report(name: str, row: dict) -> None:
+    def fmt(side: dict) -> str:
+        s = side.get("seconds")
+        return f"{s:.1f} s" if s is not None else f"not reached ({side.get('run_seconds')} s)"
+
+    print(f"{name} round {row['round']} (seed {row['seed']}): reti {fmt(row['reti'])}, "
+          f"peer {fmt(row['peer'])}  {json.dumps(row)}", flush=True)  # fmt: skip
+
+
+def _summary(rounds: list[dict], target: float) -> dict:
+    ratios = [
+        r["reti"]["seconds"] / r["peer"]["seconds"]
+        for r in rounds
+        if r["reti"].get("seconds") and r["peer"].get("seconds")
+    ]
+    ratios.sort()
+    return {
+        "target": round(target, 4) if target is not None else None,
+        "ratio": round(statistics.median(ratios), 3) if ratios else None,
+        "ratio_min": round(ratios[0], 3) if ratios else None,
+        "ratio_max": round(ratios[-1], 3) if ratios else None,
+        "reached": f"{len(ratios)}/{len(rounds)}",
+        "rounds": rounds,
+    }
+
+
+RUNNERS = {"text": run_text, "vision": run_vision, "series": run_series}
+
+
+def warm_up(name: str) -> None:
+    """Load the pipeline's data and build an optimizer once before the timed rounds, so that
+    the first side of round 1 does not pay alone for the cold file cache and the first imports
+    (building the first optimizer of a process imports ``torch._dynamo``, seconds)."""
+    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
+    from reti.data.images import load_images
+    from reti.data.series import load_series
+    from reti.data.text import load_text
+    from reti.tokenize.build import build_tokenizer
+
+    if name == "text":
+        build_tokenizer("char", load_text("shakespeare").train[:1000])
+    elif name == "vision":
+        load_images("mnist")
+    else:
+        for data in SERIES_DATA:
+            load_series(data, missing="interpolate")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pipelines", default="text,vision,series", help="comma-separated")
+    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds per pipeline")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the first round")
+    parser.add_argument("--vary-seed", action="store_true", help="round r uses seed + r")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (0: default)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--vision-eval", type=int, default=100, help="reti's eval interval")
+    parser.add_argument("--reti", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a TrainConfig field of reti's recipe (pilots)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="smoke test: tiny runs, 1 round")
+    parser.add_argument("--out", help="also write the JSON result to this file")
+    args = parser.parse_args()
+    if args.quick:
+        args.rounds = 1
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    overrides = _parse_overrides(args.reti)
+    peaks = {"fp32": matmul_peak(), "bf16": matmul_peak(dtype=torch.bfloat16)}
+    fp32, bf16 = peaks["fp32"] / 1e9, peaks["bf16"] / 1e9
+    print(f"threads {torch.get_num_threads()}, device {args.device}; matmul peak fp32 "
+          f"{fp32:.1f}, bf16 {bf16:.1f} GFLOP/s", flush=True)  # fmt: skip
+    results = {}
+    for name in args.pipelines.split(","):
+        if name not in RUNNERS:
+            parser.error(f"unknown pipeline {name!r}; pick from {', '.join(RUNNERS)}")
+        warm_up(name)
+        results[name] = RUNNERS[name](args, overrides)
+    ratios = {}
+    for name, res in results.items():
+        if name == "series":
+            ratios |= {f"series_{k}": v["ratio"] for k, v in res.items()}
+        else:
+            ratios[name] = res["ratio"]
+    result = {
+        "bench": "time_to_quality",
+        "ratios": ratios,
+        "unit": "reti seconds / peer seconds to the target (lower is better)",
+        "results": results,
+        "overrides": overrides,
+        "threads": torch.get_num_threads(),
+        "device": args.device,
+        "quick": args.quick,
+        "peak_gflops": round(peaks["fp32"] / 1e9, 1),
+        "peak_gflops_bf16": round(peaks["bf16"] / 1e9, 1),
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "load_avg_1m": round(_load(), 2),
+    }
+    line = json.dumps(result)
+    if args.out:
+        Path(args.out).write_text(line + "\n", encoding="utf-8")
+    print(line)
+
+
+def _load() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+if __name__ == "__main__":
+    main()
