@@ -104,6 +104,8 @@ def run_claims(
             seconds = time.perf_counter() - start
             finding.experiment += " " + text("claims.ran_in", lang, seconds=f"{seconds:.1f}")
             finding.plans = [p for p in (plan(e, quick) for e in claim.effects) if p is not None]
+            for c in finding.comparisons:  # paired on the set's first seeds, where not recorded
+                c.seeds = c.seeds or (seeds[: len(c.a)] if c.interval.paired else [])
             outcome.sets.append(SeedSet(seeds, finding, seconds))
             header = text(
                 "claims.header", lang, budget=text(f"claims.budget.{'quick' if quick else 'full'}",
