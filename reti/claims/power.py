@@ -1,7 +1,7 @@
 """How many seeds a compared claim runs: a power rule, written before the confirmation run.
 
 The rule (a precision rule for the confidence interval, the "planning for precision" of
-Cumming, *Understanding the New Statistics*, 2012, ch. 13, and Kelley, Maxwell & Rausch 2003):
+Cumming, *Understanding the New Statistics*, 2012, and Kelley, Maxwell & Rausch 2003):
 from a pilot's per-seed differences ``a - b`` (their mean ``m`` and standard deviation ``s``),
 take the distance ``d`` from ``m`` to the nearer edge of the band of no effect
 ``[-smallest, +smallest]`` (the edge the verdict of ``reti.claims.stats`` is decided against),
