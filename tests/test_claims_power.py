@@ -118,6 +118,8 @@ def test_seeds_overlapping_a_pilot_are_refused_before_any_folder(tmp_path):
     check_seeds([CLAIMS[0]], True, 0, 3, number)
     with pytest.raises(ConfigError, match="--replicate must be >= 1, got 0"):
         check_seeds([CLAIMS[0]], True, 100, 0, number)
+    with pytest.raises(ConfigError, match="--seed must be >= 0, got -1"):
+        check_seeds([CLAIMS[0]], True, -1, 1, number)
 
 
 def test_cli_refuses_pilot_seeds_in_one_line(tmp_path, capsys):
