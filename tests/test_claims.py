@@ -13,6 +13,7 @@ import pytest
 
 from reti.claims import CLAIMS, Budget, Finding, run_claims, select
 from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, exact, within
+from reti.claims.replicate import Outcome, SeedSet
 from reti.claims.report import write_report
 from reti.claims.runner import stderr_progress
 from reti.claims.stats import Effect, compare_arms
@@ -65,7 +66,7 @@ class _Collect(HTMLParser):
 
 def test_parameter_claim_report_renders(tmp_path):
     root, done = run_claims(["parameter counts"], quick=True, out=tmp_path, quiet=True)
-    ((claim, finding, _),) = done
+    ((claim, finding),) = [(o.claim, o.finding) for o in done]
     assert finding.verdict == HOLDS
     md = (root / "report.md").read_text()
     assert "10^12" in md and "| 1 | parameter counts | 38 | holds |" in md
@@ -109,7 +110,7 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
     found = re.search(r"<title>decoded (\d+) of (\d+) sections (\d+)</title>", dom)
     assert found, dom[:500]
     decoded, images, sections = map(int, found.groups())
-    figures = sum(f.figure is not None for _, f, _ in done)
+    figures = sum(o.finding.figure is not None for o in done)
     assert (decoded, images, sections) == (figures, figures, 2) and figures >= 1
     shot = tmp_path / "report.png"
     subprocess.run(
@@ -127,8 +128,16 @@ def test_report_html_renders_in_headless_chromium(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def _once(claim, finding) -> Outcome:
+    """A claim run on one seed set (seeds 100-102)."""
+    return Outcome(claim, [SeedSet([100, 101, 102], finding, 0.0)])
+
+
 def test_report_numbers_claims_as_the_list_does(tmp_path):
-    findings = [(CLAIMS[6], Finding(HOLDS, "rule")), (CLAIMS[12], Finding(INCONCLUSIVE, "r"))]
+    findings = [
+        _once(CLAIMS[6], Finding(HOLDS, "rule")),
+        _once(CLAIMS[12], Finding(INCONCLUSIVE, "r")),
+    ]
     md, html = write_report(tmp_path, findings, "header")
     text = md.read_text()
     c7, c13 = CLAIMS[6], CLAIMS[12]
@@ -140,7 +149,7 @@ def test_report_numbers_claims_as_the_list_does(tmp_path):
 def test_report_escapes_text(tmp_path):
     claim = CLAIMS[0]
     finding = Finding(HOLDS, "a < b & c", [{"x": "<script>"}], "ok", None, "exp")
-    _, html = write_report(tmp_path, [(claim, finding)], "header")
+    _, html = write_report(tmp_path, [_once(claim, finding)], "header")
     text = html.read_text()
     assert "<script>" not in text and "&lt;script&gt;" in text
 
@@ -182,8 +191,8 @@ def test_experiment_claims_run_end_to_end(name, tmp_path, monkeypatch):
     from reti.claims import dropout, vision
 
     monkeypatch.setattr(Budget, "pick", lambda self, quick, full: _tiny(quick, full))
-    monkeypatch.setattr(Budget, "seeds", property(lambda self: [0, 1]))
-    for module, names in ((dropout, ("EPOCHS", "WIDE_SEEDS", "TINY_SEEDS")), (vision, ("EPOCHS",))):
+    monkeypatch.setattr(Budget, "seeds_for", lambda self, *effects: [0, 1])
+    for module, names in ((dropout, ("EPOCHS",)), (vision, ("EPOCHS",))):
         for attr in names:
             monkeypatch.setattr(module, attr, 2)
     monkeypatch.setattr(dropout, "N_SMALL", 200)
@@ -230,7 +239,8 @@ def test_italian_report_of_claims_1_and_2(tmp_path, capsys):
 
 
 def test_finding_repr_html_shows_verdict_interval_numbers_and_figure(tmp_path):
-    (root, [(_, finding, _)]) = run_claims(["filters make channels"], out=tmp_path, quiet=True)
+    (root, [outcome]) = run_claims(["filters make channels"], out=tmp_path, quiet=True)
+    finding = outcome.finding
     effect = Effect("test accuracy", "with", "without", 0.01, "one point")
     finding.comparisons = [compare_arms(effect, [0.9, 0.92], [0.8, 0.81], paired=True)]
     html = finding._repr_html_()

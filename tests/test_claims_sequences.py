@@ -51,8 +51,7 @@ def test_fewer_threads_restores_the_setting():
 
 
 class _TinyBudget(Budget):
-    @property
-    def seeds(self) -> list[int]:
+    def seeds_for(self, *effects) -> list[int]:
         return [0, 1]
 
 

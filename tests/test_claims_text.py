@@ -117,6 +117,9 @@ class _OneSeed(Budget):
     def seeds(self) -> list[int]:
         return [0]
 
+    def seeds_for(self, *effects) -> list[int]:
+        return [0]
+
 
 @pytest.mark.network
 def test_text_claims_end_to_end(tmp_path, monkeypatch):
@@ -151,6 +154,7 @@ def test_docs_command_runs_the_sequence_and_text_claims(tmp_path, monkeypatch, c
     monkeypatch.setattr(tokens, "lm_budget", lambda budget: TINY)
     monkeypatch.setattr(sequences, "QUICK_FORECAST", ("airline", 2))
     monkeypatch.setattr(RunnerBudget, "seeds", property(lambda self: [self.seed]))
+    monkeypatch.setattr(RunnerBudget, "seeds_for", lambda self, *effects: [self.seed])
     out = tmp_path / "claims-seq"
     assert main(["claims", "run", "21", "23", "27", "29", "--out", str(out), "--quiet"]) == 0
     printed = capsys.readouterr().out

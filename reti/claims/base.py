@@ -14,27 +14,39 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reti.claims.power import DEFAULT_SEEDS, Plan, seed_count
 from reti.claims.render import finding_html
 from reti.claims.stats import FAILS, HOLDS, INCONCLUSIVE, VERDICTS, Comparison, Effect
 
 __all__ = [
-    "FAILS", "HOLDS", "INCONCLUSIVE", "VERDICTS", "Budget", "Claim", "Finding", "exact",
-    "mean_std", "within",
+    "CONFIRM_SEED", "FAILS", "HOLDS", "INCONCLUSIVE", "VERDICTS", "Budget", "Claim", "Finding",
+    "exact", "mean_std", "within",
 ]  # fmt: skip
+
+# Confirmation seeds start here: every pilot so far looked at seeds 0-7 (claims record theirs).
+CONFIRM_SEED = 100
 
 
 @dataclass
 class Budget:
-    """How much a claim may spend: ``quick`` fits a 2-core CPU (all claims in < 10 minutes)."""
+    """How much a claim may spend: ``quick`` fits a 2-core CPU (all claims in < 10 minutes).
+    Its seeds are ``seed, seed + 1, ...``: as many as the power rule (``reti.claims.power``)
+    asks for an effect, or ``DEFAULT_SEEDS`` for a claim with no planned effect."""
 
     quick: bool = True
-    seed: int = 0
+    seed: int = CONFIRM_SEED
     device: str = "cpu"
     lang: str | None = None
 
     @property
     def seeds(self) -> list[int]:
-        return [self.seed + i for i in range(3 if self.quick else 5)]
+        """The seeds of a claim whose verdict no pilot planned (exact, or a per-seed rule)."""
+        return [self.seed + i for i in range(DEFAULT_SEEDS[self.quick])]
+
+    def seeds_for(self, *effects: Effect) -> list[int]:
+        """The seeds of arms that test ``effects`` on the same runs: the power rule's count
+        (the largest any of them asks for)."""
+        return [self.seed + i for i in range(seed_count(effects, self.quick))]
 
     def pick(self, quick, full):
         """``quick`` or ``full`` depending on the budget."""
@@ -52,6 +64,7 @@ class Finding:
     figure: Path | None = None
     experiment: str = ""
     comparisons: list[Comparison] = field(default_factory=list)
+    plans: list[Plan] = field(default_factory=list)  # the power rule per effect, for the report
 
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
@@ -74,6 +87,25 @@ class Claim:
     english: str
     run: Callable[[Budget, Path], Finding]
     effects: tuple[Effect, ...] = ()
+    pilot_seeds: tuple[int, ...] = ()  # every seed a pilot of this claim looked at
+
+    def __post_init__(self) -> None:
+        for e in self.effects:
+            for pilot in (e.quick_pilot, e.full_pilot):
+                if pilot is not None and not set(pilot.seeds) <= set(self.pilot_seeds):
+                    raise ValueError(
+                        f"claim {self.name!r}: the pilot of {e.figure!r} ran seeds "
+                        f"{list(pilot.seeds)}, not all recorded in pilot_seeds"
+                    )
+
+    @property
+    def seeded(self) -> bool:
+        """Whether its verdict depends on seeds (compared, or a per-seed rule): it replicates."""
+        return bool(self.effects or self.pilot_seeds)
+
+    def span(self, quick: bool) -> int:
+        """How many consecutive seeds one run of this claim uses at a budget."""
+        return seed_count(self.effects, quick)
 
 
 def exact(value, expected) -> str:

@@ -11,7 +11,8 @@ import torch
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.common import image_set, paired, subset, train_classifier
 from reti.claims.figures import bars, claim_figure
-from reti.claims.stats import Effect, combine
+from reti.claims.power import FULL_PILOT, PILOT_SEEDS, QUICK_PILOT, QUICK_RECORDED
+from reti.claims.stats import Effect, Pilot, combine
 from reti.errors import ConfigError
 from reti.i18n import text
 from reti.layers import Dropout
@@ -35,16 +36,18 @@ GAP = Effect(
     "0.1 nats of cross-entropy, a tenth of a typical gap here: overfitting shows first in the "
     "loss (a net sure of the test images it gets wrong); the accuracy gap is reported too",
     unit="nats",
+    quick_pilot=Pilot.from_interval(range(5), 0.158, 0.122, 0.195, QUICK_RECORDED),
+    full_pilot=Pilot.from_interval(range(5), 0.156, 0.112, 0.201, FULL_PILOT),
 )  # fmt: skip
 TINY = Effect(
     "test accuracy of a tiny MLP (8 hidden units)", "with dropout", "without dropout", 0.01,
     "1 point: 3 of the 300 digits test images; a net too small to overfit should lose from "
     "dropout, showing it is not always effective", higher=False,
+    quick_pilot=Pilot.from_interval(range(8), -0.057, -0.082, -0.032, QUICK_RECORDED),
+    full_pilot=Pilot.from_interval(range(8), -0.057, -0.082, -0.032, FULL_PILOT),
 )  # fmt: skip
 N_SMALL, EPOCHS = 1000, 100  # the same in quick and full runs
 LR = 3e-4  # pilot (seeds 0, 1): at 1e-3 AdamW the loss gap shrank by only 0.07 nats; see docs
-WIDE_SEEDS = 5  # the same in quick and full runs: a pilot with 3 seeds was too wide to decide
-TINY_SEEDS = 8  # the tiny net trains in a second: more seeds narrow its interval
 
 
 def overfit_run(budget: Budget, out: Path) -> Finding:
@@ -53,7 +56,7 @@ def overfit_run(budget: Budget, out: Path) -> Finding:
     dx, dy, dtx, dty = image_set("digits")
     keys = ("gap", "gap+dropout", "acc gap", "acc gap+dropout", "test", "test+dropout")
     res: dict[str, list[float]] = {k: [] for k in (*keys, "tiny", "tiny+dropout")}
-    wide_seeds = [budget.seed + i for i in range(WIDE_SEEDS)]
+    wide_seeds = budget.seeds_for(GAP)  # the power rule's counts (reti.claims.power)
     for seed in wide_seeds:
         small = subset(x, y, N_SMALL, seed)
         for p, tag in ((0.0, ""), (0.5, "+dropout")):
@@ -63,7 +66,7 @@ def overfit_run(budget: Budget, out: Path) -> Finding:
             res["gap" + tag].append(r["test_loss"] - r["train_loss"])
             res["acc gap" + tag].append(r["train_acc"] - r["test_acc"])
             res["test" + tag].append(r["test_acc"])
-    tiny_seeds = [budget.seed + i for i in range(TINY_SEEDS)]
+    tiny_seeds = budget.seeds_for(TINY)
     for seed in tiny_seeds:
         for p, tag in ((0.0, ""), (0.5, "+dropout")):
             torch.manual_seed(seed)
@@ -87,7 +90,7 @@ def overfit_run(budget: Budget, out: Path) -> Finding:
              tiny_d=mean_std(res["tiny+dropout"])),
         claim_figure(out / "dropout_overfit.png", [panel], comps, lang),
         text("claims.overfit.experiment", lang, n=N_SMALL, epochs=EPOCHS, lr=LR,
-             seeds=WIDE_SEEDS, tiny_seeds=TINY_SEEDS),
+             seeds=len(wide_seeds), tiny_seeds=len(tiny_seeds)),
         comps,
     )  # fmt: skip
 
@@ -128,10 +131,13 @@ AGREE = Effect(
     "test accuracy", "inverted dropout", "standard dropout", 0.02,
     "the two scalings are meant to give the same net; 2 points (6 of 300 test images) is the "
     "largest difference we would still call the same", kind="equivalence",
+    quick_pilot=Pilot.from_diffs(range(5), (-0.0033, 0.0, 0.0033, 0.0, 0.0), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.0, -0.003, 0.003, FULL_PILOT),
 )  # fmt: skip
 
 
 def modes_run(budget: Budget, out: Path) -> Finding:
+    seeds = budget.seeds_for(AGREE)  # the power rule's count (reti.claims.power)
     g = torch.Generator().manual_seed(budget.seed)
     x = torch.rand(4096, generator=g) + 0.5
     p, draws = 0.5, budget.pick(400, 2000)
@@ -143,13 +149,13 @@ def modes_run(budget: Budget, out: Path) -> Finding:
         errors[mode] = ((train_mean - layer(x)).abs().mean() / x.mean()).item()
     train, test = image_set("digits")[:2], image_set("digits")[2:]
     accs = {"inverted": [], "standard": []}
-    for seed in budget.seeds:
+    for seed in seeds:
         for mode in accs:
             torch.manual_seed(seed)
             r = train_classifier(_mlp(64, (256,), 0.5, mode), train, test, epochs=15, seed=seed)
             accs[mode].append(r["test_acc"])
     expect_ok = all(e < 3.0 / draws**0.5 for e in errors.values())
-    comp = paired(AGREE, accs["inverted"], accs["standard"], budget.seeds)
+    comp = paired(AGREE, accs["inverted"], accs["standard"], seeds)
     verdict = combine([HOLDS if expect_ok else FAILS, comp.verdict])
     lang = budget.lang
     return Finding(
@@ -161,7 +167,7 @@ def modes_run(budget: Budget, out: Path) -> Finding:
              std=f"{errors['standard']:.4f}", draws=draws,
              gap=f"{statistics.fmean(accs['inverted']) - statistics.fmean(accs['standard']):+.4f}"),
         claim_figure(out / "dropout_modes.png", [], [comp], lang),
-        text("claims.modes.experiment", lang, draws=draws, seeds=len(budget.seeds)),
+        text("claims.modes.experiment", lang, draws=draws, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -176,6 +182,7 @@ CLAIMS = [
         "Dropout prevents overfitting — but it is not always effective.",
         overfit_run,
         (GAP, TINY),
+        pilot_seeds=tuple(range(8)),  # the tiny net's pilot ran 8 seeds
     ),
     Claim(
         "dropout masks",
@@ -197,5 +204,6 @@ CLAIMS = [
         "training) give the same expected activations.",
         modes_run,
         (AGREE,),
+        pilot_seeds=PILOT_SEEDS,
     ),
 ]

@@ -10,7 +10,8 @@ import torch
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.common import image_set, load_images, paired, subset, train_classifier
 from reti.claims.figures import bars, claim_figure
-from reti.claims.stats import Effect, combine
+from reti.claims.power import FULL_PILOT, PILOT_SEEDS, QUICK_PILOT
+from reti.claims.stats import Effect, Pilot, combine
 from reti.errors import TrainingError
 from reti.i18n import text
 from reti.layers import StandardScaler, recompute_bn_stats
@@ -24,12 +25,15 @@ def _net(norm: str, n_in: int = 64, hidden: tuple[int, ...] = (128, 128)) -> MLP
 SCALED = Effect(
     "final training loss (SGD lr 0.05, 5 epochs)", "raw pixels 0..255", "standard-scaled", 0.1,
     "0.1 nats: a difference a reader would see on a loss curve", higher=True,
+    quick_pilot=Pilot.from_diffs(range(5), (2.2618, 2.2603, 2.2594, 2.2572, 2.2587), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 2.259, 2.257, 2.262, FULL_PILOT),
 )  # fmt: skip
 
 
 def scaling_run(budget: Budget, out: Path) -> Finding:
     """Part 1 (the notes' statement, exact): every varying feature gets mean 0 and variance 1
     (1/n); part 2 (why): an MLP trained with SGD on raw vs scaled pixels."""
+    seeds = budget.seeds_for(SCALED)  # the power rule's count (reti.claims.power)
     data = load_images("digits")
     raw, raw_test = data.train_x.flatten(1).float(), data.test_x.flatten(1).float()
     scaler = StandardScaler().fit(raw)
@@ -39,7 +43,7 @@ def scaling_run(budget: Budget, out: Path) -> Finding:
     worst_var = (z[:, varying].var(0, unbiased=False) - 1).abs().max().item()
     exact_ok = worst_mean < 1e-5 and worst_var < 1e-4
     losses: dict[str, list[float]] = {"raw": [], "scaled": []}
-    for seed in budget.seeds:
+    for seed in seeds:
         for name, (tr, te) in {"raw": (raw, raw_test),
                                "scaled": (z, scaler.transform(raw_test))}.items():  # fmt: skip
             torch.manual_seed(seed)
@@ -51,7 +55,7 @@ def scaling_run(budget: Budget, out: Path) -> Finding:
             except TrainingError:
                 loss = float("inf")  # diverged: the loss became NaN/inf
             losses[name].append(min(loss, 100.0))  # a diverged run counts as loss 100
-    comp = paired(SCALED, losses["raw"], losses["scaled"], budget.seeds)
+    comp = paired(SCALED, losses["raw"], losses["scaled"], seeds)
     lang = budget.lang
     return Finding(
         combine([HOLDS if exact_ok else FAILS, comp.verdict]),
@@ -62,7 +66,7 @@ def scaling_run(budget: Budget, out: Path) -> Finding:
         text("claims.scaling.summary", lang, mean=f"{worst_mean:.2g}", var=f"{worst_var:.2g}",
              raw=mean_std(losses["raw"]), scaled=mean_std(losses["scaled"])),
         claim_figure(out / "scaling.png", [], [comp], lang),
-        text("claims.scaling.experiment", lang, seeds=len(budget.seeds)),
+        text("claims.scaling.experiment", lang, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -71,13 +75,16 @@ POPULATION = Effect(
     "test accuracy", "population statistics", "moving averages", 0.02,
     "the notes offer both as working choices; within 2 points (6 of 300 images) they agree",
     kind="equivalence",
+    quick_pilot=Pilot.from_diffs(range(5), (0.01, 0.0, 0.0033, 0.0, 0.0), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.002, -0.0, 0.004, FULL_PILOT),
 )  # fmt: skip
 
 
 def bn_inference_run(budget: Budget, out: Path) -> Finding:
+    seeds = budget.seeds_for(POPULATION)  # the power rule's count (reti.claims.power)
     x, y, tx, ty = image_set("digits")
     moving, population = [], []
-    for seed in budget.seeds:
+    for seed in seeds:
         torch.manual_seed(seed)
         model = _net("batch")
         train_classifier(model, (x, y), (tx, ty), epochs=budget.pick(3, 10), seed=seed)
@@ -87,7 +94,7 @@ def bn_inference_run(budget: Budget, out: Path) -> Finding:
         recompute_bn_stats(model, [x[i : i + 256] for i in range(0, len(x), 256)])
         with torch.no_grad():
             population.append((model(tx).argmax(-1) == ty).float().mean().item())
-    comp = paired(POPULATION, population, moving, budget.seeds)
+    comp = paired(POPULATION, population, moving, seeds)
     lang = budget.lang
     return Finding(
         comp.verdict,
@@ -97,7 +104,7 @@ def bn_inference_run(budget: Budget, out: Path) -> Finding:
         text("claims.bn_inference.summary", lang, moving=mean_std(moving),
              population=mean_std(population)),
         claim_figure(out / "bn_inference.png", [], [comp], lang),
-        text("claims.bn_inference.experiment", lang, seeds=len(budget.seeds)),
+        text("claims.bn_inference.experiment", lang, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -146,14 +153,17 @@ def _acc_with_batch_stats(model: MLP, x: torch.Tensor, y: torch.Tensor, batch: i
 TINY_BATCH = Effect(
     "BN net's test accuracy", "batch-64 statistics", "batch-2 statistics", 0.02,
     "2 points (6 of 300 images): 'unreliable' should cost more than that",
+    quick_pilot=Pilot.from_diffs(range(5), (0.3789, 0.4102, 0.3555, 0.3633, 0.4023), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.416, 0.379, 0.452, FULL_PILOT),
 )  # fmt: skip
 
 
 def tiny_batch_run(budget: Budget, out: Path) -> Finding:
+    seeds = budget.seeds_for(TINY_BATCH)  # the power rule's count (reti.claims.power)
     x, y, tx, ty = image_set("digits")
     res: dict[str, list[float]] = {f"{n} batch {b}": [] for n in ("BN", "LN") for b in (2, 64)}
     trained: dict[str, list[float]] = {"BN trained at batch 2": [], "LN trained at batch 2": []}
-    for seed in budget.seeds:
+    for seed in seeds:
         for norm, label in (("batch", "BN"), ("layer", "LN")):
             torch.manual_seed(seed)
             model = _net(norm)
@@ -166,7 +176,7 @@ def tiny_batch_run(budget: Budget, out: Path) -> Finding:
             r = train_classifier(_net(norm), small, (tx, ty), epochs=budget.pick(2, 5),
                                  seed=seed, batch_size=2, lr=3e-4)  # fmt: skip
             trained[f"{label} trained at batch 2"].append(r["test_acc"])
-    comp = paired(TINY_BATCH, res["BN batch 64"], res["BN batch 2"], budget.seeds)
+    comp = paired(TINY_BATCH, res["BN batch 64"], res["BN batch 2"], seeds)
     ln_same = all(abs(a - b) < 1e-9 for a, b in zip(res["LN batch 64"], res["LN batch 2"]))
     lang = budget.lang
     return Finding(
@@ -179,7 +189,7 @@ def tiny_batch_run(budget: Budget, out: Path) -> Finding:
              lnt=mean_std(trained["LN trained at batch 2"])),
         claim_figure(out / "bn_tiny_batch.png", [bars({**res, **trained},
                      text("claims.tiny_batch.ylabel", lang))], [comp], lang),
-        text("claims.tiny_batch.experiment", lang, seeds=len(budget.seeds)),
+        text("claims.tiny_batch.experiment", lang, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -195,6 +205,7 @@ CLAIMS = [
         "train on raw pixel values).",
         scaling_run,
         (SCALED,),
+        pilot_seeds=PILOT_SEEDS,
     ),
     Claim(
         "BN inference statistics",
@@ -206,6 +217,7 @@ CLAIMS = [
         "work, equally well.",
         bn_inference_run,
         (POPULATION,),
+        pilot_seeds=PILOT_SEEDS,
     ),
     Claim(
         "BN per channel",
@@ -224,5 +236,6 @@ CLAIMS = [
         "Batch norm is unreliable with tiny batches; layer norm does not depend on the batch.",
         tiny_batch_run,
         (TINY_BATCH,),
+        pilot_seeds=PILOT_SEEDS,
     ),
 ]

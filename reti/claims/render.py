@@ -57,6 +57,32 @@ def comparison_text(i: int, c: Comparison, lang: str | None) -> str:
     )  # fmt: skip
 
 
+def plan_text(plan, finding, lang: str | None) -> str:
+    """The power rule worked out for one effect (``reti.claims.power.Plan``): the pilot's
+    seeds and figures, the distance to the band's edge, the chosen count and this run's seeds."""
+    e, pilot = plan.effect, plan.pilot
+    seeds = next((c.seeds for c in finding.comparisons if c.effect == e and c.seeds), [])
+    return text(
+        "claims.plan" if plan.met else "claims.plan.capped", lang,
+        figure=tr(f"claims.effect.{e.figure}.figure", lang, e.figure),
+        pilot_seeds=seed_range(pilot.seeds), source=pilot.source, mean=f"{pilot.mean:+.4g}",
+        sd=f"{pilot.sd:.3g}", s=f"{e.smallest:g}", d=f"{plan.distance:.3g}",
+        target=f"{plan.target:.3g}", n=plan.n, hw=f"{plan.expected_half_width:.3g}",
+        seeds=seed_range(seeds) if seeds else str(plan.n),
+    )  # fmt: skip
+
+
+def seed_range(seeds) -> str:
+    """``0-4`` for consecutive seeds, ``0-4, 9`` otherwise; ``-`` for none."""
+    runs: list[list[int]] = []
+    for s in sorted(set(seeds)):
+        if runs and s == runs[-1][-1] + 1:
+            runs[-1].append(s)
+        else:
+            runs.append([s])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs) or "-"
+
+
 def finding_html(finding, claim=None, lang: str | None = None) -> str:
     """A finding as an HTML fragment (verdict badge, rule, intervals, numbers, figure inline)."""
     esc = html.escape
@@ -77,6 +103,8 @@ def finding_html(finding, claim=None, lang: str | None = None) -> str:
         body.append(f"<img alt='{alt}' src='data:image/png;base64,{data}'>")
     for i, c in enumerate(finding.comparisons, 1):
         body.append(f"<p>{esc(comparison_text(i, c, lang)).replace('**', '')}</p>")
+    for plan in getattr(finding, "plans", []):
+        body.append(f"<p>{esc(plan_text(plan, finding, lang)).replace('**', '')}</p>")
     if finding.numbers:
         keys = list(dict.fromkeys(k for row in finding.numbers for k in row))
         body.append("<table><tr>" + "".join(f"<th>{esc(k)}</th>" for k in keys) + "</tr>")
@@ -90,8 +118,8 @@ def finding_html(finding, claim=None, lang: str | None = None) -> str:
     return "\n".join(body)
 
 
-def badge(verdict: str, lang: str | None = None) -> str:
-    """The verdict as a coloured HTML label."""
+def badge(verdict: str, lang: str | None = None, label: str | None = None) -> str:
+    """The verdict as a coloured HTML label (``label``, escaped HTML, replaces its name)."""
     colour = _BADGE.get(verdict, "#9a6700")
-    label = html.escape(verdict_text(verdict, lang))
+    label = label or html.escape(verdict_text(verdict, lang))
     return f"<span class='badge' style='background:{colour}'>{label}</span>"

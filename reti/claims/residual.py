@@ -13,7 +13,8 @@ from torch import nn
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.common import image_set, paired, train_classifier
 from reti.claims.figures import claim_figure, lines
-from reti.claims.stats import Effect
+from reti.claims.power import FULL_PILOT, PILOT_SEEDS, QUICK_PILOT
+from reti.claims.stats import Effect, Pilot
 from reti.i18n import text
 from reti.layers import TransformerBlock
 from reti.models import build_model
@@ -87,15 +88,20 @@ GRADIENT = Effect(
     "log10(first-layer / last-layer gradient norm) at init, 16 blocks", "residual", "plain", 1.0,
     "one order of magnitude: 'vanishing' means the first layers' gradient shrinks by powers of "
     "ten, not by a few percent",
+    quick_pilot=Pilot.from_diffs(
+        range(5), (10.1628, 11.2691, 11.3162, 10.4765, 10.5639), QUICK_PILOT
+    ),
+    full_pilot=Pilot.from_interval(range(5), 10.8, 10.1, 11.4, FULL_PILOT),
 )  # fmt: skip
 DEPTHS = (1, 2, 4, 8, 16, 24)
 PRIMARY = 16  # 32 linear layers: deep, yet the plain gradient has not underflowed to 0
 
 
 def gradient_run(budget: Budget, out: Path) -> Finding:
-    res = {name: {d: [first_layer_gradient(d, name == "residual", s) for s in budget.seeds]
+    seeds = budget.seeds_for(GRADIENT)  # the power rule's count (reti.claims.power)
+    res = {name: {d: [first_layer_gradient(d, name == "residual", s) for s in seeds]
                   for d in DEPTHS} for name in ("plain", "residual")}  # fmt: skip
-    comp = paired(GRADIENT, res["residual"][PRIMARY], res["plain"][PRIMARY], budget.seeds)
+    comp = paired(GRADIENT, res["residual"][PRIMARY], res["plain"][PRIMARY], seeds)
     lang = budget.lang
     means = {k: [statistics.fmean(v[d]) for d in DEPTHS] for k, v in res.items()}
     labels = text("claims.gradient.xlabel", lang), text("claims.gradient.ylabel", lang)
@@ -107,7 +113,7 @@ def gradient_run(budget: Budget, out: Path) -> Finding:
         text("claims.gradient.summary", lang, plain=mean_std(res["plain"][PRIMARY]),
              residual=mean_std(res["residual"][PRIMARY])),
         claim_figure(out / "gradient.png", [panel], [comp], lang),
-        text("claims.gradient.experiment", lang, seeds=len(budget.seeds)),
+        text("claims.gradient.experiment", lang, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -116,16 +122,19 @@ DEPTH = Effect(
     "depth penalty: training error at 56 layers minus at 20", "plain", "residual", 0.02,
     "2 points of training error (30 of 1497 images): the notes' claim is about a large "
     "degradation, not a fine difference",
+    quick_pilot=Pilot.from_diffs(range(5), (0.7595, 0.672, 0.7308, 0.7568, 0.6673), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.59, 0.43, 0.74, FULL_PILOT),
 )  # fmt: skip
 
 
 def depth_run(budget: Budget, out: Path) -> Finding:
+    seeds = budget.seeds_for(DEPTH)  # the power rule's count (reti.claims.power)
     x, y, tx, ty = image_set("digits")
     names = ("plain20", "plain56", "resnet20", "resnet56")
     epochs = budget.pick(4, 15)
     err: dict[str, list[float]] = {n: [] for n in names}
     curves: dict[str, list[float]] = {}
-    for seed in budget.seeds:
+    for seed in seeds:
         for name in names:
             torch.manual_seed(seed)
             r = train_classifier(build_model(name, 10, 1, 8), (x, y), (tx, ty), epochs=epochs,
@@ -135,7 +144,7 @@ def depth_run(budget: Budget, out: Path) -> Finding:
     penalty = {
         k: [a - b for a, b in zip(err[f"{k}56"], err[f"{k}20"])] for k in ("plain", "resnet")
     }
-    comp = paired(DEPTH, penalty["plain"], penalty["resnet"], budget.seeds)
+    comp = paired(DEPTH, penalty["plain"], penalty["resnet"], seeds)
     lang = budget.lang
     panel = lines(range(1, epochs + 1), curves, text("claims.depth.xlabel", lang),
                   text("claims.depth.ylabel", lang), logy=True)  # fmt: skip
@@ -145,7 +154,7 @@ def depth_run(budget: Budget, out: Path) -> Finding:
         [{"model": n, "training error": mean_std(v)} for n, v in err.items()],
         ", ".join(f"{n} {mean_std(v)}" for n, v in err.items()),
         claim_figure(out / "depth.png", [panel], [comp], lang),
-        text("claims.depth.experiment", lang, epochs=epochs, seeds=len(budget.seeds)),
+        text("claims.depth.experiment", lang, epochs=epochs, seeds=len(seeds)),
         [comp],
     )  # fmt: skip
 
@@ -168,6 +177,7 @@ CLAIMS = [
         "In a deep net, the form F(x) + x keeps the first layers' gradient from vanishing.",
         gradient_run,
         (GRADIENT,),
+        pilot_seeds=PILOT_SEEDS,
     ),
     Claim(
         "depth: plain vs residual",
@@ -177,5 +187,6 @@ CLAIMS = [
         "Going deeper hurts plain nets far more than residual nets.",
         depth_run,
         (DEPTH,),
+        pilot_seeds=PILOT_SEEDS,
     ),
 ]

@@ -11,8 +11,11 @@ from pathlib import Path
 
 import torch
 
-from reti.claims.base import Budget, Claim, Finding
+from reti.claims.base import CONFIRM_SEED, Budget, Claim, Finding
+from reti.claims.power import plan
 from reti.claims.registry import CLAIMS
+from reti.claims.registry import number as claim_number
+from reti.claims.replicate import Outcome, SeedSet, check_seeds, seed_sets
 from reti.claims.report import write_report
 from reti.errors import ConfigError
 from reti.i18n import resolve_lang, text
@@ -60,42 +63,57 @@ def stderr_progress(stream=None) -> Progress:
 def run_claims(
     names: list[str] | None = None,
     quick: bool = True,
-    seed: int = 0,
+    seed: int = CONFIRM_SEED,
     out: str | Path | None = None,
     quiet: bool = False,
     lang: str | None = None,
     progress: Progress | None = None,
     device: str = "cpu",
-) -> tuple[Path, list[tuple[Claim, Finding, float]]]:
-    """Run the chosen claims and write ``report.md`` / ``report.html``; return the folder.
-    ``device`` is where the claims that train through ``fit`` or a language model compute.
+    replicate: int = 1,
+) -> tuple[Path, list[Outcome]]:
+    """Run the chosen claims and write ``report.md`` / ``report.html``; return the folder and
+    one :class:`Outcome` per claim. ``device`` is where the claims that train through ``fit`` or
+    a language model compute.
 
-    ``progress(i, n, claim, finding, seconds)`` is called before (finding None) and after each
-    claim; by default progress goes to stderr unless ``quiet``.
+    Each claim's seeds start at ``seed`` (refused where they overlap its pilot seeds); with
+    ``replicate`` K, a claim whose verdict depends on seeds runs on K disjoint seed sets (set j
+    writes its figures under ``set<j+1>/``), exact claims once. ``progress(i, n, claim,
+    finding, seconds)`` is called before (finding None) and after each run; by default progress
+    goes to stderr unless ``quiet``.
     """
     lang = resolve_lang(lang)
     device = resolve_device(device)  # a bad name fails before any folder is made
     chosen = select(names)
+    check_seeds(chosen, quick, seed, replicate, claim_number)  # before any folder is made
     root = Path(out) if out else Path("runs/claims") / _dt.date.today().isoformat()
     root.mkdir(parents=True, exist_ok=True)
-    budget = Budget(quick=quick, seed=seed, device=str(device), lang=lang)
     show = None if quiet else (progress or stderr_progress())
-    done: list[tuple[Claim, Finding, float]] = []
+    done: list[Outcome] = []
     for i, claim in enumerate(chosen, 1):
-        if show:
-            show(i, len(chosen), claim, None, 0.0)
-        start = time.perf_counter()
-        torch.manual_seed(seed)
-        finding = claim.run(budget, root)
-        seconds = time.perf_counter() - start
-        finding.experiment += " " + text("claims.ran_in", lang, seconds=f"{seconds:.1f}")
-        done.append((claim, finding, seconds))
-        header = text(
-            "claims.header", lang, budget=text(f"claims.budget.{'quick' if quick else 'full'}",
-            lang), seed=seed, torch=torch.__version__, machine=platform.machine(),
-            threads=torch.get_num_threads(), when=_dt.datetime.now().isoformat(timespec="seconds"),
-        )  # fmt: skip
-        write_report(root, [(c, f) for c, f, _ in done], header, lang)  # partial progress shows
-        if show:
-            show(i, len(chosen), claim, finding, seconds)
+        outcome = Outcome(claim, [])
+        done.append(outcome)
+        for j, seeds in enumerate(seed_sets(claim, quick, seed, replicate)):
+            if show:
+                show(i, len(chosen), claim, None, 0.0)
+            budget = Budget(quick=quick, seed=seeds[0], device=str(device), lang=lang)
+            folder = root if j == 0 else root / f"set{j + 1}"
+            folder.mkdir(exist_ok=True)
+            start = time.perf_counter()
+            torch.manual_seed(budget.seed)
+            finding = claim.run(budget, folder)
+            seconds = time.perf_counter() - start
+            finding.experiment += " " + text("claims.ran_in", lang, seconds=f"{seconds:.1f}")
+            finding.plans = [p for p in (plan(e, quick) for e in claim.effects) if p is not None]
+            for c in finding.comparisons:  # paired on the set's first seeds, where not recorded
+                c.seeds = c.seeds or (seeds[: len(c.a)] if c.interval.paired else [])
+            outcome.sets.append(SeedSet(seeds, finding, seconds))
+            header = text(
+                "claims.header", lang, budget=text(f"claims.budget.{'quick' if quick else 'full'}",
+                lang), seed=seed, torch=torch.__version__, machine=platform.machine(),
+                threads=torch.get_num_threads(),
+                when=_dt.datetime.now().isoformat(timespec="seconds"),
+            )  # fmt: skip
+            write_report(root, done, header, lang)  # partial progress shows
+            if show:
+                show(i, len(chosen), claim, finding, seconds)
     return root, done

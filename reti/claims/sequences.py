@@ -23,7 +23,8 @@ from torch import nn
 from reti.claims.base import FAILS, HOLDS, Budget, Claim, Finding, mean_std
 from reti.claims.common import paired
 from reti.claims.figures import claim_figure
-from reti.claims.stats import Effect, combine
+from reti.claims.power import FULL_PILOT, PILOT_SEEDS, QUICK_PILOT
+from reti.claims.stats import Effect, Pilot, combine
 from reti.i18n import text
 from reti.layers.causal import CausalConv1d
 from reti.models import TCN, SeriesTransformer, SeriesTransformerConfig, TCNConfig
@@ -111,8 +112,9 @@ def causality_check(seeds: list[int], length: int = 48) -> dict[str, dict]:
 
 def forecast_options(budget: Budget, data: str, epochs: int) -> dict[str, list[float]]:
     """MASE on the test part per seed for options A and B and the two baselines."""
+    seeds = budget.seeds_for(FORECAST)  # the power rule's count (reti.claims.power)
     mase: dict[str, list[float]] = {}
-    for seed in budget.seeds:
+    for seed in seeds:
         train = TrainConfig(
             epochs=epochs, batch_size=32, lr=3e-3, seed=seed, device=budget.device, quiet=True
         )
@@ -146,21 +148,24 @@ FORECAST = Effect(
     "test MASE", "naive forecast", "option B (shifted targets)", 0.1,
     "0.1 of the in-sample seasonal-naive error: a forecast that gains less than a tenth of "
     "that over the naive one is not a useful forecaster",
+    quick_pilot=Pilot.from_diffs(range(5), (1.6992, 1.6232, 1.8333, 1.5897, 2.1026), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.66, 0.61, 0.71, FULL_PILOT),
 )  # fmt: skip
 
 
 def causal_run(budget: Budget, out: Path) -> Finding:
     """Claim 10: the perturbation test, then options A and B against the baselines."""
+    seeds = budget.seeds_for(FORECAST)  # the power rule's count (reti.claims.power)
     length = 48
     data, epochs = budget.pick(QUICK_FORECAST, FULL_FORECAST)
     with fewer_threads():
-        causal = causality_check(budget.seeds, length)
+        causal = causality_check(seeds, length)
         mase = forecast_options(budget, data, epochs)
     causal_names = [n for n in causal if not n.startswith("centered")]
     leak = max(causal[n]["past_change"] for n in causal_names)
     control = causal["centered Conv1d (k=3, pad=1)"]["past_change"]
     exact_ok = leak == 0.0 and control > 0.0
-    comp = paired(FORECAST, mase["naive"], mase[OPTION_B], budget.seeds)
+    comp = paired(FORECAST, mase["naive"], mase[OPTION_B], seeds)
     verdict = combine([HOLDS if exact_ok else FAILS, comp.verdict])
     a_vs_b = statistics.fmean(mase[OPTION_A]) - statistics.fmean(mase[OPTION_B])
     numbers = [
@@ -179,7 +184,7 @@ def causal_run(budget: Budget, out: Path) -> Finding:
              naive=mean_std(mase["naive"])),
         claim_figure(out / "causal.png", [_profile_panel(causal, length // 2, lang)], [comp],
                      lang),
-        text("claims.causal.experiment", lang, length=length, seeds=len(budget.seeds),
+        text("claims.causal.experiment", lang, length=length, seeds=len(seeds),
              data=data, epochs=epochs),
         [comp],
     )  # fmt: skip
@@ -196,5 +201,6 @@ CLAIMS = [
         "shifted sequence (option B) and forecast.",
         causal_run,
         (FORECAST,),
+        pilot_seeds=PILOT_SEEDS,
     ),
 ]

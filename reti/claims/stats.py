@@ -49,6 +49,41 @@ def t_quantile(df: float) -> float:
 
 
 @dataclass(frozen=True)
+class Pilot:
+    """What a pilot (a run that chose a recipe, a budget or a seed count) measured of one
+    effect: its seeds, and the mean and SD of the per-seed differences ``a - b``.
+
+    A pilot's seeds never confirm: ``reti claims run`` refuses a seed range overlapping them.
+    """
+
+    seeds: tuple[int, ...]
+    mean: float
+    sd: float
+    source: str  # how it was measured: budget, date, command, or the interval it came from
+    diffs: tuple[float, ...] = ()  # the per-seed differences, where they were recorded
+
+    def __post_init__(self) -> None:
+        if len(self.seeds) < 2 or not self.sd >= 0:
+            raise ValueError(f"a pilot needs >= 2 seeds and an SD >= 0, got {self}")
+
+    @classmethod
+    def from_diffs(cls, seeds, diffs, source: str) -> Pilot:
+        """From the per-seed differences themselves (one per seed)."""
+        diffs = tuple(float(d) for d in diffs)
+        if len(diffs) != len(seeds):
+            raise ValueError(f"one difference per seed: {len(seeds)} seeds, {len(diffs)} values")
+        return cls(tuple(seeds), statistics.fmean(diffs), statistics.stdev(diffs), source, diffs)
+
+    @classmethod
+    def from_interval(cls, seeds, mean: float, low: float, high: float, source: str) -> Pilot:
+        """From a recorded paired 95% interval ``[low, high]`` of ``n = len(seeds)`` seeds:
+        ``sd = (high - low) / 2 * sqrt(n) / t(0.975, n - 1)``."""
+        n = len(seeds)
+        sd = (high - low) / 2 * math.sqrt(n) / t_quantile(n - 1)
+        return cls(tuple(seeds), float(mean), sd, source)
+
+
+@dataclass(frozen=True)
 class Effect:
     """A claim's primary figure and the smallest difference ``a - b`` in it that matters.
 
@@ -64,6 +99,8 @@ class Effect:
     higher: bool = True
     kind: str = "difference"
     unit: str = ""
+    quick_pilot: Pilot | None = None  # the figures the power rule sizes the seeds from
+    full_pilot: Pilot | None = None
 
     def __post_init__(self) -> None:
         if not self.smallest > 0:

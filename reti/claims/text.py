@@ -1,8 +1,7 @@
 """Claims 11 and 12 on text: ALiBi extrapolates past the training length; temperature trades
 determinism for diversity.
 
-notes: Positional Encoding (Relative Positional Embeddings, ALiBi; Output del Transformer,
-Temperature).
+notes: Positional Encoding (ALiBi); Output del Transformer (Temperature).
 
 Both use small GPTs (``reti.models.gpt``) trained on Shakespeare (``reti.data.text``, split by
 work, so the held-out text is plays the model never saw) through ``reti.train.fit``. A trained
@@ -23,8 +22,9 @@ import torch.nn.functional as F
 
 from reti.claims.base import FAILS, HOLDS, INCONCLUSIVE, Budget, Claim, Finding, mean_std
 from reti.claims.figures import claim_figure
+from reti.claims.power import FULL_PILOT, PILOT_SEEDS, QUICK_PILOT
 from reti.claims.sequences import fewer_threads
-from reti.claims.stats import Comparison, Effect, combine, compare_arms
+from reti.claims.stats import Comparison, Effect, Pilot, combine, compare_arms
 from reti.data.text import load_text, windows
 from reti.errors import ConfigError
 from reti.generate import SamplingConfig, generate
@@ -109,17 +109,19 @@ def position_losses(model: GPT, tok, text: str, length: int) -> torch.Tensor:
 RISE = Effect(
     "rise of the held-out loss from context 64 to 256", "sinusoidal", "ALiBi", 0.05,
     "0.05 nats/char, about 2% of the loss: more than the 0.02 nats that evaluation noise moves",
+    quick_pilot=Pilot.from_diffs(range(5), (0.3261, 0.3743, 0.2785, 0.202, 0.3122), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), 0.536, 0.46, 0.611, FULL_PILOT),
 )  # fmt: skip
 FLAT = Effect(
     "ALiBi's held-out loss", "at context 256", "at context 64", 0.05,
     "extrapolating means no rise past the training length (a fall is fine: one-sided, the "
     "interval must stay below +0.05 nats/char)", kind="equivalence",
+    quick_pilot=Pilot.from_diffs(range(5), (-6e-4, -1.1e-3, -3e-3, -3.1e-3, -5e-3), QUICK_PILOT),
+    full_pilot=Pilot.from_interval(range(5), -0.001, -0.005, 0.003, FULL_PILOT),
 )  # fmt: skip
 
 
-def extrapolation_verdict(
-    loss: dict[str, dict[int, list[float]]],
-) -> tuple[str, dict, list[Comparison]]:
+def extrapolation_verdict(loss: dict[str, dict]) -> tuple[str, dict, list[Comparison]]:
     """The rule of the ALiBi claim, from {scheme: {context: [loss per seed]}} (a context a
     scheme cannot run at is missing or empty).
 
@@ -163,15 +165,16 @@ def _alibi_panel(profiles: dict[str, torch.Tensor], lang):
 
 def alibi_run(budget: Budget, out: Path) -> Finding:
     """Claim 11: char GPTs trained at context 64, evaluated at 64 / 128 / 256."""
+    seeds = budget.seeds_for(RISE, FLAT)  # the power rule's count (reti.claims.power)
     lm = lm_budget(budget)
     held_out = corpus()[1][: lm.eval_chars]
     schemes = ("alibi", "sinusoidal", "learned", *budget.pick((), ("relative",)))
     loss: dict[str, dict[int, list[float]]] = {s: {n: [] for n in EVAL_CONTEXTS} for s in schemes}
     profiles: dict[str, torch.Tensor] = {}
     with fewer_threads():
-        for seed in budget.seeds:
+        for seed in seeds:
             for scheme in schemes:
-                if scheme == "learned" and budget.quick and seed != budget.seeds[0]:
+                if scheme == "learned" and budget.quick and seed != seeds[0]:
                     continue  # quick: it cannot run past 64 whatever the seed; one is enough
                 model, tok = trained_lm("char", scheme, seed, lm, budget.device)
                 for n in EVAL_CONTEXTS:
@@ -198,7 +201,7 @@ def alibi_run(budget: Budget, out: Path) -> Finding:
         claim_figure(out / "alibi.png", [_alibi_panel(profiles, lang)], comps, lang),
         tr("claims.alibi.experiment", lang, layers=lm.n_layer, width=lm.d_model, ctx=CONTEXT,
            steps=lm.steps, batch=lm.batch_size, lr=lm.lr, chars=f"{lm.train_chars:,}",
-           eval=f"{lm.eval_chars:,}", seeds=len(budget.seeds))
+           eval=f"{lm.eval_chars:,}", seeds=len(seeds))
         + (tr("claims.alibi.learned_one_seed", lang) if budget.quick else ""),
         comps,
     )  # fmt: skip
@@ -371,6 +374,7 @@ CLAIMS = [
         "sinusoidal and learned absolute positions fail.",
         alibi_run,
         (RISE, FLAT),
+        pilot_seeds=PILOT_SEEDS,
     ),
     Claim(
         "temperature limits",
@@ -390,5 +394,6 @@ CLAIMS = [
         'Temp > 1: distribuisce "softer", più casuale, più creativa.',
         "Temperature trades determinism for diversity.",
         temperature_run,
+        pilot_seeds=PILOT_SEEDS,  # a per-seed rule (no interval): it runs the default 3 / 5
     ),
 ]

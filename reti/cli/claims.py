@@ -1,4 +1,5 @@
-"""``reti claims list`` and ``reti claims run [NAME...] [--quick|--full] [--seed S] [--lang L]``."""
+"""``reti claims list`` and ``reti claims run [NAME...] [--quick|--full] [--seed S]
+[--replicate K] [--lang L]``."""
 
 from __future__ import annotations
 
@@ -33,7 +34,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_false",
         help="Bigger budgets: more data, epochs and seeds.",
     )
-    run.add_argument("--seed", type=int, default=0, help="The seed of every claim. Default: 0.")
+    run.add_argument(
+        "--seed",
+        type=int,
+        default=100,
+        help="The first confirmation seed of every claim (claims refuse seeds their pilots "
+        "used: 0-7). Default: 100.",
+    )
+    run.add_argument(
+        "--replicate",
+        type=int,
+        default=1,
+        metavar="K",
+        help="Run each claim whose verdict depends on seeds on K disjoint seed sets and print "
+        "each set's verdict and a summary line (3/3 holds). Default: 1.",
+    )
     run.add_argument("--out", default=None, help="The report folder. Default: runs/claims/DATE.")
     run.add_argument("--quiet", action="store_true", help="Print no progress lines.")
     run.add_argument(
@@ -65,17 +80,26 @@ def _list(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from reti.claims import run_claims
     from reti.claims.registry import number
-    from reti.claims.report import verdict_text
+    from reti.claims.render import seed_range, verdict_text
+    from reti.claims.replicate import summary_line
     from reti.i18n import text
     from reti.io import ensure_dir
 
     if args.out:
         ensure_dir(args.out, create=False)  # a file in the way fails before any claim runs
     root, done = run_claims(
-        args.names, args.quick, args.seed, args.out, args.quiet, args.lang, device=args.device
-    )
-    for claim, finding, seconds in done:
-        verdict = verdict_text(finding.verdict, args.lang)
-        print(f"{number(claim):2d}. {claim.name:32s} {verdict:20s} {seconds:6.1f} s")
+        args.names, args.quick, args.seed, args.out, args.quiet, args.lang, device=args.device,
+        replicate=args.replicate,
+    )  # fmt: skip
+    for o in done:
+        if len(o.sets) > 1:
+            for j, s in enumerate(o.sets, 1):
+                label = text("claims.cli.set", args.lang, j=j, seeds=seed_range(s.seeds))
+                verdict = verdict_text(s.finding.verdict, args.lang)
+                print(f"    {label:32s} {verdict:20s} {s.seconds:6.1f} s")
+            verdict = summary_line(o.verdicts, args.lang)
+        else:
+            verdict = verdict_text(o.finding.verdict, args.lang)
+        print(f"{number(o.claim):2d}. {o.claim.name:32s} {verdict:20s} {o.seconds:6.1f} s")
     print(text("claims.report_at", args.lang, md=root / "report.md", html=root / "report.html"))
     return 0
