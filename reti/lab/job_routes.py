@@ -77,8 +77,12 @@ class JobRoutes:
         elif kind == "claim":
             from reti.claims.runner import select
 
-            if set(params) - {"claim"}:
-                return error_response(400, "claim jobs take one param: claim (a name or number)")
+            if set(params) - {"claim", "lang"}:
+                return error_response(
+                    400, "claim jobs take claim (a name or number) and lang (en or it)"
+                )
+            if params.get("lang", "en") not in ("en", "it"):
+                return error_response(400, f"lang must be en or it, got {params['lang']!r}")
             select([str(params.get("claim", ""))])
         job = self.jobs.submit(kind, params)
         return JSONResponse(job.as_dict(), status_code=201)

@@ -285,12 +285,15 @@ def run_claim(job: Job, emit: Emit) -> dict:
     from reti.claims.runner import select
 
     name = str(job.params.get("claim", ""))
+    lang = job.params.get("lang")
+    lang = lang if lang in ("en", "it") else None
     (claim,) = select([name]) if name else select(["?"])
     emit({"kind": "status", "status": "running claim", "claim": claim.name})
-    torch.manual_seed(0)
+    budget = Budget(quick=True, lang=lang)  # the confirmation seeds, never a pilot's
+    torch.manual_seed(budget.seed)  # as `reti claims run` does before each claim
     out = Path(job.folder) / "claim"
     out.mkdir(exist_ok=True)
-    finding = claim.run(Budget(quick=True, seed=0), out)
+    finding = claim.run(budget, out)
     return {
         "claim": claim.name, "verdict": finding.verdict, "rule": finding.rule,
         "summary": finding.summary, "numbers": finding.numbers,

@@ -63,7 +63,7 @@ async function run(c) {
   results[c.number] = { status: "queued" };
   row(c);
   try {
-    const job = await lab.api("/api/jobs", { json: { kind: "claim", params: { claim: String(c.number) } } });
+    const job = await lab.api("/api/jobs", { json: { kind: "claim", params: { claim: String(c.number), lang: lab.lang } } });
     results[c.number].job = job.id;
     const source = new EventSource("/api/jobs/" + job.id + "/events");
     const finish = async () => {
