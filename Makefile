@@ -31,8 +31,11 @@ notebooks: $(STAMP)
 notebooks-open: $(STAMP)
 	$(BIN)/jupyter lab notebooks
 
+# Screenshots of every lab page (English and Italian, 1280x800 and 390x844) go to
+# $(RETI_ARTIFACTS)/lab/, outside git (runs/ is ignored).
+RETI_ARTIFACTS ?= runs/artifacts
 browser: $(STAMP)
-	$(BIN)/python -m pytest -p no:xdist -m browser
+	RETI_ARTIFACTS=$(RETI_ARTIFACTS) $(BIN)/python -m pytest -p no:xdist -m browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check reti tests bench
