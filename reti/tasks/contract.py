@@ -19,7 +19,7 @@ A pipeline turns one config dataclass into a run folder and reads it back:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -68,6 +68,30 @@ class Pipeline(Protocol):
     def predict(self, path: str | Path, inputs: Sequence[Any]) -> list[Any]: ...
 
 
+class PipelineBase:
+    """What the three ``PIPELINE`` classes share: ``train`` calls the pipeline module's own
+    ``train`` function (``train_function``) and ``config_of_run`` reads ``model_config[name]``."""
+
+    name: str
+    config_type: type
+    train_function: Callable[..., History]
+
+    def train(
+        self,
+        cfg: Any,
+        *,
+        resume: bool = False,
+        overwrite: bool = False,
+        callbacks: Sequence[Callback] = (),
+        control: RunControl | None = None,
+    ) -> History:
+        run = type(self).train_function
+        return run(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
+
+    def config_of_run(self, path: str | Path) -> Any:
+        return config_of_run(self.config_type, self.name, path)
+
+
 def config_of_run(config_type: type[C], section: str, path: str | Path) -> C:
     """``config_type`` as a run was made (``model_config[section]`` and ``train_config`` of its
     latest checkpoint), without a run folder: training it again replays the run.
@@ -87,4 +111,4 @@ def config_of_run(config_type: type[C], section: str, path: str | Path) -> C:
         raise CheckpointError(f"{path}: settings this version cannot read ({exc})") from None
 
 
-__all__ = ["LoadedRun", "Pipeline", "config_of_run"]
+__all__ = ["LoadedRun", "Pipeline", "PipelineBase", "config_of_run"]

@@ -34,7 +34,7 @@ from reti.layers.position import check_pos
 from reti.metrics import bits_per_byte
 from reti.models.gpt import GPT, GPTConfig
 from reti.runtime import make_generator, resolve_device, seed_everything, world
-from reti.tasks.contract import LoadedRun, config_of_run
+from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
@@ -315,24 +315,12 @@ def attention_figure(model: GPT, tok: Tokenizer, prompt: str) -> Figure:
     return attention_maps_figure(maps, labels, f"pos={model.config.pos}")
 
 
-class TextPipeline:
+class TextPipeline(PipelineBase):
     """The pipeline contract (``reti.tasks.contract``) for language models."""
 
     name, config_type = SECTION, TextConfig
 
-    def train(
-        self,
-        cfg: TextConfig,
-        *,
-        resume: bool = False,
-        overwrite: bool = False,
-        callbacks: Sequence[Callback] = (),
-        control: RunControl | None = None,
-    ) -> History:
-        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
-
-    def config_of_run(self, path: str | Path) -> TextConfig:
-        return config_of_run(TextConfig, SECTION, path)
+    train_function = staticmethod(train)
 
     def load_run(self, path: str | Path) -> LoadedRun:
         model, tok, _ = load_run(path)

@@ -30,7 +30,7 @@ from reti.layers import recompute_bn_stats
 from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
-from reti.tasks.contract import LoadedRun, config_of_run
+from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run, read_run, setting, settings
 from reti.train import (
     Callback,
@@ -351,24 +351,12 @@ def show(
     return written
 
 
-class VisionPipeline:
+class VisionPipeline(PipelineBase):
     """The pipeline contract (``reti.tasks.contract``) for images."""
 
     name, config_type = SECTION, VisionConfig
 
-    def train(
-        self,
-        cfg: VisionConfig,
-        *,
-        resume: bool = False,
-        overwrite: bool = False,
-        callbacks: Sequence[Callback] = (),
-        control: RunControl | None = None,
-    ) -> History:
-        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
-
-    def config_of_run(self, path: str | Path) -> VisionConfig:
-        return config_of_run(VisionConfig, SECTION, path)
+    train_function = staticmethod(train)
 
     def load_run(self, path: str | Path) -> LoadedRun:
         model, mc = load_run(path)

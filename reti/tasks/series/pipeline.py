@@ -14,7 +14,7 @@ import torch
 
 from reti.io import atomic_write_json
 from reti.runtime import seed_everything, world
-from reti.tasks.contract import LoadedRun, config_of_run
+from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
 from reti.tasks.series.common import SECTION, SeriesConfig, SeriesResult
@@ -64,25 +64,13 @@ def train(
     return run(cfg, **kw).history
 
 
-class SeriesPipeline:
+class SeriesPipeline(PipelineBase):
     """The pipeline contract (``reti.tasks.contract``) for series; ``load_run``, ``evaluate``
     and ``predict`` read forecasting runs (the other tasks keep their scores in results.json)."""
 
     name, config_type = SECTION, SeriesConfig
 
-    def train(
-        self,
-        cfg: SeriesConfig,
-        *,
-        resume: bool = False,
-        overwrite: bool = False,
-        callbacks: Sequence[Callback] = (),
-        control: RunControl | None = None,
-    ) -> History:
-        return train(cfg, resume=resume, overwrite=overwrite, callbacks=callbacks, control=control)
-
-    def config_of_run(self, path: str | Path) -> SeriesConfig:
-        return config_of_run(SeriesConfig, SECTION, path)
+    train_function = staticmethod(train)
 
     def load_run(self, path: str | Path) -> LoadedRun:
         model, cfg, info = forecast.load_run(path)
