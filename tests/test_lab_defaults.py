@@ -241,3 +241,14 @@ def test_the_dropout_regimes_are_one_param_apart():
     assert dropout_params({"regime": "contrast"})["limit"] == 1497
     with pytest.raises(ConfigError, match="regime must be one of narrows, contrast"):
         dropout_params({"regime": "wide"})
+
+
+def test_a_forecast_that_does_not_beat_the_baselines_says_so():
+    from reti.lab.runners import look_for
+
+    models = {"tcn (option A)": {"mase": 2.637}, "tcn (option B)": {"mase": 4.28}}
+    baselines = {"naive": {"mase": 2.617}, "seasonal naive (m=12)": {"mase": 1.77}}
+    assert look_for("forecast", models, baselines) == "lab.look.forecast_not_beaten"
+    models["tcn (option B)"]["mase"] = 0.671
+    assert look_for("forecast", models, baselines) == "lab.look.forecast"
+    assert look_for("anomaly", {}, {}) == "lab.look.anomaly"

@@ -6,6 +6,7 @@ result; progress goes to ``emit`` as dicts (what the page receives by server-sen
 
 from __future__ import annotations
 
+import math
 import shlex
 from collections.abc import Callable
 from pathlib import Path
@@ -214,6 +215,17 @@ def series_params(raw: dict, uploads: Path | None = None) -> dict:
     }
 
 
+def look_for(task: str, models: dict, baselines: dict) -> str:
+    """The i18n key of what a series result shows. A forecast whose best TCN does not beat the
+    best baseline's MASE (too few epochs, say) gets the sentence that says so, not the lesson's."""
+    if task == "forecast" and models and baselines:
+        best = min(m.get("mase", math.inf) for m in models.values())
+        baseline = min(m.get("mase", math.inf) for m in baselines.values())
+        if not best < baseline:
+            return "lab.look.forecast_not_beaten"
+    return f"lab.look.{task}"
+
+
 def run_series(job: Job, emit: Emit) -> dict:
     """A series task by ``reti.tasks.series.run`` (what ``reti series train`` runs): a forecast
     with option A (direct head) and B (rollout) vs the naive baselines, a UCR classification,
@@ -242,7 +254,7 @@ def run_series(job: Job, emit: Emit) -> dict:
 
     out = series_run(cfg, overwrite=True, callbacks=[listen], control=job.control)
     result = {**p, "models": out.models, "baselines": out.baselines}
-    result["look_for"] = f"lab.look.{p['task']}"  # the i18n key of what to look for
+    result["look_for"] = look_for(p["task"], out.models, out.baselines)
     if p["task"] == "forecast" and not job.control.stop_requested:
         result["plot"] = forecast_plot(job.run_dir, out.info["season"])
     if out.trace is not None:
