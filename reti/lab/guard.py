@@ -26,13 +26,14 @@ requests to ``127.0.0.1:8765``. So, before a route runs:
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 from collections.abc import Callable
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+
+from reti.lab.request import error_response
 
 COOKIE = "reti_token"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -93,11 +94,12 @@ class Guard:
         send = self._with_headers(send, request)
         if refusal is not None:
             status, message = refusal
-            return await _json(send, status, message)
+            return await error_response(status, message)(scope, receive, send)
         limit = self.body_limit(scope["path"])
         length = request.headers.get("content-length", "")
         if length and (not length.isdigit() or int(length) > limit):
-            return await _json(send, 413, f"request body over {limit} bytes")
+            too_large = BodyTooLarge(limit)
+            return await error_response(413, too_large.detail)(scope, receive, send)
 
         async def counted_receive():
             message = await receive()
@@ -144,7 +146,8 @@ class Guard:
     def _with_headers(self, send, request: Request):
         """``send`` that adds the security headers (and the token cookie after ``?token=``)."""
         extra = list(SECURITY_HEADERS)
-        if self.token is not None and request.query_params.get("token") == self.token:
+        given = request.query_params.get("token", "")
+        if self.token is not None and secrets.compare_digest(given.encode(), self.token.encode()):
             cookie = f"{COOKIE}={self.token}; HttpOnly; SameSite=Strict; Path=/"
             extra.append((b"set-cookie", cookie.encode()))
 
@@ -155,13 +158,6 @@ class Guard:
             await send(message)
 
         return wrapped
-
-
-async def _json(send, status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class NoCrash:
@@ -189,4 +185,5 @@ class NoCrash:
             log.exception("reti lab: %s %s failed", scope.get("method"), scope.get("path"))
             if started:
                 raise
-            await _json(send, 500, f"internal error ({type(exc).__name__}); the server is still up")
+            text = f"internal error ({type(exc).__name__}); the server is still up"
+            await error_response(500, text)(scope, receive, send)

@@ -5,10 +5,12 @@ of :class:`reti.lab.app.Lab`, which holds ``jobs``, ``uploads`` and ``limits``."
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import json
 import zipfile
 
+import torch
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
@@ -41,6 +43,13 @@ def check_job_memory(params: dict, uploads, budget: int) -> None:
             f"weights, gradients and optimizer state; the lab's job budget is "
             f"{human_bytes(budget)} (train it with `reti vision train` instead)"
         )
+
+
+@functools.lru_cache(maxsize=4)
+def _classifier(checkpoint: str) -> tuple[torch.nn.Module, dict]:
+    """The model of one checkpoint folder, loaded once for every drawing classified with it
+    (checkpoint folders are written once, atomically: a new one has a new name)."""
+    return load_classifier(checkpoint)
 
 
 def _zip_folder(folder) -> bytes:
@@ -135,7 +144,10 @@ class JobRoutes:
         job = self.jobs.get(request.path_params["job"])
         if job.kind != "vision" or not (job.run_dir / "checkpoints").is_dir():
             raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
-        model, mc = await run_in_threadpool(load_classifier, job.run_dir)
+        checkpoint = latest_checkpoint(job.run_dir)
+        if checkpoint is None:
+            raise DataNotFoundError(f"job {job.id} has no trained vision model yet")
+        model, mc = await run_in_threadpool(_classifier, str(checkpoint))
         channels, side = mc["in_channels"], mc["image_size"]
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             raw = await form_upload(request, "image", "image", self.limits.upload_bytes,

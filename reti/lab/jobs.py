@@ -10,6 +10,7 @@ and can be resumed from its last checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -81,8 +82,10 @@ class Job:
             self.status = status
             for key, value in fields.items():
                 setattr(self, key, value)
-            self.save()
-            self.changed.notify_all()
+            try:
+                self.save()
+            finally:  # the status holds in memory even when the disk refuses to record it
+                self.changed.notify_all()
 
 
 Runner = Callable[[Job, Callable[[dict], None]], dict]
@@ -148,7 +151,8 @@ class JobStore:
         return job
 
     def list(self) -> list[dict]:
-        return [job.as_dict() for job in sorted(self.jobs.values(), key=lambda j: j.created)]
+        jobs = list(self.jobs.values())  # a snapshot: the worker may prune meanwhile
+        return [job.as_dict() for job in sorted(jobs, key=lambda j: j.created)]
 
     def submit(self, kind: str, params: dict) -> Job:
         """A new job in line (params are checked by the runner before any training).
@@ -160,10 +164,7 @@ class JobStore:
         if not isinstance(kind, str) or kind not in self.runners:
             raise ConfigError(f"job kind must be one of {', '.join(self.runners)}, got {kind!r}")
         with self.lock:
-            if self.queued() >= self.max_queued:
-                raise QueueFull(
-                    f"{self.max_queued} jobs already wait in line; stop one or wait for them"
-                )
+            self._check_room()
             stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
             folder = self.root / f"{kind}-{stamp}-{secrets.token_hex(3)}"
             folder.mkdir()
@@ -189,8 +190,7 @@ class JobStore:
         job = self.get(job_id)
         if job.status not in ("stopped", "interrupted", "failed"):
             raise ConfigError(f"job {job_id} is {job.status}; only a stopped job can be resumed")
-        if self.queued() >= self.max_queued:
-            raise QueueFull(f"{self.max_queued} jobs already wait in line; stop one or wait")
+        self._check_room()
         job.control = RunControl()
         job.params = {**job.params, "resume": True}
         job.set_status("queued", error=None)
@@ -198,7 +198,14 @@ class JobStore:
         return job
 
     def queued(self) -> int:
-        return sum(job.status == "queued" for job in self.jobs.values())
+        # list(): a snapshot taken at once, while the worker may prune jobs from the dict
+        return sum(job.status == "queued" for job in list(self.jobs.values()))
+
+    def _check_room(self) -> None:
+        if self.queued() >= self.max_queued:
+            raise QueueFull(
+                f"{self.max_queued} jobs already wait in line; stop one or wait for them"
+            )
 
     def close(self) -> None:
         for job in self.jobs.values():
@@ -227,11 +234,13 @@ class JobStore:
             return
         self._finish(job, "running")
         try:
-            if self.memory is None:
+            budget = (
+                contextlib.nullcontext()
+                if self.memory is None
+                else memory_budget(self.memory, "the lab's job budget")
+            )
+            with budget:
                 result = self.runners[job.kind](job, job.add_event)
-            else:
-                with memory_budget(self.memory, "the lab's job budget"):
-                    result = self.runners[job.kind](job, job.add_event)
             status = "stopped" if job.control.stop_requested else "done"
             self._finish(job, status, result=result)
         except RetiError as exc:
@@ -264,14 +273,6 @@ class JobStore:
         with job.changed:
             try:
                 job.set_status(status, **fields)
-            except OSError:
-                job.status = status
-                for key, value in fields.items():
-                    setattr(job, key, value)
-                job.changed.notify_all()
-                raise
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     job.add_event({"kind": "status", "status": status, "error": job.error})
-                except OSError:
-                    pass

@@ -4,11 +4,15 @@ the one shape of every error it answers (``{"error": ...}`` with a 4xx status)."
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+
+# a JSON escape of a UTF-16 surrogate (\uD800-\uDFFF): the only way one gets into a body
+SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass
@@ -73,6 +77,8 @@ async def json_body(request: Request, limits: Limits) -> dict:
         raise HTTPException(400, "the request body's JSON is nested too deep") from None
     if not isinstance(data, dict):
         raise HTTPException(400, "the request body must be a JSON object")
+    if SURROGATE_ESCAPE.search(body) is None:  # UTF-8 itself cannot carry a surrogate
+        return data
     try:  # a lone surrogate ("\\ud800") is valid JSON but not text
         json.dumps(data, ensure_ascii=False).encode("utf-8")
     except UnicodeEncodeError:

@@ -277,13 +277,14 @@ def forecast_plot(run_dir: Path, season: int, max_steps: int = 48) -> dict:
     as the test part goes (first channel, the data's units). ``start`` is the origin's index."""
     from reti.tasks.series.forecast import forecast_from_run, seasonal_naive
 
-    runs = {"tcn (direct head)": run_dir}
-    runs["tcn (autoregressive rollout)"] = run_dir / "compare-rollout"
     first = forecast_from_run(run_dir, max_steps, device="cpu")
     history, truth = first["history"], first["truth"]
     steps = len(truth)
-    forecasts = {name: forecast_from_run(path, steps, device="cpu")["forecast"][:, 0].tolist()
-                 for name, path in runs.items() if path.is_dir()}  # fmt: skip
+    forecasts = {"tcn (direct head)": first["forecast"][:steps, 0].tolist()}
+    rollout = run_dir / "compare-rollout"
+    if rollout.is_dir():
+        forecast = forecast_from_run(rollout, steps, device="cpu")["forecast"]
+        forecasts["tcn (autoregressive rollout)"] = forecast[:, 0].tolist()
     baselines = {"naive": seasonal_naive(history[None], steps, 1)[0, :, 0].tolist()}
     if season > 1 and len(history) >= season:
         baselines[f"seasonal naive (m={season})"] = first["seasonal_naive"][:steps, 0].tolist()
