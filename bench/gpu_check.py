@@ -179,7 +179,10 @@ def _time_to_quality(timeout: int = 600) -> dict | str:
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         return f"FAILED (exit {proc.returncode}): {proc.stderr[-800:]}"
-    return json.loads(lines[-1])
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        return f"FAILED: its last line is not JSON: {lines[-1][:300]}"
 
 
 def main() -> int:

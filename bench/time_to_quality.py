@@ -107,23 +107,37 @@ def text_reti(seed: int, target: float, args, overrides: dict) -> dict:
             "run_seconds": round(time.perf_counter() - start, 2)}  # fmt: skip
 
 
-def run_text(args, overrides: dict) -> dict:
-    iters = 100 if args.quick else TEXT_PEER_ITERS
-    rounds, target = [], None
+def _alternate(name: str, args, peer, reti, peer_first: bool = False) -> list[dict]:
+    """``args.rounds`` rounds of ``peer(seed)`` and ``reti(seed)``, the order turning each round
+    (peer first in odd rounds, or always with ``peer_first``); the 1-minute load is recorded
+    when each round starts."""
+    rounds = []
     for r in range(args.rounds):
         seed = args.seed + r if args.vary_seed else args.seed
-        # the target is the peer's loss on this seed's split: with a new seed each round the
-        # peer goes first; with one seed the target is known after round 1 and the order turns
-        order = ("peer", "reti") if r % 2 == 0 or args.vary_seed else ("reti", "peer")
-        row = {"round": r + 1, "seed": seed}
+        order = ("peer", "reti") if r % 2 == 0 or peer_first else ("reti", "peer")
+        row = {"round": r + 1, "seed": seed, "load_avg_1m": round(_load(), 2)}
         for side in order:
-            if side == "peer":
-                row["peer"] = peers.text_peer(seed, iters, args.device, args.quick)
-                target = row["peer"]["val_loss"]
-            else:
-                row["reti"] = text_reti(seed, target, args, overrides)
-        _report("text", row)
+            row[side] = peer(seed) if side == "peer" else reti(seed)
+        _report(name, row)
         rounds.append(row)
+    return rounds
+
+
+def run_text(args, overrides: dict) -> dict:
+    iters = 100 if args.quick else TEXT_PEER_ITERS
+    target = None
+
+    def peer(seed: int) -> dict:
+        nonlocal target
+        side = peers.text_peer(seed, iters, args.device, args.quick)
+        target = side["val_loss"]
+        return side
+
+    # the target is the peer's loss on this seed's split: with a new seed each round the peer
+    # goes first; with one seed the target is known after round 1 and the order turns
+    rounds = _alternate(
+        "text", args, peer, lambda seed: text_reti(seed, target, args, overrides), args.vary_seed
+    )
     return _summary(rounds, target)
 
 
@@ -149,18 +163,12 @@ def vision_reti(seed: int, args, overrides: dict) -> dict:
 
 
 def run_vision(args, overrides: dict) -> dict:
-    rounds = []
-    for r in range(args.rounds):
-        seed = args.seed + r if args.vary_seed else args.seed
-        order = ("peer", "reti") if r % 2 == 0 else ("reti", "peer")
-        row = {"round": r + 1, "seed": seed}
-        for side in order:
-            if side == "peer":
-                row["peer"] = peers.mnist_peer(seed, VISION_TARGET, args.device, args.quick)
-            else:
-                row["reti"] = vision_reti(seed, args, overrides)
-        _report("vision", row)
-        rounds.append(row)
+    rounds = _alternate(
+        "vision",
+        args,
+        lambda seed: peers.mnist_peer(seed, VISION_TARGET, args.device, args.quick),
+        lambda seed: vision_reti(seed, args, overrides),
+    )
     return _summary(rounds, VISION_TARGET)
 
 
@@ -244,18 +252,12 @@ def run_series(args, overrides: dict) -> dict:
 
     out = {}
     for data in SERIES_DATA:
-        rounds = []
-        for r in range(args.rounds):
-            seed = args.seed + r if args.vary_seed else args.seed
-            order = ("peer", "reti") if r % 2 == 0 else ("reti", "peer")
-            row = {"round": r + 1, "seed": seed}
-            for side in order:
-                if side == "peer":
-                    row["peer"] = peers.tcn_peer(data, seed, args.device, MODEL, args.quick)
-                else:
-                    row["reti"] = series_reti(data, seed, args, overrides)
-            _report(f"series {data}", row)
-            rounds.append(row)
+        rounds = _alternate(
+            f"series {data}",
+            args,
+            lambda seed, data=data: peers.tcn_peer(data, seed, args.device, MODEL, args.quick),
+            lambda seed, data=data: series_reti(data, seed, args, overrides),
+        )
         out[data] = _summary(rounds, rounds[-1]["reti"]["target"])
     return out
 
@@ -330,7 +332,7 @@ def main() -> None:
     overrides = _parse_overrides(args.reti)
     peaks = {"fp32": matmul_peak(), "bf16": matmul_peak(dtype=torch.bfloat16)}
     fp32, bf16 = peaks["fp32"] / 1e9, peaks["bf16"] / 1e9
-    print(f"threads {torch.get_num_threads()}, device {args.device}; matmul peak fp32 "
+    print(f"threads {torch.get_num_threads()}, device {args.device}; the CPU's matmul peak fp32 "
           f"{fp32:.1f}, bf16 {bf16:.1f} GFLOP/s", flush=True)  # fmt: skip
     results = {}
     for name in args.pipelines.split(","):
@@ -355,8 +357,9 @@ def main() -> None:
         "quick": args.quick,
         "peak_gflops": round(peaks["fp32"] / 1e9, 1),
         "peak_gflops_bf16": round(peaks["bf16"] / 1e9, 1),
+        "peak_device": "cpu",  # lm_train.matmul_peak measures the CPU, whatever --device is
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "load_avg_1m": round(_load(), 2),
+        "load_avg_1m": round(_load(), 2),  # at the end; each round has its own at its start
     }
     line = json.dumps(result)
     if args.out:
