@@ -177,3 +177,18 @@ def test_a_failing_listener_stops_the_run_with_its_error():
 
     with pytest.raises(RuntimeError, match="listener broke"):
         run(callbacks=[boom], log_every=1)
+
+
+def test_a_stop_on_a_checkpoint_step_writes_that_checkpoint_once(tmp_path):
+    control = RunControl()
+    heard = []
+
+    def stop_at_step_3(event):
+        heard.append(event)
+        if isinstance(event, TrainStep) and event.step == 3:
+            control.request_stop()
+
+    h = run(tmp_path / "stopped", [stop_at_step_3], control, log_every=1, checkpoint_every=3)
+    assert h.stopped
+    saved = [e.step for e in heard if isinstance(e, CheckpointSaved)]
+    assert saved == [3] and latest_checkpoint(tmp_path / "stopped").name == "step-0000003"

@@ -28,6 +28,7 @@ class ProgressBar:
     def __init__(self, run: Run, desc: str | None):
         self.run, self.desc, self.bar = run, desc or "train", None
         self.shown: dict[str, Any] = {}
+        self.epoch: int | None = None  # the postfix is redrawn when it changes, not every step
 
     def show(self, **values: Any) -> None:
         self.shown.update(values)
@@ -39,7 +40,9 @@ class ProgressBar:
             rank, start = self.run.info.rank, event.step
             self.bar = log.progress(event.total_steps, self.desc, cfg.quiet, rank, initial=start)
         elif isinstance(event, StepEnd):
-            self.show(epoch=f"{event.epoch}/{cfg.epochs}")
+            if event.epoch != self.epoch:
+                self.epoch = event.epoch
+                self.show(epoch=f"{event.epoch}/{cfg.epochs}")
             self.bar.update(1)
         elif isinstance(event, TrainStep | EpochEnd):
             self.show(loss=event.row["train_loss"])

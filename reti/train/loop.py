@@ -179,8 +179,9 @@ def _fit(model, task: Task, cfg: TrainConfig, opts: RunOptions, model_config, de
             group = index_batches[g : g + cfg.accumulate]
             micro = itertools.islice(stream, len(group))
             batches = ((x, y, j == len(group) - 1) for j, (x, y) in enumerate(micro))
+            sizes = group.sizes()
             loss, tokens = accumulate_gradients(
-                net, batches, group.sizes(), task.loss_fn, device=device, dtype=dtype,
+                net, batches, sizes, task.loss_fn, device=device, dtype=dtype,
                 scaler=parts.scaler, ddp_net=ddp_net, transform=task.batch_transform,
                 generator=parts.generators["augment"], channels_last=channels_last,
             )  # fmt: skip
@@ -188,7 +189,7 @@ def _fit(model, task: Task, cfg: TrainConfig, opts: RunOptions, model_config, de
             optimizer_step(parts.optimizer, cfg.lr * factor(prog.step), cfg.grad_clip, parts.scaler)
             if parts.ema is not None:
                 parts.ema.update(raw)
-            run.count(loss, group.sizes(), tokens, micro=g + len(group))
+            run.count(loss, sizes, tokens, micro=g + len(group))
             last_step = cfg.max_steps is not None and prog.step >= cfg.max_steps
             at_end = last_step or prog.micro >= len(index_batches)  # the epoch's end follows
             run.emit(StepEnd(**run.where(), at_end=at_end))  # rows, evaluation, checkpoint
@@ -199,7 +200,8 @@ def _fit(model, task: Task, cfg: TrainConfig, opts: RunOptions, model_config, de
         if run.stopping and not at_end:  # stopped mid-epoch: evaluate, checkpoint, leave
             if task.val is not None and run.evaluated_at != prog.step:
                 run.validate()
-            run.save()
+            if run.saved_at != prog.step:  # the step's own checkpoint may have just been written
+                run.save()
             break
         run.emit(EpochEnd(**run.where(), row=run.epoch_row()))  # early stop, checkpoint
         if run.stopped_early or run.stopping:

@@ -71,6 +71,7 @@ class Run:
         self.last_saved = ckpt.latest_checkpoint(opts.run_dir) if opts.run_dir else None
         self.stopping = self.stopped_early = self.ema_applied = False
         self.evaluated_at = -1
+        self.saved_at = -1  # the step of the last checkpoint (a stop need not write it again)
         self.clock = time.perf_counter()
         self.flops_fn = getattr(self.raw, "flops_per_sample", None)
 
@@ -218,6 +219,7 @@ class Run:
         weights the run is judged by (the EMA's when there is one, saved as the weights). A
         stopped run skips it: its checkpoint must resume to exactly one run's weights."""
         ema = self.parts.ema
+        self.saved_at = self.prog.step
         if final and self.finish is not None:
             if ema is not None:
                 ema.swap(self.raw)
