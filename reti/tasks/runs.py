@@ -18,7 +18,7 @@ from typing import Any
 from reti.errors import CheckpointError, DataNotFoundError
 from reti.io import META_FILE
 from reti.jsonio import read_json
-from reti.train import RunOptions, latest_checkpoint, run_folder
+from reti.train import RunOptions, latest_checkpoint
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings
 
@@ -74,12 +74,8 @@ def read_run(path: str | Path) -> RunMeta:
 
 
 def open_run(opts: RunOptions) -> contextlib.AbstractContextManager:
-    """``reti.train.run_folder`` for ``opts.run_dir`` (a failure restores the earlier run);
-    nothing without a folder (an API run that keeps nothing). The pipelines hold it around all
-    their writes; ``fit``'s own entry inside it is then a no-op."""
-    if opts.run_dir is None:
-        return contextlib.nullcontext()
-    return run_folder(opts.run_dir, resume=opts.resume, overwrite=opts.overwrite)
+    """The run folder the pipeline holds around all its writes (``RunOptions.folder``)."""
+    return opts.folder()
 
 
 __all__ = ["RunMeta", "open_run", "read_run", "setting", "settings"]

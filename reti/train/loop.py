@@ -15,7 +15,6 @@ needs to continue bit-identically is in the checkpoint (``reti.train.run.Run.sav
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import time
 from collections.abc import Callable, Sequence
@@ -45,7 +44,6 @@ from reti.train.optim import (
 )
 from reti.train.options import RunOptions
 from reti.train.run import Run, StepEnd, Task
-from reti.train.rundir import run_folder
 
 __all__ = ["TrainConfig", "evaluate", "fit"]
 
@@ -108,10 +106,7 @@ def fit(
         ddp.Source(train, "train"), ddp.Source(val, "val") if val is not None else None,
         loss_fn, metrics, batch_transform,
     )  # fmt: skip
-    folder = contextlib.nullcontext()
-    if run_dir is not None:  # a no-op when the caller already holds the folder open
-        folder = run_folder(run_dir, resume=resume, overwrite=overwrite)
-    with folder:
+    with opts.folder():  # a no-op when the caller already holds the folder open
         return _fit(model, task, cfg, opts, model_config, progress_desc, finish)
 
 

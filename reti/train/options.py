@@ -6,12 +6,14 @@ to ``fit`` as ``fit(..., **vars(options))``; ``fit`` turns its keywords back int
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reti.errors import ConfigError
 from reti.train.events import Callback, RunControl
+from reti.train.rundir import run_folder
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,13 @@ class RunOptions:
         if self.run_dir is not None:
             object.__setattr__(self, "run_dir", Path(self.run_dir))
         object.__setattr__(self, "callbacks", tuple(self.callbacks))
+
+    def folder(self) -> contextlib.AbstractContextManager:
+        """``run_folder(run_dir)`` (a failure restores the earlier run); nothing without a
+        folder. Held by the pipeline around all its writes, ``fit``'s own entry is a no-op."""
+        if self.run_dir is None:
+            return contextlib.nullcontext()
+        return run_folder(self.run_dir, resume=self.resume, overwrite=self.overwrite)
 
 
 __all__ = ["RunOptions"]
