@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from reti.claims.base import Claim, Finding
+from reti.claims.base import CONFIRM_SEED, Claim, Finding
 from reti.claims.render import seed_range, verdict_text
 from reti.claims.stats import VERDICTS
 from reti.errors import ConfigError
@@ -39,7 +39,8 @@ def check_seeds(claims: list[Claim], quick: bool, seed: int, replicate: int, num
             raise ConfigError(
                 f"seeds {seed_range(used)} overlap the pilot seeds {seed_range(claim.pilot_seeds)}"
                 f" of claim {number(claim)} {claim.name!r}: a seed that chose the recipe never "
-                f"confirms it; use --seed {max(claim.pilot_seeds) + 1} or more (default 100)"
+                f"confirms it; use --seed {max(claim.pilot_seeds) + 1} or more "
+                f"(default {CONFIRM_SEED})"
             )
 
 
@@ -76,6 +77,12 @@ class Outcome:
     def settled(self) -> bool:
         """All sets reach the same verdict."""
         return len(set(self.verdicts)) == 1
+
+    def verdict_label(self, lang: str | None = None) -> str:
+        """The verdict of one set, or the summary line of several (``3/3 holds``)."""
+        if len(self.sets) == 1:
+            return verdict_text(self.finding.verdict, lang)
+        return summary_line(self.verdicts, lang)
 
 
 def summary_counts(verdicts: list[str]) -> list[tuple[int, str]]:

@@ -75,21 +75,13 @@ def _numbered(outcomes: list[Outcome]) -> list[tuple[int, Outcome]]:
     return [(claim_number(o.claim) or i, o) for i, o in enumerate(outcomes, 1)]
 
 
-def _verdict_cell(o: Outcome, lang) -> str:
-    return (
-        verdict_text(o.finding.verdict, lang)
-        if len(o.sets) == 1
-        else summary_line(o.verdicts, lang)
-    )
-
-
 def write_report(
     root: Path, outcomes: list[Outcome], header: str, lang: str | None = None
 ) -> tuple[Path, Path]:
     """Write ``report.md`` and ``report.html`` under ``root`` atomically; return both paths.
     With several seed sets the table gives the summary line and each claim its sets."""
     rows = "\n".join(
-        f"| {i} | {o.claim.name} | {o.claim.line} | {_verdict_cell(o, lang)} |"
+        f"| {i} | {o.claim.name} | {o.claim.line} | {o.verdict_label(lang)} |"
         for i, o in _numbered(outcomes)
     )
     md = [
@@ -127,7 +119,7 @@ def _html(outcomes: list[Outcome], header: str, lang: str | None) -> str:
         cell = (
             badge(o.finding.verdict, lang)
             if len(o.sets) == 1
-            else (badge(o.finding.verdict if o.settled else "", lang, esc(_verdict_cell(o, lang))))
+            else (badge(o.finding.verdict if o.settled else "", lang, esc(o.verdict_label(lang))))
         )
         body.append(
             f"<tr><td>{i}</td><td><a href='#c{i}'>{esc(o.claim.name)}</a></td>"

@@ -81,7 +81,6 @@ def _run(args: argparse.Namespace) -> int:
     from reti.claims import run_claims
     from reti.claims.registry import number
     from reti.claims.render import seed_range, verdict_text
-    from reti.claims.replicate import summary_line
     from reti.i18n import text
     from reti.io import ensure_dir
 
@@ -97,9 +96,7 @@ def _run(args: argparse.Namespace) -> int:
                 label = text("claims.cli.set", args.lang, j=j, seeds=seed_range(s.seeds))
                 verdict = verdict_text(s.finding.verdict, args.lang)
                 print(f"    {label:32s} {verdict:20s} {s.seconds:6.1f} s")
-            verdict = summary_line(o.verdicts, args.lang)
-        else:
-            verdict = verdict_text(o.finding.verdict, args.lang)
+        verdict = o.verdict_label(args.lang)
         print(f"{number(o.claim):2d}. {o.claim.name:32s} {verdict:20s} {o.seconds:6.1f} s")
     print(text("claims.report_at", args.lang, md=root / "report.md", html=root / "report.html"))
     return 0
