@@ -210,16 +210,17 @@ def check_batch(
         )
 
 
-def check_image_pixels(width: int, height: int, source: str) -> None:
-    """Refuse an image whose header claims more than ``MAX_IMAGE_PIXELS`` pixels.
+def check_image_pixels(width: int, height: int, source: str, limit: int = MAX_IMAGE_PIXELS) -> None:
+    """Refuse an image whose header claims more than ``limit`` pixels (``MAX_IMAGE_PIXELS``, or
+    a smaller budget such as the lab's per upload).
 
     Raises:
         DataError: naming the file and the claimed size.
     """
-    if width * height > MAX_IMAGE_PIXELS:
+    if width * height > limit:
         raise DataError(
             f"{source}: image claims {width}x{height} pixels ({width * height:,}); reti reads "
-            f"at most {MAX_IMAGE_PIXELS:,} pixels per image (a decompression bomb guard)"
+            f"at most {limit:,} pixels per image (a decompression bomb guard)"
         )
 
 

@@ -18,6 +18,7 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -197,9 +198,12 @@ def read_cifar_names(path: str | Path, key: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def open_image(path: str | Path) -> Iterator:
+def open_image(
+    path: str | Path | BinaryIO, *, name: str | None = None, max_pixels: int = MAX_IMAGE_PIXELS
+) -> Iterator:
     """``PIL.Image.open`` whose header is checked first: a file claiming more than
-    ``MAX_IMAGE_PIXELS`` pixels (a decompression bomb) or no image at all is a ``DataError``."""
+    ``max_pixels`` pixels (a decompression bomb) or no image at all is a ``DataError`` naming
+    ``name`` (default: the path; an in-memory upload has none worth showing)."""
     from PIL import Image, UnidentifiedImageError  # Pillow comes with matplotlib
 
     try:
@@ -210,24 +214,30 @@ def open_image(path: str | Path) -> Iterator:
         claimed = re.search(r"\((\d+) pixels\)", str(exc))
         count = f"{int(claimed.group(1)):,}" if claimed else "too many"
         raise DataError(
-            f"{path}: image claims {count} pixels; reti reads at most {MAX_IMAGE_PIXELS:,} "
-            "pixels per image (a decompression bomb guard)"
+            f"{name or path}: image claims {count} pixels; reti reads at most "
+            f"{MAX_IMAGE_PIXELS:,} pixels per image (a decompression bomb guard)"
         ) from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise DataError(f"{path}: not a readable image ({exc})") from None
+        raise DataError(f"{name or path}: not a readable image ({exc})") from None
     with im:
-        check_image_pixels(im.size[0], im.size[1], str(path))
+        check_image_pixels(im.size[0], im.size[1], str(name or path), max_pixels)
         yield im
 
 
 def read_image(
-    path: str | Path, size: tuple[int, int] | None = None, mode: str = "RGB"
+    path: str | Path | BinaryIO,
+    size: tuple[int, int] | None = None,
+    mode: str = "RGB",
+    *,
+    name: str | None = None,
+    max_pixels: int = MAX_IMAGE_PIXELS,
 ) -> np.ndarray:
-    """One PNG/JPEG/... as uint8 (C, H, W); ``mode`` "RGB" or "L" (grey); ``size`` = (H, W)."""
+    """One PNG/JPEG/... as uint8 (C, H, W); ``mode`` "RGB" or "L" (grey); ``size`` = (H, W);
+    ``name`` and ``max_pixels`` as ``open_image`` takes them."""
     from PIL import Image
 
     try:
-        with open_image(path) as im:
+        with open_image(path, name=name, max_pixels=max_pixels) as im:
             im = im.convert(mode)
             if size is not None and im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.BILINEAR)
@@ -235,7 +245,7 @@ def read_image(
     except DataError:
         raise
     except (OSError, ValueError) as exc:  # a truncated or corrupt body behind a good header
-        raise DataError(f"{path}: not a readable image ({exc})") from None
+        raise DataError(f"{name or path}: not a readable image ({exc})") from None
     return array[None] if array.ndim == 2 else array.transpose(2, 0, 1)  # (H, W, C) -> (C, H, W)
 
 

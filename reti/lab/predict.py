@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import io
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
+from reti.data.formats import read_image
 from reti.data.mnist_style import fit_side, mnist_style
 from reti.errors import DataError, ShapeError
 
@@ -56,17 +56,9 @@ def drawn_image(body: dict, channels: int, side: int) -> torch.Tensor:
 
 def uploaded_image(data: bytes, channels: int, max_pixels: int) -> torch.Tensor:
     """An uploaded PNG/JPEG (bytes; Pillow, no pickle) -> (C, H, W) floats in [0, 1] at its own
-    size (grey for a one-channel net)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as im:
-            if im.width * im.height > max_pixels:
-                raise DataError(f"image has {im.width * im.height} pixels, more than {max_pixels}")
-            array = np.asarray(im.convert("L" if channels == 1 else "RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise DataError(f"not a readable image ({exc})") from None
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    size (grey for a one-channel net), read as every image of reti is (``read_image``)."""
+    mode = "L" if channels == 1 else "RGB"
+    array = read_image(io.BytesIO(data), None, mode, name="the image", max_pixels=max_pixels)
     return torch.from_numpy(array.copy()).float().div(255.0)
 
 
