@@ -243,6 +243,25 @@ def test_series_causal_ignores_the_future(page, english):
     finish(page, "series", page.artifacts, english)
 
 
+def test_a_csv_is_chosen_through_a_file_button_in_the_pages_language(page, tmp_path):
+    """The browser's own file button speaks its locale; the lab draws its own, from the
+    catalogue, and shows the chosen file's name and what the server read from it."""
+    rows = "\n".join(f"{i},{10 + (i % 12) + i / 10:.2f}" for i in range(48))
+    path = tmp_path / "monthly.csv"
+    path.write_text("month,value\n" + rows + "\n")
+    _open(page, "series")
+    assert page.inner_text("label:has(#csv) .file-button") == "Choose a file"
+    assert page.inner_text("label:has(#csv) .file-name") == "no file chosen"
+    page.set_input_files("#csv", str(path))
+    page.wait_for_function("document.getElementById('csv-info').textContent.includes('48')")
+    assert page.inner_text("label:has(#csv) .file-name") == "monthly.csv"
+    page.click("#lang-toggle")
+    page.wait_for_function("document.body.dataset.lang === 'it'")
+    assert page.inner_text("label:has(#csv) .file-button") == "Scegli un file"
+    assert page.inner_text("label:has(#csv) .file-name") == "monthly.csv"  # a name stays
+    page.evaluate("localStorage.clear()")
+
+
 def test_text_temperature_zero_gives_the_same_text_twice(page, english):
     _open(page, "text")
     page.locator(".tokenizer[data-kind=gpt2] .tok").first.wait_for()

@@ -157,6 +157,30 @@ lab.drawImages = function (canvas, pixels, n, c, h, w, cols, scale) {
   }
 };
 
+// A file input's own button and "no file chosen" speak the browser's language, not the page's:
+// the input stays (focusable, opened by its label) but is drawn as a catalogue-worded button
+// and the chosen file's name.
+lab.fileInputs = function () {
+  document.querySelectorAll("input[type=file]").forEach((input) => {
+    input.classList.add("file-native");
+    const pick = lab.el("span", { class: "file-pick", "aria-hidden": "true" });
+    pick.appendChild(lab.tel("span", "lab.file.choose", { class: "file-button" }));
+    const name = lab.tel("span", "lab.file.none", { class: "file-name" });
+    pick.appendChild(name);
+    input.after(pick);
+    input.addEventListener("change", () => {
+      const file = input.files && input.files[0];
+      if (file) {
+        name.removeAttribute("data-i18n");
+        name.textContent = file.name;
+      } else {
+        name.setAttribute("data-i18n", "lab.file.none");
+        name.textContent = lab.t("lab.file.none");
+      }
+    });
+  });
+};
+
 lab.showError = function (el, err) {
   el.textContent = lab.errorText(err);
 };
@@ -169,6 +193,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("lang-toggle").addEventListener("click", () => {
     lab.setLang(lab.lang === "en" ? "it" : "en");
   });
+  lab.fileInputs();
   const saved = localStorage.getItem("reti-lab-lang");
   const browser = (navigator.language || "en").toLowerCase().startsWith("it") ? "it" : "en";
   lab.setLang(saved || browser);
