@@ -5,7 +5,8 @@ booleans, ``none`` accepted where a field may be None) and ``--config FILE.json`
 ``config_from_args(TrainConfig, args)`` builds the dataclass: the file's values first, then
 every flag the user actually typed on top, then the dataclass's own validation. Flags default to
 "not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file. Each flag's
-help is its field's one sentence (``metadata={"help": ...}``) and its default.
+help is its field's one sentence (``reti.config.option``, read by ``field_help``) and its
+default; a bad value is refused by the field's rule (``reti.config.check``), as in the lab.
 
 ``add_pipeline_args`` / ``pipeline_from_args`` do the same for a pipeline's ``train`` command: its
 config's fields, TrainConfig's, ``--resume`` and ``--overwrite``. Its ``--config`` is a flat JSON
@@ -22,6 +23,7 @@ from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reti.config import field_help
 from reti.errors import ConfigError
 from reti.jsonio import read_json
 from reti.train import TrainConfig
@@ -30,11 +32,6 @@ T = TypeVar("T")
 NONE_WORDS = ("none", "null")
 
 FLAG_TYPES = (int, float, str, bool)  # fields of other types (dicts, nested configs) get no flag
-
-
-def field_help(f) -> str:
-    """The one sentence of help of a dataclass field: its ``metadata["help"]``."""
-    return f.metadata.get("help", "")
 
 
 def _flag(name: str) -> str:
@@ -96,7 +93,7 @@ def add_config_args(
             help="A JSON file of settings, or a run's own config.json to re-run it; "
             "flags given on the command line override it.",
         )
-    types_ = _field_types(cls)
+    types_, helps = _field_types(cls), field_help(cls)
     for f in fields(cls):
         base, optional = types_[f.name]
         if f.name in skip or base not in FLAG_TYPES:
@@ -112,7 +109,7 @@ def add_config_args(
             kwargs["action"] = argparse.BooleanOptionalAction
         else:  # parsed in config_from_args, so a bad value is a ConfigError (one line, exit 2)
             kwargs["metavar"] = base.__name__.upper()
-        target.add_argument(_flag(f.name), help=field_help(f) + shown + unset, **kwargs)
+        target.add_argument(_flag(f.name), help=helps[f.name] + shown + unset, **kwargs)
     return parser
 
 

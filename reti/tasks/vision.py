@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.augment import parse_spec, soft_cross_entropy
+from reti.config import FRACTION, OPTIONAL_COUNT, TEXT, check, one_of, option
 from reti.data.image_inputs import channel_stats, read_image_files
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
@@ -31,7 +32,7 @@ from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
 from reti.runtime import resolve_device, seed_everything
 from reti.tasks.contract import LoadedRun, PipelineBase
-from reti.tasks.runs import open_run, read_run, setting, settings
+from reti.tasks.runs import open_run, read_run, settings
 from reti.train import (
     Callback,
     History,
@@ -46,39 +47,41 @@ from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps
 BN_STATS = ("moving", "population")
 DEMO_PATTERN = "[(CONV3@16-BN-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
 SECTION = "vision"  # where a run's config.json keeps the VisionConfig (model_config["vision"])
+_OPTIONAL_COUNT = OPTIONAL_COUNT.says(">= 1 (or None)")  # the wording the CLI has always used
 
 
 @dataclass
 class VisionConfig:
     """What to train: data spec, model name or pattern, and how (``train``: the trainer's)."""
 
-    data: str = setting(
+    data: str = option(
         "mnist",
         "The images: mnist, fashion-mnist, digits, mnist:PATH, cifar10:PATH, cifar100:PATH "
         "or folder:PATH.",
+        TEXT,
     )
-    model: str = setting("cnn", "A model name (see reti vision models) or a CNN pattern.")
-    out: str | None = setting(None, "The run folder (none: runs/vision/<model>).")
-    augment: str | None = setting(None, 'An augmentation spec, e.g. "crop(2),rotate(10)".')
-    label_smoothing: float = setting(0.0, "Label smoothing of the cross-entropy, in [0, 1).")
-    bn_stats: str = setting(
-        "moving", "Batch norm at inference: moving averages or recomputed population statistics."
+    model: str = option("cnn", "A model name (see reti vision models) or a CNN pattern.", TEXT)
+    out: str | None = option(None, "The run folder (none: runs/vision/<model>).")
+    augment: str | None = option(None, 'An augmentation spec, e.g. "crop(2),rotate(10)".')
+    label_smoothing: float = option(
+        0.0, "Label smoothing of the cross-entropy, in [0, 1).", FRACTION
     )
-    limit: int | None = setting(None, "Train on the first N training images only.")
-    test_limit: int | None = setting(
-        None, "Validate on the first N test images only (a faster curve; eval uses them all)."
+    bn_stats: str = option(
+        "moving",
+        "Batch norm at inference: moving averages or recomputed population statistics.",
+        one_of(BN_STATS),
+    )
+    limit: int | None = option(None, "Train on the first N training images only.", _OPTIONAL_COUNT)
+    test_limit: int | None = option(
+        None,
+        "Validate on the first N test images only (a faster curve; eval uses them all).",
+        _OPTIONAL_COUNT,
     )
     options: dict[str, Any] = field(default_factory=dict)  # model options, e.g. {"shortcut": "B"}
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.bn_stats not in BN_STATS:
-            raise ConfigError(f"bn_stats must be one of {BN_STATS}, got {self.bn_stats!r}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        for name in ("limit", "test_limit"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1 (or None), got {getattr(self, name)}")
+        check(self)
 
 
 class ImageClassifier(nn.Module):
