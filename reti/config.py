@@ -16,6 +16,8 @@ of a bad value come from the same field, so the three places never disagree:
 from __future__ import annotations
 
 import math
+import types
+import typing
 from collections.abc import Callable, Sequence
 from dataclasses import MISSING, dataclass, field, fields, is_dataclass
 from typing import Any
@@ -99,6 +101,17 @@ def option(
     return field(default=default, metadata=metadata)
 
 
+def _refuse(rule: Rule | None, name: str, value: Any) -> None:
+    if rule is None:
+        return
+    try:
+        good = bool(rule.ok(value))
+    except (TypeError, ValueError):  # a value of a type the rule cannot even compare
+        good = False
+    if not good:
+        raise ConfigError(f"{name} must be {rule.allowed}, got {value!r}")
+
+
 def check(config: Any, prefix: str = "") -> None:
     """Check every field of a config dataclass against its rule, in field order.
 
@@ -106,16 +119,62 @@ def check(config: Any, prefix: str = "") -> None:
         ConfigError: ``{prefix}{name} must be {allowed}, got {value!r}`` for the first bad field.
     """
     for f in fields(config):
-        rule = f.metadata.get("rule")
-        if rule is None:
-            continue
-        value = getattr(config, f.name)
+        _refuse(f.metadata.get("rule"), prefix + f.name, getattr(config, f.name))
+
+
+def check_value(config: type | object, name: str, value: Any) -> Any:
+    """``value`` if field ``name`` of a config dataclass may hold it (its rule, as ``check``
+    words it); for a setting checked before its config is made (the lab's job settings).
+
+    Raises:
+        ConfigError: ``{name} must be {allowed}, got {value!r}``.
+    """
+    _refuse(field_rule(config, name), name, value)
+    return value
+
+
+NONE_WORDS = ("none", "null")
+
+
+def field_types(config: type | object) -> dict[str, tuple[Any, bool]]:
+    """Field name -> (base type, may be None), from the dataclass's resolved annotations
+    (``int | None`` -> ``(int, True)``, ``dict[str, Any]`` -> ``(dict, False)``)."""
+    cls = config if isinstance(config, type) else type(config)
+    hints = typing.get_type_hints(cls)
+    out = {}
+    for f in fields(cls):
+        hint = hints[f.name]
+        args = typing.get_args(hint)
+        is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+        optional = is_union and type(None) in args
+        base = next((a for a in args if a is not type(None)), hint) if is_union else hint
+        out[f.name] = (typing.get_origin(base) or base, optional)
+    return out
+
+
+def read_value(config: type | object, name: str, value: Any, label: str | None = None) -> Any:
+    """A value from outside (a flag's text, a form's text, a JSON number) as field ``name``'s
+    type: text is parsed (``none`` / ``null`` is None where the field may be None), an int
+    where a float belongs becomes that float; anything else is returned as it is, for the
+    field's rule to judge.
+
+    Raises:
+        ConfigError: text that is not of the field's type (``{label} must be int, got 'x'``).
+    """
+    base, optional = field_types(config)[name]
+    if isinstance(value, str) and (base is not str or optional):
+        if optional and value.strip().lower() in NONE_WORDS:
+            return None
+        if base is str:
+            return value
         try:
-            good = bool(rule.ok(value))
-        except (TypeError, ValueError):  # a value of a type the rule cannot even compare
-            good = False
-        if not good:
-            raise ConfigError(f"{prefix}{f.name} must be {rule.allowed}, got {value!r}")
+            return base(value)
+        except (TypeError, ValueError):
+            kind = base.__name__ + (" or none" if optional else "")
+            raise ConfigError(f"{label or name} must be {kind}, got {value!r}") from None
+    if base is float and is_int(value):
+        return float(value)
+    return value
 
 
 def field_help(config: type | object) -> dict[str, str]:
@@ -183,8 +242,10 @@ __all__ = [
     "TEXT",
     "Rule",
     "check",
+    "check_value",
     "field_help",
     "field_rule",
+    "field_types",
     "integer",
     "interval",
     "is_int",
@@ -192,4 +253,5 @@ __all__ = [
     "one_of",
     "option",
     "parse_spec",
+    "read_value",
 ]
