@@ -122,14 +122,14 @@ def check(config: Any, prefix: str = "") -> None:
         _refuse(f.metadata.get("rule"), prefix + f.name, getattr(config, f.name))
 
 
-def check_value(config: type | object, name: str, value: Any) -> Any:
+def check_value(config: type | object, name: str, value: Any, label: str | None = None) -> Any:
     """``value`` if field ``name`` of a config dataclass may hold it (its rule, as ``check``
     words it); for a setting checked before its config is made (the lab's job settings).
 
     Raises:
-        ConfigError: ``{name} must be {allowed}, got {value!r}``.
+        ConfigError: ``{label or name} must be {allowed}, got {value!r}``.
     """
-    _refuse(field_rule(config, name), name, value)
+    _refuse(field_rule(config, name), label or name, value)
     return value
 
 

@@ -20,24 +20,23 @@ from torch import nn
 
 from reti.lab.dropout_job import arm_row, scores
 from reti.lab.jobs import Job
-from reti.lab.runners import _known
+from reti.lab.settings import Setting, read_settings
 from reti.layers import recompute_bn_stats
-from reti.numbers import int_in as _int
 from reti.tasks import vision as vt
 from reti.train import TrainConfig, fit
 
 ARMS = {"BN, batch 2": ("bn", 2), "BN, batch 64": ("bn", 64), "LN, batch 2": ("ln", 2)}
 HIDDEN = 128
+SETTINGS = {
+    "epochs": Setting(TrainConfig, 20),
+    "limit": Setting(vt.VisionConfig, 200),
+    "seed": Setting(TrainConfig, 0),
+}
 
 
 def params(raw: dict) -> dict:
     """The checked params of a norm job (an error names the bad one)."""
-    _known(raw, ("epochs", "limit", "seed"), "norm")
-    return {
-        "epochs": _int(raw.get("epochs", 20), "epochs", 1, 30),
-        "limit": _int(raw.get("limit", 200), "limit", 20, 1437),
-        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
-    }
+    return read_settings(raw, "norm", SETTINGS)
 
 
 def arm_model(norm: str, features: int, classes: int) -> nn.Sequential:

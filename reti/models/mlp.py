@@ -33,17 +33,17 @@ class MLPConfig:
     norm: str = option(
         "none", "Per hidden layer: none, batch (notes: BN per feature) or layer.", one_of(NORMS)
     )
-    dropout: float = option(0.0, "Dropout per hidden layer, after the activation.")
+    dropout: float = option(0.0, "Dropout per hidden layer, after the activation.", FRACTION)
     dropout_mode: str = option("inverted", "inverted or standard (notes: Dropout).", one_of(MODES))
     bias: bool = option(True, "Biases in the linear layers.", BOOL)
 
     def __post_init__(self) -> None:
         self.hidden = tuple(self.hidden)
+        if not FRACTION.ok(self.dropout):  # worded as the Dropout layer words it
+            raise ConfigError(f"Dropout p must be in [0, 1), got {self.dropout!r}")
         check(self, "MLPConfig ")
         if any(not is_int(h) or h < 1 for h in self.hidden):
             raise ConfigError(f"MLPConfig hidden sizes must be positive ints, got {self.hidden!r}")
-        if not FRACTION.ok(self.dropout):  # worded as the Dropout layer words it
-            raise ConfigError(f"Dropout p must be in [0, 1), got {self.dropout!r}")
 
 
 def hidden_block(in_features: int, out_features: int, cfg: MLPConfig) -> nn.Sequential:
