@@ -34,7 +34,7 @@ from reti.io import ensure_dir
 from reti.layers.position import POSITIONS
 from reti.metrics import bits_per_byte
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device, seed_everything, world
+from reti.runtime import make_generator, resolve_device, seeded, world
 from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run, read_run, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
@@ -137,7 +137,8 @@ def train(
     control: RunControl | None = None,
 ) -> History:
     """Load the corpus, make the tokenizer, train a GPT into ``cfg.out`` (with its
-    ``tokenizer.json``). Seeded first: the same config gives the same weights. With ``resume``
+    ``tokenizer.json``). Seeded first: the same config gives the same weights (the global
+    generators are put back after, see ``reti.runtime.seeded``). With ``resume``
     the run's own tokenizer is reused and ``fit`` goes on from its latest checkpoint. Every
     setting is checked against the data before anything is written.
 
@@ -145,47 +146,47 @@ def train(
         DataError: an empty corpus or one shorter than the context.
     """
     tc = cfg.train
-    seed_everything(tc.seed)
-    resolve_device(tc.device)  # a bad device fails before the run folder is made
-    out = Path(cfg.out) if cfg.out is not None else None
-    if out is not None:
-        ensure_dir(out, create=False)
-    data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=tc.seed, errors=cfg.errors)
-    train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
-    if not train_text.strip():
-        raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
-    saved = out / TOKENIZER_FILE if out is not None else None
-    reuse = resume and saved is not None and saved.is_file()
-    if resume and out is not None and not reuse and latest_checkpoint(out) is not None:
-        raise CheckpointError(
-            f"cannot resume {str(out)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
-            "so it is not a `reti text` run"
-        )
-    tok = load_tokenizer(saved, _gpt2_files) if reuse else build_tokenizer(
-        cfg.tokenizer, train_text, _gpt2_files
-    )  # fmt: skip
-    gpt_cfg = cfg.gpt_config(tok.vocab_size)
-    train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), tc)
-    val_ids, val_xy = encode_text(tok, val_text), None
-    if len(val_ids) > cfg.n_ctx:
-        x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
-        val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
-    if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
-        tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
-    model = GPT(gpt_cfg)  # refuses weights that cannot fit
-    # one batch's activations must fit too (measured on the meta device, nothing allocated)
-    batch = min(tc.batch_size, len(train_xy[0]))
-    check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
-    opts = RunOptions(out, resume, overwrite, callbacks, control)
-    with open_run(opts):  # all checked: now write
-        if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
-            ensure_dir(out)
-            tok.save(saved)
-        return fit(
-            model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
-            model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
-            progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
+    with seeded(tc.seed):  # the run owns the global generators; they are put back
+        resolve_device(tc.device)  # a bad device fails before the run folder is made
+        out = Path(cfg.out) if cfg.out is not None else None
+        if out is not None:
+            ensure_dir(out, create=False)
+        data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=tc.seed, errors=cfg.errors)
+        train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
+        if not train_text.strip():
+            raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
+        saved = out / TOKENIZER_FILE if out is not None else None
+        reuse = resume and saved is not None and saved.is_file()
+        if resume and out is not None and not reuse and latest_checkpoint(out) is not None:
+            raise CheckpointError(
+                f"cannot resume {str(out)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
+                "so it is not a `reti text` run"
+            )
+        tok = load_tokenizer(saved, _gpt2_files) if reuse else build_tokenizer(
+            cfg.tokenizer, train_text, _gpt2_files
         )  # fmt: skip
+        gpt_cfg = cfg.gpt_config(tok.vocab_size)
+        train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), tc)
+        val_ids, val_xy = encode_text(tok, val_text), None
+        if len(val_ids) > cfg.n_ctx:
+            x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
+            val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
+        if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
+            tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
+        model = GPT(gpt_cfg)  # refuses weights that cannot fit
+        # one batch's activations must fit too (measured on the meta device, nothing allocated)
+        batch = min(tc.batch_size, len(train_xy[0]))
+        check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
+        opts = RunOptions(out, resume, overwrite, callbacks, control)
+        with open_run(opts):  # all checked: now write
+            if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
+                ensure_dir(out)
+                tok.save(saved)
+            return fit(
+                model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
+                model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
+                progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
+            )  # fmt: skip
 
 
 def _run_root(path: Path) -> Path:

@@ -30,7 +30,7 @@ from reti.io import META_FILE
 from reti.layers import recompute_bn_stats
 from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
-from reti.runtime import resolve_device, seed_everything
+from reti.runtime import resolve_device, seeded
 from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run, read_run, settings
 from reti.train import (
@@ -207,39 +207,41 @@ def train(
     control: RunControl | None = None,
 ) -> History:
     """Fit the model on the training split (test split as validation) into ``cfg.out``; return
-    the History. Seeded first: the same config gives the same weights, bit for bit on a CPU."""
-    seed_everything(cfg.train.seed)
-    data = load_data(cfg.data, cfg.limit, cfg.test_limit)
-    c, h, w = data.shape
-    if h != w:
-        raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
-    mean, std = channel_stats(data.train_x)
-    model_config = {
-        "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
-        "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
-        "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
-        "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
-    }  # fmt: skip
-    model = build_classifier(model_config)  # refuses weights that cannot fit
-    # one batch's activations must fit too (measured on the meta device, nothing allocated)
-    check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
-                f"model {cfg.model!r}")  # fmt: skip
-    if cfg.augment:
-        transform = parse_spec(cfg.augment, num_classes=len(data.classes))
-        loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))
-    else:
-        transform = None
-        loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
-    train_set = (to_float(data.train_x), data.train_y)
-    opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
-    finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
-    with open_run(opts):
-        return fit(
-            model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
-            metrics={"accuracy": sample_accuracy}, batch_transform=transform,
-            model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
-            finish=finish, **vars(opts),
-        )  # fmt: skip
+    the History. Seeded first: the same config gives the same weights, bit for bit on a CPU; the
+    global generators are put back after (``reti.runtime.seeded``)."""
+    with seeded(cfg.train.seed):  # the run owns the global generators; they are put back
+        data = load_data(cfg.data, cfg.limit, cfg.test_limit)
+        c, h, w = data.shape
+        if h != w:
+            raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
+        mean, std = channel_stats(data.train_x)
+        model_config = {
+            "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
+            "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
+            "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
+            "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
+        }  # fmt: skip
+        model = build_classifier(model_config)  # refuses weights that cannot fit
+        # one batch's activations must fit too (measured on the meta device, nothing allocated)
+        check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
+                    f"model {cfg.model!r}")  # fmt: skip
+        if cfg.augment:
+            transform = parse_spec(cfg.augment, num_classes=len(data.classes))
+            loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))
+        else:
+            transform = None
+            loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
+        train_set = (to_float(data.train_x), data.train_y)
+        opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
+        finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
+        val = (to_float(data.test_x), data.test_y)
+        with open_run(opts):
+            return fit(
+                model, train_set, cfg.train, loss_fn=loss_fn, val=val,
+                metrics={"accuracy": sample_accuracy}, batch_transform=transform,
+                model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
+                finish=finish, **vars(opts),
+            )  # fmt: skip
 
 
 def _smoothed(soft_loss, smoothing: float, num_classes: int):
