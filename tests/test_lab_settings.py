@@ -5,6 +5,7 @@ second, separate check."""
 from __future__ import annotations
 
 import pytest
+import torch
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
@@ -78,3 +79,19 @@ def test_settings_are_typed_as_the_config_fields_and_defaults_fill_in():
     assert series_params({"task": "anomaly", "season": "none"})["season"] is None
     with pytest.raises(ConfigError, match="norm jobs take epochs, limit, seed; unknown: 'p'"):
         norm_params({"p": 1})
+
+
+def test_a_lab_job_leaves_the_workers_generators_as_it_found_them(tmp_path):
+    """The norm job seeds torch for its models' init and dropout, inside reti.runtime.seeded:
+    the thread that ran it finds torch's global generator where it was; same seed, same job."""
+    from reti.lab.jobs import Job
+    from reti.lab.norm_job import run
+
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
+    results = [
+        run(Job(tmp_path / name, "norm", {"epochs": 1, "limit": 20, "seed": 4}), lambda e: None)
+        for name in ("a", "b")
+    ]
+    assert torch.equal(torch.get_rng_state(), before)
+    assert results[0] == results[1] and len(results[0]["arms"]) == 3

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
@@ -22,6 +21,7 @@ from reti.lab.dropout_job import arm_row, scores
 from reti.lab.jobs import Job
 from reti.lab.settings import Setting, read_settings
 from reti.layers import recompute_bn_stats
+from reti.runtime import seeded
 from reti.tasks import vision as vt
 from reti.train import TrainConfig, fit
 
@@ -61,21 +61,21 @@ def run(job: Job, emit: Callable[[dict], None]) -> dict:
         if job.control.stop_requested:
             break
         emit({"kind": "status", "status": "training", "arm": arm})
-        torch.manual_seed(p["seed"])
-        model = arm_model(norm, features, classes)
-        curves: list[dict] = []
-
-        def listen(event, arm=arm, model=model, curves=curves) -> None:
-            if event.kind != "epoch":
-                return
-            row = arm_row(arm, event, model, (train_x, train_y), (test_x, test_y))
-            curves.append(row)
-            emit(row)
-
         train = TrainConfig(epochs=p["epochs"], batch_size=batch, lr=1e-3, seed=p["seed"],
                             device="cpu", quiet=True)  # fmt: skip
-        fit(model, (train_x, train_y), train, loss_fn=F.cross_entropy, callbacks=[listen],
-            control=job.control)  # fmt: skip
+        with seeded(p["seed"]):  # the init's and fit's draws; the worker's generators put back
+            model = arm_model(norm, features, classes)
+            curves: list[dict] = []
+
+            def listen(event, arm=arm, model=model, curves=curves) -> None:
+                if event.kind != "epoch":
+                    return
+                row = arm_row(arm, event, model, (train_x, train_y), (test_x, test_y))
+                curves.append(row)
+                emit(row)
+
+            fit(model, (train_x, train_y), train, loss_fn=F.cross_entropy, callbacks=[listen],
+                control=job.control)  # fmt: skip
         if not curves:
             continue
         final = {k: v for k, v in curves[-1].items() if k.startswith(("train_", "test_"))}

@@ -20,6 +20,7 @@ from reti.lab.settings import Setting, read_settings
 from reti.lab.uploads import series_csv_path, upload_folder
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
+from reti.runtime import seeded
 from reti.tasks import vision as vt
 from reti.tasks.runs import read_run
 from reti.train import TrainConfig, load_weights
@@ -294,10 +295,10 @@ def run_claim(job: Job, emit: Emit) -> dict:
     (claim,) = select([name]) if name else select(["?"])
     emit({"kind": "status", "status": "running claim", "claim": claim.name})
     budget = Budget(quick=True, lang=lang)  # the confirmation seeds, never a pilot's
-    torch.manual_seed(budget.seed)  # as `reti claims run` does before each claim
     out = Path(job.folder) / "claim"
     out.mkdir(exist_ok=True)
-    finding = claim.run(budget, out)
+    with seeded(budget.seed):  # as `reti claims run` seeds each claim; put back after
+        finding = claim.run(budget, out)
     return {
         "claim": claim.name, "verdict": finding.verdict, "rule": finding.rule,
         "summary": finding.summary, "numbers": finding.numbers,
