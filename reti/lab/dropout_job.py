@@ -27,6 +27,7 @@ from reti.errors import ConfigError
 from reti.lab.jobs import Job
 from reti.lab.runners import load_classifier
 from reti.lab.settings import Setting, read_settings
+from reti.metrics import accuracy
 from reti.models.mlp import MLPConfig
 from reti.tasks import vision as vt
 from reti.train import TrainConfig
@@ -98,7 +99,7 @@ def scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[fl
         logits = model(x).float()
     model.train(was)
     loss = F.cross_entropy(logits, y).item()
-    return loss, (logits.argmax(-1) == y).float().mean().item()
+    return loss, accuracy(y, logits.argmax(-1))
 
 
 def arm_row(arm: str, event, model: torch.nn.Module, train: tuple, test: tuple) -> dict:
