@@ -30,6 +30,7 @@ from reti.config import (
     parse_spec,
 )
 from reti.errors import ConfigError, DataError
+from reti.generate import SamplingConfig
 from reti.models import (
     CNNConfig,
     FCNConfig,
@@ -118,8 +119,9 @@ def test_help_and_rule_come_from_the_field_and_the_cli_shows_that_help():
         field_help(3)
 
 
-CONFIGS = [TrainConfig, VisionConfig, SeriesConfig, TextConfig, CNNConfig, FCNConfig, GPTConfig,
-           MLPConfig, ResNetConfig, SeriesTransformerConfig, TCNConfig, VGGConfig]  # fmt: skip
+CONFIGS = [TrainConfig, VisionConfig, SeriesConfig, TextConfig, SamplingConfig, CNNConfig,
+           FCNConfig, GPTConfig, MLPConfig, ResNetConfig, SeriesTransformerConfig, TCNConfig,
+           VGGConfig]  # fmt: skip
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.__name__)
