@@ -18,6 +18,8 @@ from reti.lab.app import create_app  # noqa: E402
 from reti.lab.dropout_job import dropout_params  # noqa: E402
 from reti.lab.norm_job import params as norm_params  # noqa: E402
 from reti.lab.runners import series_params, vision_params  # noqa: E402
+from reti.lab.sequences import SAMPLING  # noqa: E402
+from reti.lab.settings import read_settings  # noqa: E402
 
 LAB = "http://127.0.0.1:8765"
 
@@ -70,6 +72,10 @@ def test_the_budget_is_a_separate_check_after_the_rule():
         dropout_params({"p": 1.5})
     with pytest.raises(ConfigError, match=r"^p must be in \[0.05, 0.9\] in the lab, got 0.95$"):
         dropout_params({"p": 0.95})
+    with pytest.raises(
+        ConfigError, match=r"^seed must be in \[0, 2147483648\] in the lab, got \[\]$"
+    ):
+        read_settings({"seed": []}, "sampling", SAMPLING)  # a field without a rule: the budget
 
 
 def test_settings_are_typed_as_the_config_fields_and_defaults_fill_in():

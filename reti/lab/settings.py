@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from reti.config import check_value, field_types, read_value
+from reti.config import check_value, field_types, is_number, read_value
 from reti.errors import ConfigError
 from reti.lab.request import JOB_BUDGET
 
@@ -51,7 +51,7 @@ def read_settings(raw: dict, kind: str, table: dict[str, Setting], extra: tuple 
         value = check_value(s.config, field, value, label=name)
         if name in budget and value is not None:
             low, high = budget[name]
-            if not low <= value <= high:
+            if not (is_number(value) and low <= value <= high):
                 raise ConfigError(f"{name} must be in [{low}, {high}] in the lab, got {value!r}")
         out[name] = value
     return out
