@@ -44,10 +44,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reti.config import BOOL, COUNT, NON_NEGATIVE_INT, check, interval, one_of, option
 from reti.errors import ConfigError, ShapeError
 from reti.runtime import make_generator
 
 SLIDES = ("exact", "amortized", "rolling")
+_OPTIONAL_K = COUNT.or_none().says(">= 1")  # the wording the CLI has always used
+_TOP_P = interval(0, 1, "(]").or_none().says("in (0, 1]")
+_WINDOW = COUNT.or_none().says(">= 1")
 
 
 @dataclass
@@ -56,33 +60,26 @@ class SamplingConfig:
     ``stop`` are token ids that end the generation (not included in the output); ``slide`` is
     what happens when the window is full (``exact``, ``amortized``, ``rolling``: see above)."""
 
-    max_tokens: int = 100
-    greedy: bool = False
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float | None = None
-    stop: tuple[int, ...] = ()
-    seed: int = 0
-    use_cache: bool = True
-    window: int | None = None
-    slide: str = "exact"
+    max_tokens: int = option(100, "Tokens to generate at most.", NON_NEGATIVE_INT)
+    greedy: bool = option(False, "Always the most likely token (no sampling).", BOOL)
+    temperature: float = option(1.0, "Divide the logits by this (notes: Temperature).")
+    top_k: int | None = option(None, "Sample among the k most likely tokens only.", _OPTIONAL_K)
+    top_p: float | None = option(
+        None, "Sample among the most likely tokens that hold p of the mass.", _TOP_P
+    )
+    stop: tuple[int, ...] = option((), "Token ids that end the generation (not output).")
+    seed: int = option(0, "Seed of the sampling generator.")
+    use_cache: bool = option(True, "Keep the keys and values of past tokens (KV cache).", BOOL)
+    window: int | None = option(None, "Context tokens the model sees (None: its n_ctx).", _WINDOW)
+    slide: str = option("exact", "What happens when the window is full.", one_of(SLIDES))
 
     def __post_init__(self) -> None:
-        if not isinstance(self.max_tokens, int) or self.max_tokens < 0:
-            raise ConfigError(f"max_tokens must be an integer >= 0, got {self.max_tokens!r}")
-        if not self.temperature > 0:  # also catches NaN
+        if not self.temperature > 0:  # also catches NaN; worded with the way out
             raise ConfigError(
                 f"temperature must be > 0, got {self.temperature}; for the most likely token "
                 "use greedy=True (--greedy)"
             )
-        if self.top_k is not None and self.top_k < 1:
-            raise ConfigError(f"top_k must be >= 1, got {self.top_k}")
-        if self.top_p is not None and not 0.0 < self.top_p <= 1.0:
-            raise ConfigError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.window is not None and self.window < 1:
-            raise ConfigError(f"window must be >= 1, got {self.window}")
-        if self.slide not in SLIDES:
-            raise ConfigError(f"slide must be one of {', '.join(SLIDES)}, got {self.slide!r}")
+        check(self)
         if self.slide == "rolling" and not self.use_cache:
             raise ConfigError("slide='rolling' is a KV cache: it needs use_cache=True")
         self.stop = tuple(int(t) for t in self.stop)

@@ -8,6 +8,7 @@ import os
 import platform
 import random
 import sys
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -62,6 +63,32 @@ def seed_everything(seed: int) -> torch.Generator:
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
     return make_generator(seed)
+
+
+@contextlib.contextmanager
+def seeded(seed: int) -> Iterator[torch.Generator]:
+    """``seed_everything(seed)`` for the block, and the generators put back as they were after
+    it: Python's, NumPy's and torch's global ones (CPU, and every CUDA device already in use).
+
+    The one owner of the global generators in reti: torch's ``nn`` init and ``F.dropout`` take
+    no generator, so a run must seed the global one; each pipeline run and each training
+    (``fit``) holds it seeded only while it runs, so a caller (the lab's worker thread, a test,
+    a notebook) finds its own random stream where it left it. Yields the CPU generator of
+    ``seed_everything``.
+
+    Raises:
+        ConfigError: a seed that is not an integer >= 0.
+    """
+    saved = (random.getstate(), np.random.get_state(), torch.get_rng_state())
+    cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+    try:
+        yield seed_everything(seed)
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+        torch.set_rng_state(saved[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
 
 
 def make_generator(seed: int, device: str | torch.device = "cpu") -> torch.Generator:

@@ -19,6 +19,7 @@ LEVELS = {
     "jsonio": 0.25,  # validated JSON, below io (which reads checkpoint meta through it)
     "io": 0.5,
     "numbers": 0.5,
+    "config": 0.5,
     "i18n": 0.5,
     "reference": 1,
     "layers": 1,

@@ -6,6 +6,7 @@ and predicts."""
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -86,11 +87,19 @@ def same(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
+def generators() -> tuple:
+    """Python's, NumPy's and torch's global generator states, comparable with ``==``."""
+    return random.getstate(), np.random.get_state()[1].tobytes(), torch.get_rng_state().tolist()
+
+
 def test_same_seed_same_run_another_seed_another(case):
     pipeline, config, _, reference = case
     again, other = config("again"), config("other", seed=1)
     for cfg in (again, other):
+        random.seed(7), np.random.seed(7), torch.manual_seed(7)  # the caller's own streams
+        before = generators()
         assert pipeline.train(cfg).final is not None
+        assert generators() == before  # the run seeded them for itself and put them back
     assert same(weights(pipeline, reference), weights(pipeline, again.out))
     assert not same(weights(pipeline, reference), weights(pipeline, other.out))
 

@@ -15,6 +15,7 @@ from reti.claims.stats import Effect, Pilot, combine
 from reti.errors import TrainingError
 from reti.i18n import text
 from reti.layers import StandardScaler, recompute_bn_stats
+from reti.metrics import accuracy
 from reti.models import MLP, MLPConfig
 
 
@@ -90,10 +91,10 @@ def bn_inference_run(budget: Budget, out: Path) -> Finding:
         train_classifier(model, (x, y), (tx, ty), epochs=budget.pick(3, 10), seed=seed)
         model.eval()
         with torch.no_grad():
-            moving.append((model(tx).argmax(-1) == ty).float().mean().item())
+            moving.append(accuracy(ty, model(tx).argmax(-1)))
         recompute_bn_stats(model, [x[i : i + 256] for i in range(0, len(x), 256)])
         with torch.no_grad():
-            population.append((model(tx).argmax(-1) == ty).float().mean().item())
+            population.append(accuracy(ty, model(tx).argmax(-1)))
     comp = paired(POPULATION, population, moving, seeds)
     lang = budget.lang
     return Finding(
@@ -142,12 +143,10 @@ def _acc_with_batch_stats(model: MLP, x: torch.Tensor, y: torch.Tensor, batch: i
     model.train()  # BN normalizes with the mini-batch's own mean and variance
     state = {k: v.clone() for k, v in model.state_dict().items()}
     n = len(x) - len(x) % 64  # the same test images for every batch size (64 is a multiple)
-    correct = 0
-    for i in range(0, n, batch):
-        correct += (model(x[i : i + batch]).argmax(-1) == y[i : i + batch]).sum().item()
+    preds = torch.cat([model(x[i : i + batch]).argmax(-1) for i in range(0, n, batch)])
     model.load_state_dict(state)  # train-mode passes moved the running stats: put them back
     model.eval()
-    return correct / n
+    return accuracy(y[:n], preds)
 
 
 TINY_BATCH = Effect(

@@ -5,7 +5,8 @@ booleans, ``none`` accepted where a field may be None) and ``--config FILE.json`
 ``config_from_args(TrainConfig, args)`` builds the dataclass: the file's values first, then
 every flag the user actually typed on top, then the dataclass's own validation. Flags default to
 "not given" (``argparse.SUPPRESS``), so a flag never silently overrides the file. Each flag's
-help is its field's one sentence (``metadata={"help": ...}``) and its default.
+help is its field's one sentence (``reti.config.option``, read by ``field_help``) and its
+default; a bad value is refused by the field's rule (``reti.config.check``), as in the lab.
 
 ``add_pipeline_args`` / ``pipeline_from_args`` do the same for a pipeline's ``train`` command: its
 config's fields, TrainConfig's, ``--resume`` and ``--overwrite``. Its ``--config`` is a flat JSON
@@ -16,54 +17,21 @@ settings in ``model_config[<pipeline>]``), which runs that run again.
 from __future__ import annotations
 
 import argparse
-import types
-import typing
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from reti.config import field_help, field_types, read_value
 from reti.errors import ConfigError
 from reti.jsonio import read_json
 from reti.train import TrainConfig
 
 T = TypeVar("T")
-NONE_WORDS = ("none", "null")
-
 FLAG_TYPES = (int, float, str, bool)  # fields of other types (dicts, nested configs) get no flag
-
-
-def field_help(f) -> str:
-    """The one sentence of help of a dataclass field: its ``metadata["help"]``."""
-    return f.metadata.get("help", "")
 
 
 def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
-
-
-def _field_types(cls: type) -> dict[str, Any]:
-    """Field name -> (base type, may be None), from the dataclass's resolved annotations."""
-    hints = typing.get_type_hints(cls)
-    out = {}
-    for f in fields(cls):
-        hint = hints[f.name]
-        args = typing.get_args(hint)
-        is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-        optional = is_union and type(None) in args
-        base = next((a for a in args if a is not type(None)), hint) if is_union else hint
-        out[f.name] = (typing.get_origin(base) or base, optional)  # dict[str, Any] -> dict
-    return out
-
-
-def _parse_value(name: str, text: str, base: type, optional: bool) -> Any:
-    """A flag's text as the field's type; ConfigError naming the flag otherwise."""
-    if optional and text.strip().lower() in NONE_WORDS:
-        return None
-    try:
-        return base(text)
-    except (TypeError, ValueError):
-        kind = base.__name__ + (" or none" if optional else "")
-        raise ConfigError(f"{_flag(name)} must be {kind}, got {text!r}") from None
 
 
 def _default_text(default: Any) -> str:
@@ -96,7 +64,7 @@ def add_config_args(
             help="A JSON file of settings, or a run's own config.json to re-run it; "
             "flags given on the command line override it.",
         )
-    types_ = _field_types(cls)
+    types_, helps = field_types(cls), field_help(cls)
     for f in fields(cls):
         base, optional = types_[f.name]
         if f.name in skip or base not in FLAG_TYPES:
@@ -112,7 +80,7 @@ def add_config_args(
             kwargs["action"] = argparse.BooleanOptionalAction
         else:  # parsed in config_from_args, so a bad value is a ConfigError (one line, exit 2)
             kwargs["metavar"] = base.__name__.upper()
-        target.add_argument(_flag(f.name), help=field_help(f) + shown + unset, **kwargs)
+        target.add_argument(_flag(f.name), help=helps[f.name] + shown + unset, **kwargs)
     return parser
 
 
@@ -159,7 +127,7 @@ def _checked(values: dict[str, Any], file: str, cls: type, others: tuple[type, .
             f"--config file {file} has unknown {cls.__name__} field(s) {', '.join(unknown)}; "
             f"allowed: {', '.join(sorted(allowed))}"
         )
-    types_, out = _field_types(cls), {}
+    types_, out = field_types(cls), {}
     for name, value in values.items():
         if name not in known:
             continue
@@ -199,13 +167,10 @@ def config_from_args(
         part = _section(read_config_file(config_file), config_file, cls, section)
         values.update(_checked(part, config_file, cls, others))
     given = vars(args)
-    for name, (base, optional) in _field_types(cls).items():
+    for name, (base, _) in field_types(cls).items():
         if name not in given or base not in FLAG_TYPES:
             continue
-        value = given[name]
-        if isinstance(value, str) and (base is not str or optional):
-            value = _parse_value(name, value, base, optional)
-        values[name] = value
+        values[name] = read_value(cls, name, given[name], label=_flag(name))
     values.update(extra or {})
     try:
         return cls(**values)

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from reti.config import parse_spec
 from reti.data import formats
 from reti.data.builtin import BUILTIN
 from reti.data.fetch import cache_dir, fetch
@@ -289,8 +290,9 @@ def _folder(root: Path, size: int | tuple[int, int] | None) -> ImageData:
 # ----------------------------------------------------------------------------- public
 
 
-SPECS = ("mnist", "fashion-mnist", "digits", "mnist:PATH", "fashion-mnist:PATH", "cifar10:PATH",
-         "cifar100:PATH", "cifar100-coarse:PATH", "folder:PATH")  # fmt: skip
+NAMES = ("mnist", "fashion-mnist", "digits")  # built in
+KINDS = ("mnist", "fashion-mnist", "cifar10", "cifar100", "cifar100-coarse", "folder")  # kind:PATH
+SPECS = (*NAMES, *(f"{kind}:PATH" for kind in KINDS))
 
 
 def load_images(spec: str, size: int | tuple[int, int] | None = None) -> ImageData:
@@ -302,21 +304,17 @@ def load_images(spec: str, size: int | tuple[int, int] | None = None) -> ImageDa
         DataError: unknown spec, malformed files (naming the file), or a failed download.
         DataNotFoundError: a PATH that does not exist.
     """
-    kind, sep, path = str(spec).partition(":")
-    kind = kind.strip().lower()
+    kind, path = parse_spec(str(spec), "image data set", NAMES, KINDS, error=DataError)
     if size is not None and kind != "folder":
         raise DataError(f"size={size} applies to folder:PATH images only, not to {spec!r}")
-    if not sep and kind in _BUILTIN_LOADERS:
+    if path is None:
         return _builtin(kind).clone()
-    if sep and path:
-        root = Path(path).expanduser()
-        if kind in ("mnist", "fashion-mnist"):
-            return _idx_folder(kind, root, MNIST_CLASSES if kind == "mnist" else FASHION_CLASSES)
-        if kind in ("cifar10", "cifar100", "cifar100-coarse"):
-            return _cifar(root, hundred=kind != "cifar10", coarse=kind == "cifar100-coarse")
-        if kind == "folder":
-            return _folder(root, size)
-    raise DataError(f"unknown image data set {spec!r}; use one of: {', '.join(SPECS)}")
+    root = Path(path).expanduser()
+    if kind in ("mnist", "fashion-mnist"):
+        return _idx_folder(kind, root, MNIST_CLASSES if kind == "mnist" else FASHION_CLASSES)
+    if kind == "folder":
+        return _folder(root, size)
+    return _cifar(root, hundred=kind != "cifar10", coarse=kind == "cifar100-coarse")
 
 
 def load_photos() -> torch.Tensor:

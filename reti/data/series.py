@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from reti.config import parse_spec
 from reti.data.ts_format import read_ts
 from reti.errors import ConfigError, DataError, DataNotFoundError, ShapeError
 from reti.guards import check_elements
@@ -325,10 +326,9 @@ def load_series(
     Raises:
         ConfigError: an unknown name. DataError: NaNs under missing="refuse" (co2 has 59).
     """
-    if spec.startswith("csv:"):
-        return read_csv(spec[4:], columns, time_column, missing=missing)
-    if spec not in FORECAST_SETS:
-        raise ConfigError(f"unknown series {spec!r}; built-in: {sorted(FORECAST_SETS)} or csv:PATH")
+    spec, path = parse_spec(spec, "series", sorted(FORECAST_SETS), ("csv",))
+    if path is not None:
+        return read_csv(path, columns, time_column, missing=missing)
     ending, column, stamp, season, layout = FORECAST_SETS[spec]
     path = _member(spec, ending)
     if layout == "csv":
@@ -354,10 +354,9 @@ def load_anomaly(
     Sets shipped as one file (mitdb, yahoo, csv:) are split in time order: the first
     ``train_fraction`` is the training part (its labels are never used to fit).
     """
-    if spec.startswith("csv:"):
-        whole = _anomaly_csv(Path(spec[4:]), None, columns)
-    elif spec not in ANOMALY_SETS:
-        raise ConfigError(f"unknown anomaly set {spec!r}; use {sorted(ANOMALY_SETS)} or csv:PATH")
+    spec, path = parse_spec(spec, "anomaly set", sorted(ANOMALY_SETS), ("csv",))
+    if path is not None:
+        whole = _anomaly_csv(Path(path), None, columns)
     elif ANOMALY_SETS[spec][1] is not None:
         return tuple(_anomaly_csv(_member(spec, end), spec) for end in ANOMALY_SETS[spec])
     else:
@@ -386,8 +385,9 @@ def _anomaly_csv(path: Path, name: str | None = None, cols: list[str] | None = N
 def load_ucr(spec: str) -> ClassificationData:
     """A UCR/UEA classification set by name (``GunPoint`` ...) or ``ts:FOLDER`` holding
     ``*_TRAIN.ts`` and ``*_TEST.ts``."""
-    if spec.startswith("ts:"):
-        folder = Path(spec[3:])
+    spec, path = parse_spec(spec, "UCR set", list(UCR_SETS), ("ts",))
+    if path is not None:
+        folder = Path(path)
         if not folder.is_dir():
             raise DataNotFoundError(f"folder {folder} does not exist")
         train = sorted(folder.glob("*_TRAIN.ts"))
@@ -395,6 +395,4 @@ def load_ucr(spec: str) -> ClassificationData:
         if not train or not test:
             raise DataNotFoundError(f"{folder} needs a *_TRAIN.ts and a *_TEST.ts file")
         return load_ucr_files(train[0], test[0], folder.name)
-    if spec not in UCR_SETS:
-        raise ConfigError(f"unknown UCR set {spec!r}; built-in: {list(UCR_SETS)} or ts:FOLDER")
     return load_ucr_files(_member(spec, "_TRAIN.ts"), _member(spec, "_TEST.ts"), spec)

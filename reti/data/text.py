@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from reti.config import parse_spec
 from reti.data.fetch import fetch
 from reti.errors import ConfigError, DataError, DataNotFoundError
 from reti.runtime import make_generator
@@ -135,7 +136,8 @@ def load_text(
     if not isinstance(spec, str) or not spec:
         raise ConfigError(f"text spec must be 'shakespeare', 'file:PATH' or a path, got {spec!r}")
     _check_fraction(val_fraction)
-    if spec.lower() in BUILTIN_TEXTS:
+    kind, path = parse_spec(spec, "text", BUILTIN_TEXTS, ("file",), default="file")
+    if path is None:
         works = shakespeare_works()
         train, val = split_works(works, val_fraction, seed)
         return TextData(
@@ -145,7 +147,7 @@ def load_text(
             train_parts=train,
             val_parts=val,
         )
-    path = Path(spec.removeprefix("file:"))
+    path = Path(path)
     text = read_text_file(path, errors)
     train, val = _split_by_position(text, val_fraction)
     return TextData(train=train, val=val, name=path.name, train_parts=[path.name])

@@ -25,13 +25,15 @@ import torch.nn.functional as F
 
 from reti.errors import ConfigError
 from reti.lab.jobs import Job
-from reti.lab.runners import _known, load_classifier
-from reti.numbers import float_in as _float
-from reti.numbers import int_in as _int
+from reti.lab.runners import load_classifier
+from reti.lab.settings import Setting, read_settings
+from reti.metrics import accuracy
+from reti.models.mlp import MLPConfig
 from reti.tasks import vision as vt
 from reti.train import TrainConfig
 
 ARMS = ("no dropout", "dropout")
+DIGITS = 1497  # training images of the built-in digits
 MAX_POINTS = 20  # scored epochs per arm: enough for a curve, few enough to stay fast
 
 
@@ -55,25 +57,27 @@ REGIMES = {
     "narrows": Regime(data="mnist", test_limit=1000, hidden=256, layers=2, input_p=0.2, p=0.5,
                       epochs=60, limit=500, batch_size=50, lr=3e-4),
     "contrast": Regime(data="digits", test_limit=None, hidden=8, layers=1, input_p=0.0, p=0.5,
-                       epochs=30, limit=1497, batch_size=64, lr=1e-3),
+                       epochs=30, limit=DIGITS, batch_size=64, lr=1e-3),
 }  # fmt: skip
 
 
 def dropout_params(raw: dict) -> dict:
     """The checked params of a dropout job (an error names the bad one); ``regime`` picks the
     defaults of the others."""
-    _known(raw, ("regime", "p", "epochs", "limit", "seed"), "dropout")
     name = raw.get("regime", "narrows")
     if name not in REGIMES:
         raise ConfigError(f"regime must be one of {', '.join(REGIMES)}, got {name!r}")
     r = REGIMES[name]
-    return {
-        "regime": name,
-        "p": _float(raw.get("p", r.p), "p", 0.05, 0.9),
-        "epochs": _int(raw.get("epochs", r.epochs), "epochs", 1, 100),
-        "limit": _int(raw.get("limit", r.limit), "limit", 20, 60000 if r.data == "mnist" else 1497),
-        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
+    table = {
+        "p": Setting(MLPConfig, r.p, "dropout"),
+        "epochs": Setting(TrainConfig, r.epochs),
+        "limit": Setting(vt.VisionConfig, r.limit),
+        "seed": Setting(TrainConfig, 0),
     }
+    settings = read_settings(raw, "dropout", table, extra=("regime",))
+    if r.data == "digits" and settings["limit"] > DIGITS:  # more than the set holds
+        raise ConfigError(f"limit must be in [20, {DIGITS}] for digits, got {settings['limit']}")
+    return {"regime": name, **settings}
 
 
 def arm_pattern(arm: str, p: float, regime: str = "narrows") -> str:
@@ -95,7 +99,7 @@ def scores(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[fl
         logits = model(x).float()
     model.train(was)
     loss = F.cross_entropy(logits, y).item()
-    return loss, (logits.argmax(-1) == y).float().mean().item()
+    return loss, accuracy(y, logits.argmax(-1))
 
 
 def arm_row(arm: str, event, model: torch.nn.Module, train: tuple, test: tuple) -> dict:

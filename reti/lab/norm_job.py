@@ -14,30 +14,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import torch
 import torch.nn.functional as F
 from torch import nn
 
 from reti.lab.dropout_job import arm_row, scores
 from reti.lab.jobs import Job
-from reti.lab.runners import _known
+from reti.lab.settings import Setting, read_settings
 from reti.layers import recompute_bn_stats
-from reti.numbers import int_in as _int
+from reti.runtime import seeded
 from reti.tasks import vision as vt
 from reti.train import TrainConfig, fit
 
 ARMS = {"BN, batch 2": ("bn", 2), "BN, batch 64": ("bn", 64), "LN, batch 2": ("ln", 2)}
 HIDDEN = 128
+SETTINGS = {
+    "epochs": Setting(TrainConfig, 20),
+    "limit": Setting(vt.VisionConfig, 200),
+    "seed": Setting(TrainConfig, 0),
+}
 
 
 def params(raw: dict) -> dict:
     """The checked params of a norm job (an error names the bad one)."""
-    _known(raw, ("epochs", "limit", "seed"), "norm")
-    return {
-        "epochs": _int(raw.get("epochs", 20), "epochs", 1, 30),
-        "limit": _int(raw.get("limit", 200), "limit", 20, 1437),
-        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
-    }
+    return read_settings(raw, "norm", SETTINGS)
 
 
 def arm_model(norm: str, features: int, classes: int) -> nn.Sequential:
@@ -62,21 +61,21 @@ def run(job: Job, emit: Callable[[dict], None]) -> dict:
         if job.control.stop_requested:
             break
         emit({"kind": "status", "status": "training", "arm": arm})
-        torch.manual_seed(p["seed"])
-        model = arm_model(norm, features, classes)
-        curves: list[dict] = []
-
-        def listen(event, arm=arm, model=model, curves=curves) -> None:
-            if event.kind != "epoch":
-                return
-            row = arm_row(arm, event, model, (train_x, train_y), (test_x, test_y))
-            curves.append(row)
-            emit(row)
-
         train = TrainConfig(epochs=p["epochs"], batch_size=batch, lr=1e-3, seed=p["seed"],
                             device="cpu", quiet=True)  # fmt: skip
-        fit(model, (train_x, train_y), train, loss_fn=F.cross_entropy, callbacks=[listen],
-            control=job.control)  # fmt: skip
+        with seeded(p["seed"]):  # the init's and fit's draws; the worker's generators put back
+            model = arm_model(norm, features, classes)
+            curves: list[dict] = []
+
+            def listen(event, arm=arm, model=model, curves=curves) -> None:
+                if event.kind != "epoch":
+                    return
+                row = arm_row(arm, event, model, (train_x, train_y), (test_x, test_y))
+                curves.append(row)
+                emit(row)
+
+            fit(model, (train_x, train_y), train, loss_fn=F.cross_entropy, callbacks=[listen],
+                control=job.control)  # fmt: skip
         if not curves:
             continue
         final = {k: v for k, v in curves[-1].items() if k.startswith(("train_", "test_"))}

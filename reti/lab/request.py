@@ -44,6 +44,23 @@ class Limits:
         return self.body_bytes
 
 
+# How much one job (or one sampling step) may ask of the lab, per kind: an inclusive range per
+# setting, on top of the rule of the config field each setting sets (reti.lab.settings). Each
+# bounds the seconds (epochs, images, steps), the memory (batch size) or the reach (horizon,
+# season) of one request; the learning rate's range keeps a page's typo from a run that only
+# diverges.
+JOB_BUDGET: dict[str, dict[str, tuple[float, float]]] = {
+    "vision": {"epochs": (1, 50), "batch_size": (1, 1024), "lr": (1e-6, 1.0),
+               "seed": (0, 2**31), "limit": (1, 10**6)},
+    "series": {"horizon": (1, 48), "epochs": (1, 100), "season": (1, 366), "seed": (0, 2**31)},
+    "dropout": {"p": (0.05, 0.9), "epochs": (1, 100), "limit": (20, 60_000), "seed": (0, 2**31)},
+    "norm": {"epochs": (1, 30), "limit": (20, 1437), "seed": (0, 2**31)},
+    "chargpt": {"steps": (1, 100_000)},
+    "sampling": {"temperature": (0.0, 5.0), "top_k": (1, 10_000), "top_p": (1e-6, 1.0),
+                 "seed": (0, 2**31)},  # the Text page's next token (0: the most likely)
+}  # fmt: skip
+
+
 def error_response(status: int, text: str, **extra) -> JSONResponse:
     """The lab's one error shape: ``{"error": text, ...}`` with a 4xx (or 500) status."""
     return JSONResponse({"error": text, **extra}, status_code=status)

@@ -13,13 +13,14 @@ from pathlib import Path
 
 import torch
 
+from reti.config import check_value
 from reti.errors import CheckpointError, ConfigError
 from reti.lab.jobs import Job
+from reti.lab.settings import Setting, read_settings
 from reti.lab.uploads import series_csv_path, upload_folder
 from reti.models.pattern import parse
 from reti.models.registry import MODELS
-from reti.numbers import float_in as _float
-from reti.numbers import int_in as _int
+from reti.runtime import seeded
 from reti.tasks import vision as vt
 from reti.tasks.runs import read_run
 from reti.train import TrainConfig, load_weights
@@ -36,38 +37,29 @@ CNN_DEFAULTS = {"data": "mnist", "model": DEFAULT_PATTERN, "epochs": 1, "batch_s
 Emit = Callable[[dict], None]
 
 
-def _known(raw: dict, names: tuple[str, ...], kind: str) -> None:
-    unknown = sorted(set(raw) - set(names) - {"resume"})
-    if unknown:
-        raise ConfigError(f"{kind} jobs take {', '.join(names)}; unknown: {unknown[0]!r}")
+VISION_SETTINGS = {
+    "epochs": Setting(TrainConfig, CNN_DEFAULTS["epochs"]),
+    "batch_size": Setting(TrainConfig, CNN_DEFAULTS["batch_size"]),
+    "lr": Setting(TrainConfig, CNN_DEFAULTS["lr"]),
+    "seed": Setting(TrainConfig, 0),
+    "limit": Setting(vt.VisionConfig, CNN_DEFAULTS["limit"]),  # null or "": every image
+}
 
 
 def vision_params(raw: dict, uploads: Path | None = None) -> dict:
-    """The checked params of a vision job (an error names the bad one); ``data`` is a built-in
-    set or ``upload:<id>`` of an image zip unpacked under ``uploads``."""
-    _known(raw, ("data", "model", "epochs", "batch_size", "lr", "seed", "limit"), "vision")
-    d = CNN_DEFAULTS
-    data = raw.get("data", d["data"])
+    """The checked params of a vision job (an error names the bad one, in the CLI's words);
+    ``data`` is a built-in set or ``upload:<id>`` of an image zip unpacked under ``uploads``."""
+    settings = read_settings(raw, "vision", VISION_SETTINGS, extra=("data", "model"))
+    data = raw.get("data", CNN_DEFAULTS["data"])
     if isinstance(data, str) and data.startswith("upload:") and uploads is not None:
         upload_folder(uploads, data[len("upload:") :])
     elif data not in VISION_DATA:
         allowed = ", ".join(VISION_DATA)
         raise ConfigError(f"data must be one of {allowed} or upload:ID, got {data!r}")
     model = str(raw.get("model") or DEFAULT_PATTERN)
-    limit = raw.get("limit", d["limit"])  # null or "": every training image
     if model not in MODELS:
         parse(model)
-    params = {
-        "data": data,
-        "model": model,
-        "epochs": _int(raw.get("epochs", d["epochs"]), "epochs", 1, 50),
-        "batch_size": _int(raw.get("batch_size", d["batch_size"]), "batch_size", 1, 1024),
-        "lr": _float(raw.get("lr", d["lr"]), "lr", 1e-6, 1.0),
-        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
-        "limit": None if limit in (None, "") else _int(limit, "limit", 1, 10**6),
-    }
-    TrainConfig(epochs=params["epochs"], batch_size=params["batch_size"], lr=params["lr"])
-    return params
+    return {"data": data, "model": model, **settings}
 
 
 def _uploads(job: Job) -> Path:
@@ -193,10 +185,18 @@ SERIES_RECIPES = {  # classify: the lab's earlier settings, not measured here
 def series_params(raw: dict, uploads: Path | None = None) -> dict:
     """The checked params of a series job: a task, a built-in data set for it (or, to forecast,
     ``upload:<id>`` of a CSV uploaded on the Series page), sizes."""
-    _known(raw, ("task", "data", "horizon", "epochs", "season", "seed"), "series")
-    task = raw.get("task", "forecast")
-    if not isinstance(task, str) or task not in SERIES_DATA:
+    from reti.tasks.series import SeriesConfig
+
+    task = check_value(SeriesConfig, "task", raw.get("task", "forecast"))
+    if task not in SERIES_DATA:  # the lab offers no filtering job
         raise ConfigError(f"series task must be one of {', '.join(SERIES_DATA)}, got {task!r}")
+    table = {
+        "horizon": Setting(SeriesConfig, 12),
+        "epochs": Setting(TrainConfig, SERIES_RECIPES[task]["epochs"]),
+        "season": Setting(SeriesConfig, None),
+        "seed": Setting(TrainConfig, 0),
+    }
+    settings = read_settings(raw, "series", table, extra=("task", "data"))
     data = raw.get("data", SERIES_DATA[task][0])
     upload = isinstance(data, str) and data.startswith("upload:") and task == "forecast"
     if upload and uploads is not None:
@@ -204,15 +204,7 @@ def series_params(raw: dict, uploads: Path | None = None) -> dict:
     elif data not in SERIES_DATA[task]:
         allowed = ", ".join(SERIES_DATA[task]) + (" or upload:ID" if task == "forecast" else "")
         raise ConfigError(f"series data for {task} must be one of {allowed}, got {data!r}")
-    season = raw.get("season")
-    return {
-        "task": task,
-        "data": data,
-        "horizon": _int(raw.get("horizon", 12), "horizon", 1, 48),
-        "epochs": _int(raw.get("epochs", SERIES_RECIPES[task]["epochs"]), "epochs", 1, 100),
-        "season": None if season in (None, "") else _int(season, "season", 1, 366),
-        "seed": _int(raw.get("seed", 0), "seed", 0, 2**31),
-    }
+    return {"task": task, "data": data, **settings}
 
 
 def look_for(task: str, models: dict, baselines: dict) -> str:
@@ -303,10 +295,10 @@ def run_claim(job: Job, emit: Emit) -> dict:
     (claim,) = select([name]) if name else select(["?"])
     emit({"kind": "status", "status": "running claim", "claim": claim.name})
     budget = Budget(quick=True, lang=lang)  # the confirmation seeds, never a pilot's
-    torch.manual_seed(budget.seed)  # as `reti claims run` does before each claim
     out = Path(job.folder) / "claim"
     out.mkdir(exist_ok=True)
-    finding = claim.run(budget, out)
+    with seeded(budget.seed):  # as `reti claims run` seeds each claim; put back after
+        finding = claim.run(budget, out)
     return {
         "claim": claim.name, "verdict": finding.verdict, "rule": finding.rule,
         "summary": finding.summary, "numbers": finding.numbers,
@@ -317,7 +309,8 @@ def run_chargpt(job: Job, emit: Emit) -> dict:
     """Train the Text page's char GPT into ``<lab>/models/char-gpt``."""
     from reti.lab.sequences import CharGPT
 
-    steps = _int(job.params.get("steps", 300), "steps", 1, 100_000)
+    table = {"steps": Setting(TrainConfig, 300, "max_steps")}
+    steps = read_settings(job.params, "chargpt", table)["steps"]
     gpt = CharGPT(job.folder.parent.parent / "models" / "char-gpt")
 
     def listen(event) -> None:

@@ -18,8 +18,8 @@ from reti.data.fetch import fetch
 from reti.data.text import load_text
 from reti.errors import ConfigError, DataError, RetiError
 from reti.generate import SamplingConfig, filter_logits
+from reti.lab.settings import Setting, read_settings
 from reti.layers import ALiBi, CausalConv1d, RelativeBias, SinusoidalPosition
-from reti.numbers import float_in as _float
 from reti.numbers import int_in as _int
 from reti.runtime import make_generator
 from reti.tasks import text as text_task
@@ -29,6 +29,10 @@ from reti.train import TrainConfig
 MAX_TEXT = 2000  # characters a playground request may send
 CORPUS_CHARS = 100_000
 TOKENIZERS = ("char", "word", "bpe", "gpt2")
+# the Text page's sampling settings: SamplingConfig's fields (0 is the greedy temperature here)
+SAMPLING = {name: Setting(SamplingConfig, default)
+            for name, default in (("temperature", 1.0), ("top_k", None), ("top_p", None),
+                                  ("seed", 0))}  # fmt: skip
 
 
 # --- series: causal vs ordinary convolution ---------------------------------------------------
@@ -204,10 +208,10 @@ def sample_step(
     """One next token of ``prompt`` and the distribution it was drawn from (notes: Temperature;
     temperature 0 means the most likely token)."""
     model, tok = gpt.get()
-    temperature = _float(temperature, "temperature", 0.0, 5.0)
-    top_k = None if top_k in (None, "", 0, "0") else _int(top_k, "top_k", 1, 10_000)
-    top_p = None if top_p in (None, "") else _float(top_p, "top_p", 1e-6, 1.0)
-    SamplingConfig(temperature=max(temperature, 1e-6), top_k=top_k, top_p=top_p)  # checks
+    raw = {"temperature": temperature, "top_k": None if top_k in (0, "0") else top_k,
+           "top_p": top_p, "seed": seed}  # fmt: skip
+    s = read_settings(raw, "sampling", SAMPLING)
+    temperature, top_k, top_p = s["temperature"], s["top_k"], s["top_p"]
     ids = _prompt_ids(tok, prompt)[-model.config.n_ctx :]
     with torch.no_grad():
         logits = model(torch.tensor([ids]))[0, -1].float()
@@ -217,7 +221,7 @@ def sample_step(
         token = int(logits.argmax())
     else:
         probs = torch.softmax(filter_logits(logits, temperature, top_k, top_p), -1)
-        gen = make_generator(_int(seed, "seed", 0, 2**31))
+        gen = make_generator(s["seed"])
         token = int(torch.multinomial(probs, 1, generator=gen))
     top = torch.topk(probs, min(10, len(probs)))
     return {

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from reti.config import check, one_of, option
 from reti.errors import ConfigError, ShapeError
 from reti.layers import Dropout
+from reti.layers.dropout import MODES
 from reti.models.pattern import Layer, Pattern, expand, parse, to_pattern
 
 ACTIVATIONS = {"RELU": nn.ReLU, "TANH": nn.Tanh, "SIGMOID": nn.Sigmoid, "GELU": nn.GELU}
@@ -24,11 +26,20 @@ FIRST_CHANNELS = 32  # channels of a CONV without '@C' when no CONV came before
 class CNNConfig:
     """A pattern, the input image shape and the number of classes (used by ``,SOFTMAX``)."""
 
-    pattern: str = "[(CONV3@32-RELU)*2-POOL]*2-(FC@128-RELU)*1,SOFTMAX"
-    in_channels: int = 1
-    image_size: int | tuple[int, int] = 28
-    num_classes: int = 10
-    dropout_mode: str = "inverted"  # for DROPOUT(p) written without a mode
+    pattern: str = option(
+        "[(CONV3@32-RELU)*2-POOL]*2-(FC@128-RELU)*1,SOFTMAX", "The network in the CNN language."
+    )
+    in_channels: int = option(1, "Image channels.")
+    image_size: int | tuple[int, int] = option(28, "Image side, or (height, width).")
+    num_classes: int = option(10, "Class scores of a ,SOFTMAX pattern.")
+    dropout_mode: str = option(
+        "inverted",
+        "For DROPOUT(p) written without a mode (notes: Dropout).",
+        one_of(MODES, "'inverted' or 'standard'"),
+    )
+
+    def __post_init__(self) -> None:
+        check(self)
 
 
 def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
@@ -130,10 +141,6 @@ class PatternCNN(nn.Sequential):
             )
         if spec.softmax and config.num_classes < 1:
             raise ConfigError(f"num_classes must be >= 1, got {config.num_classes}")
-        if config.dropout_mode not in ("inverted", "standard"):
-            raise ConfigError(
-                f"dropout_mode must be 'inverted' or 'standard', got {config.dropout_mode!r}"
-            )
         builder = _Builder((config.in_channels, h, w), config.dropout_mode)
         for index, layer in enumerate(expand(spec), start=1):
             builder.add(index, layer)

@@ -13,22 +13,28 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reti.config import COUNT, check, option
 from reti.errors import ConfigError
 from reti.guards import check_model
 from reti.models.tcn import SeriesHead, check_head
+
+_AT_LEAST_1 = COUNT.says(">= 1")
 
 
 @dataclass
 class FCNConfig:
     """The FCN of Wang et al.: filters and kernel widths per block."""
 
-    in_channels: int = 1
-    out_features: int = 2
-    task: str = "classify"
-    horizon: int = 1
-    filters: tuple[int, ...] = (128, 256, 128)
-    kernels: tuple[int, ...] = (8, 5, 3)
-    pool: str = "mean"
+    in_channels: int = option(1, "Features per time step.", _AT_LEAST_1)
+    out_features: int = option(2, "Classes, or outputs per forecast step.", _AT_LEAST_1)
+    task: str = option("classify", "classify or forecast (option A; it is not causal).")
+    horizon: int = option(1, "Steps ahead to forecast.")
+    filters: tuple[int, ...] = option((128, 256, 128), "Filters of each block.")
+    kernels: tuple[int, ...] = option((8, 5, 3), "Kernel width of each block.")
+    pool: str = option("mean", "How the head pools the steps: last, mean or max.")
+
+    def __post_init__(self) -> None:
+        check(self, "FCN ")
 
 
 class FCN(nn.Module):

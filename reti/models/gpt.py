@@ -20,12 +20,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reti.config import BOOL, COUNT, FRACTION, check, one_of, option
 from reti.errors import ConfigError, ShapeError
 from reti.guards import check_model
 from reti.layers.attention import KVCache, causal_bias
 from reti.layers.blocks import TransformerBlock, make_dropout
-from reti.layers.position import EXTRAPOLATES, build_positions, check_pos
+from reti.layers.dropout import MODES
+from reti.layers.position import EXTRAPOLATES, POSITIONS, build_positions
 from reti.models.gpt_decode import Decoder
+
+_POSITIVE_INT = COUNT.says("a positive integer")
 
 
 @dataclass
@@ -36,37 +40,28 @@ class GPTConfig:
     ``reti.layers.position``); ``rel_buckets`` / ``rel_max_distance`` shape the relative bias.
     """
 
-    vocab_size: int = 65
-    n_ctx: int = 64
-    n_layer: int = 4
-    n_head: int = 4
-    d_model: int = 128
-    mlp_ratio: int = 4
-    dropout: float = 0.0
-    dropout_mode: str = "inverted"
-    pos: str = "learned"
-    tie_weights: bool = True
-    bias: bool = True
-    rel_buckets: int = 32
-    rel_max_distance: int = 128
+    vocab_size: int = option(65, "Token ids the model reads and scores.", _POSITIVE_INT)
+    n_ctx: int = option(64, "Training context length in tokens.", _POSITIVE_INT)
+    n_layer: int = option(4, "Transformer blocks.", _POSITIVE_INT)
+    n_head: int = option(4, "Attention heads per block.", _POSITIVE_INT)
+    d_model: int = option(128, "Width of the residual stream.", _POSITIVE_INT)
+    mlp_ratio: int = option(4, "Hidden width of each block's MLP, in d_model.", _POSITIVE_INT)
+    dropout: float = option(0.0, "Dropout probability.", FRACTION)
+    dropout_mode: str = option(
+        "inverted", "Dropout scaling (notes: Dropout).", one_of(MODES, "'inverted' or 'standard'")
+    )
+    pos: str = option("learned", f"Positions: {', '.join(POSITIONS)}.", one_of(POSITIONS))
+    tie_weights: bool = option(True, "Share the token embedding with the output layer.", BOOL)
+    bias: bool = option(True, "Biases in the linear layers and norms.", BOOL)
+    rel_buckets: int = option(32, "Buckets of the relative position bias.", COUNT)
+    rel_max_distance: int = option(128, "Distance of the last relative bucket.", COUNT)
 
     def __post_init__(self) -> None:
-        for name in ("vocab_size", "n_ctx", "n_layer", "n_head", "d_model", "mlp_ratio"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"GPTConfig {name} must be a positive integer, got {value!r}")
+        check(self, "GPTConfig ")
         if self.d_model % self.n_head:
             raise ConfigError(
                 f"GPTConfig d_model={self.d_model} must be divisible by n_head={self.n_head}"
             )
-        if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"GPTConfig dropout must be in [0, 1), got {self.dropout}")
-        if self.dropout_mode not in ("inverted", "standard"):
-            raise ConfigError(
-                "GPTConfig dropout_mode must be 'inverted' or 'standard', "
-                f"got {self.dropout_mode!r}"
-            )
-        check_pos(self.pos)
 
     @property
     def extrapolates(self) -> bool:

@@ -8,55 +8,42 @@ Inputs of any shape are flattened per sample, so a (B, 1, 28, 28) MNIST batch go
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from reti.config import BOOL, COUNT, FRACTION, check, is_int, one_of, option
 from reti.errors import ConfigError, ShapeError
 from reti.layers.dropout import MODES, Dropout
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 NORMS = ("none", "batch", "layer")
+_POSITIVE_INT = COUNT.says("a positive int")
 
 
 @dataclass
 class MLPConfig:
     """The shape of an MLP. ``hidden=()`` is the linear classifier ``f = Wx``."""
 
-    in_features: int
-    out_features: int
-    hidden: tuple[int, ...] = field(default_factory=tuple)
-    activation: str = "relu"
-    norm: str = "none"  # per hidden layer: "none", "batch" (notes: BN per feature), "layer"
-    dropout: float = 0.0  # per hidden layer, after the activation
-    dropout_mode: str = "inverted"  # or "standard" (notes: Dropout)
-    bias: bool = True
+    in_features: int = option(help="Inputs per sample (flattened).", rule=_POSITIVE_INT)
+    out_features: int = option(help="Class scores out.", rule=_POSITIVE_INT)
+    hidden: tuple[int, ...] = option(help="Width of each hidden layer.", default_factory=tuple)
+    activation: str = option("relu", "Activation of the hidden layers.", one_of(ACTIVATIONS))
+    norm: str = option(
+        "none", "Per hidden layer: none, batch (notes: BN per feature) or layer.", one_of(NORMS)
+    )
+    dropout: float = option(0.0, "Dropout per hidden layer, after the activation.", FRACTION)
+    dropout_mode: str = option("inverted", "inverted or standard (notes: Dropout).", one_of(MODES))
+    bias: bool = option(True, "Biases in the linear layers.", BOOL)
 
     def __post_init__(self) -> None:
         self.hidden = tuple(self.hidden)
-        for name, value in [("in_features", self.in_features), ("out_features", self.out_features)]:
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ConfigError(f"MLPConfig {name} must be a positive int, got {value!r}")
-        if any(not isinstance(h, int) or isinstance(h, bool) or h < 1 for h in self.hidden):
+        if not FRACTION.ok(self.dropout):  # worded as the Dropout layer words it
+            raise ConfigError(f"Dropout p must be in [0, 1), got {self.dropout!r}")
+        check(self, "MLPConfig ")
+        if any(not is_int(h) or h < 1 for h in self.hidden):
             raise ConfigError(f"MLPConfig hidden sizes must be positive ints, got {self.hidden!r}")
-        if self.activation not in ACTIVATIONS:
-            raise ConfigError(
-                f"MLPConfig activation must be one of {', '.join(ACTIVATIONS)}, "
-                f"got {self.activation!r}"
-            )
-        if self.norm not in NORMS:
-            allowed = ", ".join(NORMS)
-            raise ConfigError(f"MLPConfig norm must be one of {allowed}, got {self.norm!r}")
-        if self.dropout_mode not in MODES:
-            raise ConfigError(
-                f"MLPConfig dropout_mode must be one of {', '.join(MODES)}, "
-                f"got {self.dropout_mode!r}"
-            )
-        if isinstance(self.dropout, bool) or not isinstance(self.dropout, (int, float)):
-            raise ConfigError(f"Dropout p must be in [0, 1), got {self.dropout!r}")
-        if not 0 <= self.dropout < 1:
-            raise ConfigError(f"Dropout p must be in [0, 1), got {self.dropout!r}")
 
 
 def hidden_block(in_features: int, out_features: int, cfg: MLPConfig) -> nn.Sequential:

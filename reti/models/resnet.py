@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from reti.config import COUNT, check, one_of, option
 from reti.errors import ConfigError
 
 # Name -> (family, block, blocks per stage). CIFAR nets have n = (depth - 2) / 6 blocks per stage.
@@ -42,11 +43,20 @@ SHORTCUTS = ("A", "B", "none")
 
 @dataclass
 class ResNetConfig:
-    depth: int = 20
-    family: str = "cifar"  # "cifar" (6n+2, 16/32/64) or "imagenet" (18/34/50/101/152)
-    shortcut: str = "A"  # "A" zero-pad identity, "B" 1x1 projection, "none" = plain twin
-    num_classes: int = 10
-    in_channels: int = 3
+    depth: int = option(20, "Layers: 6n+2 for cifar, 18/34/50/101/152 for imagenet.", COUNT)
+    family: str = option(
+        "cifar",
+        "cifar (6n+2, widths 16/32/64) or imagenet (18/34/50/101/152).",
+        one_of(("cifar", "imagenet"), "'cifar' or 'imagenet'"),
+    )
+    shortcut: str = option(
+        "A", "A zero-pad identity, B 1x1 projection, none (the plain twin).", one_of(SHORTCUTS)
+    )
+    num_classes: int = option(10, "Class scores out.", COUNT)
+    in_channels: int = option(3, "Image channels.", COUNT)
+
+    def __post_init__(self) -> None:
+        check(self)
 
 
 def _bn_conv(cin: int, cout: int, kernel: int, stride: int = 1) -> list[nn.Module]:
@@ -123,13 +133,6 @@ class ResNet(nn.Module):
     def __init__(self, config: ResNetConfig):
         super().__init__()
         self.config = config
-        if config.shortcut not in SHORTCUTS:
-            raise ConfigError(f"shortcut must be one of {SHORTCUTS}, got {config.shortcut!r}")
-        if config.num_classes < 1 or config.in_channels < 1:
-            raise ConfigError(
-                f"num_classes and in_channels must be >= 1, got {config.num_classes}, "
-                f"{config.in_channels}"
-            )
         if config.family == "imagenet":
             if config.depth not in IMAGENET_DEPTHS:
                 raise ConfigError(

@@ -17,29 +17,35 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reti.config import COUNT, FRACTION, check, one_of, option
 from reti.errors import ConfigError
 from reti.guards import check_model
 from reti.layers.attention import causal_bias
 from reti.layers.blocks import TransformerBlock
-from reti.layers.position import build_positions, check_pos
+from reti.layers.position import POSITIONS, build_positions
 from reti.models.tcn import SeriesHead, check_head
+
+_AT_LEAST_1 = COUNT.says(">= 1")
 
 
 @dataclass
 class SeriesTransformerConfig:
     """Width, depth, heads and the position scheme; ``n_ctx`` only bounds learned positions."""
 
-    in_channels: int = 1
-    out_features: int = 1
-    task: str = "forecast"
-    horizon: int = 1
-    d_model: int = 64
-    n_layer: int = 2
-    n_head: int = 4
-    dropout: float = 0.0
-    pos: str = "alibi"
-    n_ctx: int = 1024
-    pool: str = "last"
+    in_channels: int = option(1, "Features per time step.", _AT_LEAST_1)
+    out_features: int = option(1, "Outputs per forecast step, or classes.", _AT_LEAST_1)
+    task: str = option("forecast", "forecast (option A), sequence (option B) or classify.")
+    horizon: int = option(1, "Steps ahead to forecast.")
+    d_model: int = option(64, "Width of the residual stream.", _AT_LEAST_1)
+    n_layer: int = option(2, "Transformer blocks.", _AT_LEAST_1)
+    n_head: int = option(4, "Attention heads per block.", _AT_LEAST_1)
+    dropout: float = option(0.0, "Dropout probability.", FRACTION)
+    pos: str = option("alibi", f"Positions: {', '.join(POSITIONS)}.", one_of(POSITIONS))
+    n_ctx: int = option(1024, "Longest window learned positions allow.", _AT_LEAST_1)
+    pool: str = option("last", "How the forecast head pools the steps: last, mean or max.")
+
+    def __post_init__(self) -> None:
+        check(self, "SeriesTransformer ")
 
 
 class SeriesTransformer(nn.Module):
@@ -57,10 +63,6 @@ class SeriesTransformer(nn.Module):
         super().__init__()
         c = config
         check_head(c.task, c.pool, c.horizon, self.causal, "transformer")
-        check_pos(c.pos)
-        for name in ("in_channels", "out_features", "d_model", "n_layer", "n_head", "n_ctx"):
-            if getattr(c, name) < 1:
-                raise ConfigError(f"SeriesTransformer {name} must be >= 1, got {getattr(c, name)}")
         check_model(lambda: SeriesTransformer(config), "SeriesTransformer")
         self.config = config
         self.embed = nn.Linear(c.in_channels, c.d_model)

@@ -15,12 +15,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from reti.config import COUNT, FRACTION, check, option
 from reti.errors import ConfigError
 from reti.guards import check_model
 from reti.layers.causal import TemporalConvNet
 
 TASKS = ("forecast", "sequence", "classify")
 POOLS = ("last", "mean", "max")
+_AT_LEAST_1 = COUNT.says(">= 1")
 
 
 def check_head(task: str, pool: str, horizon: int, causal: bool, model: str) -> None:
@@ -70,15 +72,18 @@ class SeriesHead(nn.Module):
 class TCNConfig:
     """A TCN: ``levels`` residual blocks of ``channels`` filters, dilations 1, 2, 4, ..."""
 
-    in_channels: int = 1
-    out_features: int = 1
-    task: str = "forecast"
-    horizon: int = 1
-    channels: int = 64
-    levels: int = 4
-    kernel_size: int = 3
-    dropout: float = 0.0
-    pool: str = "last"
+    in_channels: int = option(1, "Features per time step.", _AT_LEAST_1)
+    out_features: int = option(1, "Outputs per forecast step, or classes.", _AT_LEAST_1)
+    task: str = option("forecast", "forecast (option A), sequence (option B) or classify.")
+    horizon: int = option(1, "Steps ahead to forecast.")
+    channels: int = option(64, "Filters of every level.", _AT_LEAST_1)
+    levels: int = option(4, "Residual blocks, with dilations 1, 2, 4, ...", _AT_LEAST_1)
+    kernel_size: int = option(3, "Kernel size of the causal convolutions.", _AT_LEAST_1)
+    dropout: float = option(0.0, "Dropout probability inside the blocks.", FRACTION)
+    pool: str = option("last", "How the forecast head pools the steps: last, mean or max.")
+
+    def __post_init__(self) -> None:
+        check(self, "TCN ")
 
 
 class TCN(nn.Module):
@@ -96,9 +101,6 @@ class TCN(nn.Module):
         super().__init__()
         c = config
         check_head(c.task, c.pool, c.horizon, self.causal, "tcn")
-        for name in ("in_channels", "out_features", "channels", "levels", "kernel_size"):
-            if getattr(c, name) < 1:
-                raise ConfigError(f"TCN {name} must be >= 1, got {getattr(c, name)}")
         check_model(lambda: TCN(config), "TCN")  # its weights must fit before they are made
         self.config = config
         self.body = TemporalConvNet(

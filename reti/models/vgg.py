@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from reti.errors import ConfigError
+from reti.config import BOOL, COUNT, FRACTION, OPTIONAL_BOOL, check, one_of, option
 from reti.layers import Dropout
+from reti.layers.dropout import MODES
 
 # Depth -> channels per conv, "M" = max pool (the paper's configurations A, B, D, E).
 VGG_LAYERS: dict[int, tuple[int | str, ...]] = {
@@ -32,18 +33,22 @@ VGG_LAYERS: dict[int, tuple[int | str, ...]] = {
     ),
 }
 SMALL_BELOW = 64  # image sizes under this get the small head
+_DEPTH = one_of(sorted(VGG_LAYERS))
 
 
 @dataclass
 class VGGConfig:
-    depth: int = 16
-    batch_norm: bool = False
-    num_classes: int = 1000
-    in_channels: int = 3
-    image_size: int = 224
-    dropout: float = 0.5
-    dropout_mode: str = "inverted"
-    small: bool | None = None  # None: small head when image_size < 64
+    depth: int = option(16, "Conv layers + 3: 11, 13, 16 or 19.", _DEPTH)
+    batch_norm: bool = option(False, "A BatchNorm after each conv.", BOOL)
+    num_classes: int = option(1000, "Class scores out.", COUNT)
+    in_channels: int = option(3, "Image channels.", COUNT)
+    image_size: int = option(224, "Image side in pixels.", COUNT)
+    dropout: float = option(0.5, "Dropout in the classifier head.", FRACTION)
+    dropout_mode: str = option("inverted", "inverted or standard (notes: Dropout).", one_of(MODES))
+    small: bool | None = option(None, "The small head (None: when image_size < 64).", OPTIONAL_BOOL)
+
+    def __post_init__(self) -> None:
+        check(self, "VGG ")
 
 
 class VGG(nn.Module):
@@ -54,13 +59,6 @@ class VGG(nn.Module):
 
     def __init__(self, config: VGGConfig):
         super().__init__()
-        if config.depth not in VGG_LAYERS:
-            raise ConfigError(f"VGG depth must be one of {sorted(VGG_LAYERS)}, got {config.depth}")
-        if config.num_classes < 1 or config.in_channels < 1 or config.image_size < 1:
-            raise ConfigError(
-                f"VGG needs num_classes, in_channels and image_size >= 1, got "
-                f"{config.num_classes}, {config.in_channels}, {config.image_size}"
-            )
         self.config = config
         small = config.image_size < SMALL_BELOW if config.small is None else config.small
         layers: list[nn.Module] = []

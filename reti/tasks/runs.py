@@ -11,7 +11,7 @@ folder) in ``model_config[<pipeline name>]``, so that ``--config RUN/config.json
 from __future__ import annotations
 
 import contextlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,6 @@ from reti.jsonio import read_json
 from reti.train import RunOptions, latest_checkpoint
 
 NOT_SAVED = ("out", "train")  # where a run goes and how it trains are not its settings
-
-
-def setting(default: Any, help: str, **kwargs: Any) -> Any:
-    """A config field with its one sentence of help (the CLI's ``--flag`` help)."""
-    return field(default=default, metadata={"help": help}, **kwargs)
 
 
 def settings(cfg: Any) -> dict[str, Any]:
@@ -78,4 +73,4 @@ def open_run(opts: RunOptions) -> contextlib.AbstractContextManager:
     return opts.folder()
 
 
-__all__ = ["RunMeta", "open_run", "read_run", "setting", "settings"]
+__all__ = ["RunMeta", "open_run", "read_run", "settings"]

@@ -24,18 +24,19 @@ import torch
 import torch.nn.functional as F
 from matplotlib.figure import Figure
 
+from reti.config import BOOL, COUNT, FRACTION, OPTIONAL_COUNT, TEXT, check, one_of, option
 from reti.data.fetch import fetch
 from reti.data.text import DECODE_ERRORS, load_text, windows
 from reti.errors import CheckpointError, ConfigError, DataError
 from reti.generate import SamplingConfig, generate
 from reti.guards import check_batch
 from reti.io import ensure_dir
-from reti.layers.position import check_pos
+from reti.layers.position import POSITIONS
 from reti.metrics import bits_per_byte
 from reti.models.gpt import GPT, GPTConfig
-from reti.runtime import make_generator, resolve_device, seed_everything, world
+from reti.runtime import make_generator, resolve_device, seeded, world
 from reti.tasks.contract import LoadedRun, PipelineBase
-from reti.tasks.runs import open_run, read_run, setting, settings
+from reti.tasks.runs import open_run, read_run, settings
 from reti.tokenize import TOKENIZER_FILE, Tokenizer, load_tokenizer
 from reti.tokenize.build import build_tokenizer, encode_text, parse_tokenizer
 from reti.train import (
@@ -49,6 +50,7 @@ from reti.train import (
     load_weights,
 )
 
+_OPTIONAL_COUNT = OPTIONAL_COUNT.says(">= 1 or None")  # the wording the CLI has always used
 SECTION = "text"  # where a run's config.json keeps the TextConfig (model_config["text"])
 # Text runs are step-budgeted (one epoch of every window of Shakespeare would be ~70k steps at
 # batch 64); an evaluation every 250 steps gives the 700-step demo GPT 3 validation points.
@@ -69,35 +71,35 @@ def text_train_config(**changes: Any) -> TrainConfig:
 class TextConfig:
     """Data, tokenizer and model of a language-model run, and how it trains (``train``)."""
 
-    data: str = setting("shakespeare", "The corpus: shakespeare, file:PATH or a path.")
-    tokenizer: str = setting(
-        "char", "The tokenizer: char, word, bpe:N (bpe = bpe:4096), gpt2 or a saved .json."
+    data: str = option("shakespeare", "The corpus: shakespeare, file:PATH or a path.", TEXT)
+    tokenizer: str = option(
+        "char", "The tokenizer: char, word, bpe:N (bpe = bpe:4096), gpt2 or a saved .json.", TEXT
     )
-    val_fraction: float = setting(0.1, "Fraction of the corpus held out for validation.")
-    max_chars: int | None = setting(None, "Use at most this many characters of each split.")
-    errors: str = setting(
-        "strict", "How to decode bytes that are not UTF-8: strict (an error), replace, ignore."
+    val_fraction: float = option(0.1, "Fraction of the corpus held out for validation.", FRACTION)
+    max_chars: int | None = option(
+        None, "Use at most this many characters of each split.", _OPTIONAL_COUNT
     )
-    n_ctx: int = setting(64, "Context length in tokens.")
-    n_layer: int = setting(4, "Transformer blocks.")
-    n_head: int = setting(4, "Attention heads per block.")
-    d_model: int = setting(128, "Width of the residual stream.")
-    dropout: float = setting(0.0, "Dropout probability.")
-    pos: str = setting("learned", "Positions: learned, sinusoidal, rope or alibi.")
-    tie_weights: bool = setting(True, "Share the token embedding with the output layer.")
-    val_windows: int | None = setting(256, "Validation windows per evaluation (none: all).")
-    out: str | None = setting(None, "The run folder (the CLI's default: runs/text).")
+    errors: str = option(
+        "strict",
+        "How to decode bytes that are not UTF-8: strict (an error), replace, ignore.",
+        one_of(DECODE_ERRORS, f"one of {list(DECODE_ERRORS)}"),
+    )
+    n_ctx: int = option(64, "Context length in tokens.", COUNT)
+    n_layer: int = option(4, "Transformer blocks.", COUNT)
+    n_head: int = option(4, "Attention heads per block.", COUNT)
+    d_model: int = option(128, "Width of the residual stream.", COUNT)
+    dropout: float = option(0.0, "Dropout probability.", FRACTION)
+    pos: str = option("learned", f"Positions: {', '.join(POSITIONS)}.", one_of(POSITIONS))
+    tie_weights: bool = option(True, "Share the token embedding with the output layer.", BOOL)
+    val_windows: int | None = option(
+        256, "Validation windows per evaluation (none: all).", _OPTIONAL_COUNT
+    )
+    out: str | None = option(None, "The run folder (the CLI's default: runs/text).")
     train: TrainConfig = field(default_factory=text_train_config)
 
     def __post_init__(self) -> None:
+        check(self)
         parse_tokenizer(self.tokenizer)
-        check_pos(self.pos)
-        if self.errors not in DECODE_ERRORS:
-            raise ConfigError(f"errors must be one of {list(DECODE_ERRORS)}, got {self.errors!r}")
-        for name in ("max_chars", "val_windows"):
-            value = getattr(self, name)
-            if value is not None and value < 1:
-                raise ConfigError(f"{name} must be >= 1 or None, got {value}")
 
     def gpt_config(self, vocab_size: int) -> GPTConfig:
         """The model part; GPTConfig validates the sizes."""
@@ -135,7 +137,8 @@ def train(
     control: RunControl | None = None,
 ) -> History:
     """Load the corpus, make the tokenizer, train a GPT into ``cfg.out`` (with its
-    ``tokenizer.json``). Seeded first: the same config gives the same weights. With ``resume``
+    ``tokenizer.json``). Seeded first: the same config gives the same weights (the global
+    generators are put back after, see ``reti.runtime.seeded``). With ``resume``
     the run's own tokenizer is reused and ``fit`` goes on from its latest checkpoint. Every
     setting is checked against the data before anything is written.
 
@@ -143,47 +146,47 @@ def train(
         DataError: an empty corpus or one shorter than the context.
     """
     tc = cfg.train
-    seed_everything(tc.seed)
-    resolve_device(tc.device)  # a bad device fails before the run folder is made
-    out = Path(cfg.out) if cfg.out is not None else None
-    if out is not None:
-        ensure_dir(out, create=False)
-    data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=tc.seed, errors=cfg.errors)
-    train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
-    if not train_text.strip():
-        raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
-    saved = out / TOKENIZER_FILE if out is not None else None
-    reuse = resume and saved is not None and saved.is_file()
-    if resume and out is not None and not reuse and latest_checkpoint(out) is not None:
-        raise CheckpointError(
-            f"cannot resume {str(out)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
-            "so it is not a `reti text` run"
-        )
-    tok = load_tokenizer(saved, _gpt2_files) if reuse else build_tokenizer(
-        cfg.tokenizer, train_text, _gpt2_files
-    )  # fmt: skip
-    gpt_cfg = cfg.gpt_config(tok.vocab_size)
-    train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), tc)
-    val_ids, val_xy = encode_text(tok, val_text), None
-    if len(val_ids) > cfg.n_ctx:
-        x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
-        val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
-    if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
-        tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
-    model = GPT(gpt_cfg)  # refuses weights that cannot fit
-    # one batch's activations must fit too (measured on the meta device, nothing allocated)
-    batch = min(tc.batch_size, len(train_xy[0]))
-    check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
-    opts = RunOptions(out, resume, overwrite, callbacks, control)
-    with open_run(opts):  # all checked: now write
-        if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
-            ensure_dir(out)
-            tok.save(saved)
-        return fit(
-            model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
-            model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
-            progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
+    with seeded(tc.seed):  # the run owns the global generators; they are put back
+        resolve_device(tc.device)  # a bad device fails before the run folder is made
+        out = Path(cfg.out) if cfg.out is not None else None
+        if out is not None:
+            ensure_dir(out, create=False)
+        data = load_text(cfg.data, val_fraction=cfg.val_fraction, seed=tc.seed, errors=cfg.errors)
+        train_text, val_text = data.train[: cfg.max_chars], data.val[: cfg.max_chars]
+        if not train_text.strip():
+            raise DataError(f"the text {cfg.data!r} is empty: nothing to train on")
+        saved = out / TOKENIZER_FILE if out is not None else None
+        reuse = resume and saved is not None and saved.is_file()
+        if resume and out is not None and not reuse and latest_checkpoint(out) is not None:
+            raise CheckpointError(
+                f"cannot resume {str(out)!r}: it has checkpoints but no {TOKENIZER_FILE}, "
+                "so it is not a `reti text` run"
+            )
+        tok = load_tokenizer(saved, _gpt2_files) if reuse else build_tokenizer(
+            cfg.tokenizer, train_text, _gpt2_files
         )  # fmt: skip
+        gpt_cfg = cfg.gpt_config(tok.vocab_size)
+        train_xy = _step_budget(windows(encode_text(tok, train_text), cfg.n_ctx, 1), tc)
+        val_ids, val_xy = encode_text(tok, val_text), None
+        if len(val_ids) > cfg.n_ctx:
+            x, y = windows(val_ids, cfg.n_ctx, cfg.n_ctx)
+            val_xy = (x[: cfg.val_windows], y[: cfg.val_windows])
+        if val_xy is None and getattr(tc, "eval_every", None):  # no validation text: nothing to
+            tc = replace(tc, eval_every=None)  # evaluate every N steps (the default asks for it)
+        model = GPT(gpt_cfg)  # refuses weights that cannot fit
+        # one batch's activations must fit too (measured on the meta device, nothing allocated)
+        batch = min(tc.batch_size, len(train_xy[0]))
+        check_batch(lambda: GPT(gpt_cfg), (cfg.n_ctx,), batch, "model 'gpt'", dtype=torch.long)
+        opts = RunOptions(out, resume, overwrite, callbacks, control)
+        with open_run(opts):  # all checked: now write
+            if saved is not None and not reuse and world()[0] == 0:  # rank 0 writes shared files
+                ensure_dir(out)
+                tok.save(saved)
+            return fit(
+                model, train_xy, tc, loss_fn=lm_loss, val=val_xy,
+                model_config={"gpt": asdict(gpt_cfg), SECTION: settings(cfg)},
+                progress_desc=f"text {cfg.tokenizer} {cfg.pos}", **vars(opts),
+            )  # fmt: skip
 
 
 def _run_root(path: Path) -> Path:

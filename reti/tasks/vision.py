@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from reti.augment import parse_spec, soft_cross_entropy
+from reti.config import FRACTION, OPTIONAL_COUNT, TEXT, check, one_of, option
 from reti.data.image_inputs import channel_stats, read_image_files
 from reti.data.images import ImageData, load_images
 from reti.errors import CheckpointError, ConfigError, DataError, ShapeError
@@ -29,9 +30,9 @@ from reti.io import META_FILE
 from reti.layers import recompute_bn_stats
 from reti.metrics import accuracy, confusion_matrix, sample_accuracy
 from reti.models.registry import build_model
-from reti.runtime import resolve_device, seed_everything
+from reti.runtime import resolve_device, seeded
 from reti.tasks.contract import LoadedRun, PipelineBase
-from reti.tasks.runs import open_run, read_run, setting, settings
+from reti.tasks.runs import open_run, read_run, settings
 from reti.train import (
     Callback,
     History,
@@ -46,39 +47,41 @@ from reti.viz import conv_feature_maps, save_confusion_matrix, save_feature_maps
 BN_STATS = ("moving", "population")
 DEMO_PATTERN = "[(CONV3@16-BN-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
 SECTION = "vision"  # where a run's config.json keeps the VisionConfig (model_config["vision"])
+_OPTIONAL_COUNT = OPTIONAL_COUNT.says(">= 1 (or None)")  # the wording the CLI has always used
 
 
 @dataclass
 class VisionConfig:
     """What to train: data spec, model name or pattern, and how (``train``: the trainer's)."""
 
-    data: str = setting(
+    data: str = option(
         "mnist",
         "The images: mnist, fashion-mnist, digits, mnist:PATH, cifar10:PATH, cifar100:PATH "
         "or folder:PATH.",
+        TEXT,
     )
-    model: str = setting("cnn", "A model name (see reti vision models) or a CNN pattern.")
-    out: str | None = setting(None, "The run folder (none: runs/vision/<model>).")
-    augment: str | None = setting(None, 'An augmentation spec, e.g. "crop(2),rotate(10)".')
-    label_smoothing: float = setting(0.0, "Label smoothing of the cross-entropy, in [0, 1).")
-    bn_stats: str = setting(
-        "moving", "Batch norm at inference: moving averages or recomputed population statistics."
+    model: str = option("cnn", "A model name (see reti vision models) or a CNN pattern.", TEXT)
+    out: str | None = option(None, "The run folder (none: runs/vision/<model>).")
+    augment: str | None = option(None, 'An augmentation spec, e.g. "crop(2),rotate(10)".')
+    label_smoothing: float = option(
+        0.0, "Label smoothing of the cross-entropy, in [0, 1).", FRACTION
     )
-    limit: int | None = setting(None, "Train on the first N training images only.")
-    test_limit: int | None = setting(
-        None, "Validate on the first N test images only (a faster curve; eval uses them all)."
+    bn_stats: str = option(
+        "moving",
+        "Batch norm at inference: moving averages or recomputed population statistics.",
+        one_of(BN_STATS),
+    )
+    limit: int | None = option(None, "Train on the first N training images only.", _OPTIONAL_COUNT)
+    test_limit: int | None = option(
+        None,
+        "Validate on the first N test images only (a faster curve; eval uses them all).",
+        _OPTIONAL_COUNT,
     )
     options: dict[str, Any] = field(default_factory=dict)  # model options, e.g. {"shortcut": "B"}
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        if self.bn_stats not in BN_STATS:
-            raise ConfigError(f"bn_stats must be one of {BN_STATS}, got {self.bn_stats!r}")
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ConfigError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        for name in ("limit", "test_limit"):
-            if getattr(self, name) is not None and getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1 (or None), got {getattr(self, name)}")
+        check(self)
 
 
 class ImageClassifier(nn.Module):
@@ -204,39 +207,41 @@ def train(
     control: RunControl | None = None,
 ) -> History:
     """Fit the model on the training split (test split as validation) into ``cfg.out``; return
-    the History. Seeded first: the same config gives the same weights, bit for bit on a CPU."""
-    seed_everything(cfg.train.seed)
-    data = load_data(cfg.data, cfg.limit, cfg.test_limit)
-    c, h, w = data.shape
-    if h != w:
-        raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
-    mean, std = channel_stats(data.train_x)
-    model_config = {
-        "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
-        "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
-        "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
-        "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
-    }  # fmt: skip
-    model = build_classifier(model_config)  # refuses weights that cannot fit
-    # one batch's activations must fit too (measured on the meta device, nothing allocated)
-    check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
-                f"model {cfg.model!r}")  # fmt: skip
-    if cfg.augment:
-        transform = parse_spec(cfg.augment, num_classes=len(data.classes))
-        loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))
-    else:
-        transform = None
-        loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
-    train_set = (to_float(data.train_x), data.train_y)
-    opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
-    finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
-    with open_run(opts):
-        return fit(
-            model, train_set, cfg.train, loss_fn=loss_fn, val=(to_float(data.test_x), data.test_y),
-            metrics={"accuracy": sample_accuracy}, batch_transform=transform,
-            model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
-            finish=finish, **vars(opts),
-        )  # fmt: skip
+    the History. Seeded first: the same config gives the same weights, bit for bit on a CPU; the
+    global generators are put back after (``reti.runtime.seeded``)."""
+    with seeded(cfg.train.seed):  # the run owns the global generators; they are put back
+        data = load_data(cfg.data, cfg.limit, cfg.test_limit)
+        c, h, w = data.shape
+        if h != w:
+            raise ShapeError(f"{cfg.data}: images must be square for the models here, got {h}x{w}")
+        mean, std = channel_stats(data.train_x)
+        model_config = {
+            "task": "vision", "model": cfg.model, "num_classes": len(data.classes),
+            "in_channels": c, "image_size": h, "options": dict(cfg.options), "mean": mean,
+            "std": std, "classes": [str(k) for k in data.classes], "data": cfg.data,
+            "bn_stats": cfg.bn_stats, SECTION: settings(cfg),
+        }  # fmt: skip
+        model = build_classifier(model_config)  # refuses weights that cannot fit
+        # one batch's activations must fit too (measured on the meta device, nothing allocated)
+        check_batch(lambda: build_classifier(model_config), (c, h, w), cfg.train.batch_size,
+                    f"model {cfg.model!r}")  # fmt: skip
+        if cfg.augment:
+            transform = parse_spec(cfg.augment, num_classes=len(data.classes))
+            loss_fn = _smoothed(soft_cross_entropy, cfg.label_smoothing, len(data.classes))
+        else:
+            transform = None
+            loss_fn = _smoothed(None, cfg.label_smoothing, len(data.classes))
+        train_set = (to_float(data.train_x), data.train_y)
+        opts = RunOptions(cfg.out, resume, overwrite, callbacks, control)
+        finish = population_bn(train_set[0]) if cfg.bn_stats == "population" else None
+        val = (to_float(data.test_x), data.test_y)
+        with open_run(opts):
+            return fit(
+                model, train_set, cfg.train, loss_fn=loss_fn, val=val,
+                metrics={"accuracy": sample_accuracy}, batch_transform=transform,
+                model_config=model_config, progress_desc=f"vision {cfg.model} on {cfg.data}",
+                finish=finish, **vars(opts),
+            )  # fmt: skip
 
 
 def _smoothed(soft_loss, smoothing: float, num_classes: int):

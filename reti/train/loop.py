@@ -125,7 +125,10 @@ def _fit(model, task: Task, cfg: TrainConfig, opts: RunOptions, model_config, de
         total_steps = min(total_steps, cfg.max_steps)
     factor = schedule_factor(cfg.schedule, total_steps, cfg.warmup_steps)
 
-    # the one seeding of a training process: dropout masks differ per rank, data order does not
+    # the training's own stream: dropout masks differ per rank, data order does not. Reseeded
+    # here (not restored): the weights a seed gives do not depend on how many draws the
+    # model's init took. Who calls fit holds reti.runtime.seeded around it (each pipeline
+    # does) to get the caller's generators back.
     seed_everything(cfg.seed + info.rank)
     if cfg.keep_cpu_memory and device.type == "cpu":
         keep_freed_memory()  # process-wide: later steps reuse freed buffers without page faults

@@ -14,11 +14,22 @@ from typing import Any
 import torch
 from torch import nn
 
-from reti.errors import ConfigError
+from reti.config import (
+    BOOL,
+    COUNT,
+    FRACTION,
+    NON_NEGATIVE,
+    OPTIONAL_COUNT,
+    check,
+    integer,
+    interval,
+    one_of,
+    option,
+)
 from reti.guards import check_batch
 from reti.layers import StandardScaler
 from reti.models.registry import SERIES_MODELS, build_series_model
-from reti.tasks.runs import setting, settings
+from reti.tasks.runs import settings
 from reti.train import History, RunOptions, TrainConfig, fit
 
 TASKS = ("forecast", "classify", "anomaly", "filter")
@@ -26,6 +37,7 @@ METHODS = ("direct", "rollout")  # option A multi-horizon head | option B + auto
 MODELS = tuple(SERIES_MODELS)
 DEFAULT_DATA = {"forecast": "co2", "classify": "GunPoint", "anomaly": "kdd-tsad-135",
                 "filter": "airline"}  # fmt: skip
+_AT_LEAST_1 = COUNT.says(">= 1")  # the wording the CLI has always used
 SECTION = "series"  # where a run's config.json keeps the SeriesConfig (model_config["series"])
 
 
@@ -33,61 +45,63 @@ SECTION = "series"  # where a run's config.json keeps the SeriesConfig (model_co
 class SeriesConfig:
     """What to learn from which series, with which model, and how (``train``: the trainer's)."""
 
-    task: str = setting("forecast", "The task: forecast, classify, anomaly or filter.")
-    data: str | None = setting(
+    task: str = option(
+        "forecast", "The task: forecast, classify, anomaly or filter.", one_of(TASKS)
+    )
+    data: str | None = option(
         None,
         "The series (see reti series data) or csv:PATH / ts:FOLDER; none: co2 to forecast, "
         "GunPoint to classify, kdd-tsad-135 for anomalies, airline to filter.",
     )
-    model: str = setting("tcn", "The network: tcn, fcn or transformer.")
-    method: str = setting(
+    model: str = option("tcn", "The network: tcn, fcn or transformer.", one_of(MODELS))
+    method: str = option(
         "direct",
         "Forecasting: direct (option A, a multi-step head) or rollout (option B, one step fed "
         "back).",
+        one_of(METHODS),
     )
-    compare: bool = setting(False, "Forecasting: also train the other method and compare.")
-    horizon: int = setting(12, "Steps ahead to forecast.")
-    window: int | None = setting(
-        None, "Input steps per sample (none: two seasons, at least 24 and the receptive field)."
+    compare: bool = option(False, "Forecasting: also train the other method and compare.", BOOL)
+    horizon: int = option(12, "Steps ahead to forecast.", _AT_LEAST_1)
+    window: int | None = option(
+        None,
+        "Input steps per sample (none: two seasons, at least 24 and the receptive field).",
+        integer(2).or_none().says(">= 2 or None"),
     )
-    stride: int = setting(1, "Steps between the starts of two training windows.")
-    columns: str | None = setting(None, "CSV value columns, comma-separated (none: all).")
-    time_column: str | None = setting(None, "The CSV column of time stamps.")
-    missing: str = setting(
+    stride: int = option(1, "Steps between the starts of two training windows.", _AT_LEAST_1)
+    columns: str | None = option(None, "CSV value columns, comma-separated (none: all).")
+    time_column: str | None = option(None, "The CSV column of time stamps.")
+    missing: str = option(
         "interpolate",
         "Missing values: interpolate them (the built-in co2 record has gaps) or refuse.",
     )
-    season: int | None = setting(None, "Seasonal period m (none: the data set's own).")
-    relative: bool = setting(
-        True, "Forecast the change from the window's last value (a trend may leave the range)."
+    season: int | None = option(
+        None, "Seasonal period m (none: the data set's own).", OPTIONAL_COUNT
     )
-    channels: int = setting(32, "Channels (width) of the network.")
-    levels: int = setting(4, "Levels (blocks) of the network.")
-    kernel_size: int = setting(3, "Kernel size of the convolutions.")
-    dropout: float = setting(0.0, "Dropout probability inside the network.")
-    val: float = setting(0.15, "Fraction of the series (in time order) for validation.")
-    test: float = setting(0.15, "Fraction of the series (the end) for the test scores.")
-    quantile: float = setting(
-        0.999, "Anomalies: flag errors above this quantile of the training errors."
+    relative: bool = option(
+        True,
+        "Forecast the change from the window's last value (a trend may leave the range).",
+        BOOL,
     )
-    noise: float = setting(0.5, "Filtering: std of the noise added to the scaled series.")
-    filter_width: int = setting(9, "Filtering: width of the learned filter (odd).")
-    out: str | None = setting(None, "The run folder (none: runs/series/<data>-<task>).")
+    channels: int = option(32, "Channels (width) of the network.", _AT_LEAST_1)
+    levels: int = option(4, "Levels (blocks) of the network.", _AT_LEAST_1)
+    kernel_size: int = option(3, "Kernel size of the convolutions.", _AT_LEAST_1)
+    dropout: float = option(0.0, "Dropout probability inside the network.", FRACTION)
+    val: float = option(0.15, "Fraction of the series (in time order) for validation.", FRACTION)
+    test: float = option(0.15, "Fraction of the series (the end) for the test scores.", FRACTION)
+    quantile: float = option(
+        0.999,
+        "Anomalies: flag errors above this quantile of the training errors.",
+        interval(0, 1, "(]"),
+    )
+    noise: float = option(
+        0.5, "Filtering: std of the noise added to the scaled series.", NON_NEGATIVE.says(">= 0")
+    )
+    filter_width: int = option(9, "Filtering: width of the learned filter (odd).", _AT_LEAST_1)
+    out: str | None = option(None, "The run folder (none: runs/series/<data>-<task>).")
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        for name, allowed in (("task", TASKS), ("method", METHODS), ("model", MODELS)):
-            if getattr(self, name) not in allowed:
-                raise ConfigError(f"{name} must be one of {allowed}, got {getattr(self, name)!r}")
-        for name in ("horizon", "stride", "channels", "levels", "kernel_size", "filter_width"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.window is not None and self.window < 2:
-            raise ConfigError(f"window must be >= 2 or None, got {self.window}")
-        if not 0.0 < self.quantile <= 1.0:
-            raise ConfigError(f"quantile must be in (0, 1], got {self.quantile}")
-        if self.noise < 0:
-            raise ConfigError(f"noise must be >= 0, got {self.noise}")
+        check(self)
         if self.data is None:
             self.data = DEFAULT_DATA[self.task]
 

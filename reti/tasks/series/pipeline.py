@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from reti.io import atomic_write_json
-from reti.runtime import seed_everything, world
+from reti.runtime import seeded, world
 from reti.tasks.contract import LoadedRun, PipelineBase
 from reti.tasks.runs import open_run
 from reti.tasks.series import anomaly, classify, filter, forecast
@@ -35,20 +35,22 @@ def run(
     control: RunControl | None = None,
 ) -> SeriesResult:
     """Train ``cfg.task`` and score it beside its baselines; seeded first, so the same config
-    gives the same weights and scores. With ``cfg.out`` the run lands there."""
-    seed_everything(cfg.train.seed)
-    out = Path(cfg.out) if cfg.out is not None else None
-    opts = RunOptions(out, resume, overwrite, callbacks, control)
-    with open_run(opts):
-        result = RUNNERS[cfg.task](cfg, opts)
-        if out is not None and world()[0] == 0:  # under torchrun, rank 0 writes the shared files
-            if result.trace is not None:
-                from reti.viz import anomaly_figure  # here: importing series loads no viz
+    gives the same weights and scores (the global generators are put back after, see
+    ``reti.runtime.seeded``). With ``cfg.out`` the run lands there."""
+    with seeded(cfg.train.seed):  # the run owns the global generators; they are put back
+        out = Path(cfg.out) if cfg.out is not None else None
+        opts = RunOptions(out, resume, overwrite, callbacks, control)
+        with open_run(opts):
+            result = RUNNERS[cfg.task](cfg, opts)
+            # under torchrun, rank 0 writes the shared files
+            if out is not None and world()[0] == 0:
+                if result.trace is not None:
+                    from reti.viz import anomaly_figure  # here: importing series loads no viz
 
-                fig = anomaly_figure(result.trace, result.data)
-                fig.savefig(out / ANOMALY_PNG, dpi=110, bbox_inches="tight")
-            atomic_write_json(out / RESULTS_FILE, result.as_dict())
-    return result
+                    fig = anomaly_figure(result.trace, result.data)
+                    fig.savefig(out / ANOMALY_PNG, dpi=110, bbox_inches="tight")
+                atomic_write_json(out / RESULTS_FILE, result.as_dict())
+        return result
 
 
 def train(
