@@ -134,6 +134,8 @@ def check_value(config: type | object, name: str, value: Any, label: str | None 
 
 
 NONE_WORDS = ("none", "null")
+TRUE_WORDS = ("true", "yes", "on", "1")
+FALSE_WORDS = ("false", "no", "off", "0")
 
 
 def field_types(config: type | object) -> dict[str, tuple[Any, bool]]:
@@ -167,6 +169,11 @@ def read_value(config: type | object, name: str, value: Any, label: str | None =
             return None
         if base is str:
             return value
+        if base is bool:  # bool("false") is True: words, not Python's truth
+            word = value.strip().lower()
+            if word in TRUE_WORDS + FALSE_WORDS:
+                return word in TRUE_WORDS
+            raise ConfigError(f"{label or name} must be true or false, got {value!r}")
         try:
             return base(value)
         except (TypeError, ValueError):

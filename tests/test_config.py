@@ -28,6 +28,7 @@ from reti.config import (
     one_of,
     option,
     parse_spec,
+    read_value,
 )
 from reti.errors import ConfigError, DataError
 from reti.generate import SamplingConfig
@@ -163,3 +164,17 @@ def test_parse_spec_with_a_default_reads_a_plain_path():
         "shakespeare",
         None,
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("true", True), ("On", True), ("1", True), ("false", False), (" no ", False), ("0", False)],
+)
+def test_a_boolean_setting_read_from_text_is_its_word_not_pythons_truth(text, expected):
+    # bool("false") is True in Python; a form's "false" must switch the setting off
+    assert read_value(TrainConfig, "quiet", text) is expected
+
+
+def test_a_boolean_setting_refuses_other_words():
+    with pytest.raises(ConfigError, match=r"^--quiet must be true or false, got 'maybe'$"):
+        read_value(TrainConfig, "quiet", "maybe", label="--quiet")
