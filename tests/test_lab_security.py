@@ -224,6 +224,31 @@ def test_the_queue_is_bounded_and_old_jobs_are_pruned(tmp_path):
     store.close()
 
 
+def test_closing_stops_the_running_job_joins_the_worker_and_keeps_the_line(tmp_path):
+    """Shutting the lab down while a job trains: the job stops at its next step, the worker
+    thread has ended when close returns (a thread still inside torch at exit aborts the
+    process), and the jobs still in line are not run but listed as interrupted next start."""
+    started = threading.Event()
+
+    def steps(job, emit):
+        started.set()
+        while not job.control.stop_requested:  # a training loop checks between steps
+            time.sleep(0.01)
+        return {"stopped_at": "a step"}
+
+    store = JobStore(tmp_path, {"steps": steps, "quick": lambda job, emit: {"ran": True}})
+    store.start()
+    running = store.submit("steps", {})
+    waiting = store.submit("quick", {})
+    assert started.wait(10)
+    store.close(wait=10)
+    assert not store.worker.is_alive()
+    assert running.status == "stopped" and waiting.status == "queued"
+    again = JobStore(tmp_path, {"steps": steps, "quick": lambda job, emit: {}})
+    assert again.jobs[waiting.id].status == "interrupted"
+    assert again.jobs[running.id].status == "stopped"
+
+
 def test_a_full_queue_is_a_429(tmp_path, monkeypatch):
     import reti.lab.app as app_module
 

@@ -11,6 +11,7 @@ status (507 when the lab folder cannot be written), never a traceback.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 from pathlib import Path
@@ -246,7 +247,7 @@ def _lifespan(lab: Lab):
     async def lifespan(app):
         lab.jobs.start()  # jobs run only while the server serves
         yield
-        lab.jobs.close()  # a running job stops at its next step
+        await asyncio.to_thread(lab.jobs.close)  # a running job stops at its next step
 
     return lifespan
 

@@ -112,10 +112,12 @@ class JobStore:
         self.lock = threading.Lock()
         self._load()
         self.worker: threading.Thread | None = None
+        self.closing = False
 
     def start(self) -> None:
         """Start the worker (the app's lifespan does, once the server is up)."""
         if self.worker is None or not self.worker.is_alive():
+            self.closing = False
             self.worker = threading.Thread(target=self._work, name="reti-lab-worker", daemon=True)
             self.worker.start()
 
@@ -207,17 +209,25 @@ class JobStore:
                 f"{self.max_queued} jobs already wait in line; stop one or wait for them"
             )
 
-    def close(self) -> None:
-        for job in self.jobs.values():
+    def close(self, wait: float = 30.0) -> None:
+        """Stop the worker: a running job stops after its step, queued jobs stay in line on disk
+        (the next start lists them as interrupted, to resume), and the worker is joined for up
+        to ``wait`` seconds, so that no thread is still inside torch when the process exits
+        (which aborts it: "terminate called without an active exception")."""
+        self.closing = True
+        for job in list(self.jobs.values()):
             if job.status == "running":
                 job.control.request_stop()
         self.queue.put(None)
+        worker = self.worker
+        if worker is not None and worker is not threading.current_thread():
+            worker.join(timeout=wait)
 
     def _work(self) -> None:
         """Run jobs in order until ``close``; nothing a job does can end this loop."""
         while True:
             job = self.queue.get()
-            if job is None:
+            if job is None or self.closing:
                 return
             try:
                 self._run(job)
