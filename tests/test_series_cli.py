@@ -145,3 +145,26 @@ def test_transformer_rollout_and_forecast_from_a_non_forecast_run(tmp_path, caps
     _fails(capsys, ["series", "forecast", "--checkpoint", filt], "holds a 'filter' model")
     _fails(capsys, ["series", "anomalies", "--data", f"csv:{path}", "--model", "fcn"], "causal")
     _fails(capsys, ["series", "anomalies", "--data", f"csv:{path}"], "need a column is_anomaly")
+
+
+@pytest.mark.parametrize("action, task", [("train", "forecast"), ("classify", "classify")])
+def test_the_cli_default_is_the_documented_recipe(action, task, tmp_path, monkeypatch):
+    """`reti series train` (and each task's shortcut) without flags runs SeriesConfig(): 150
+    epochs of batch 16 at lr 3e-3, the recipe docs/performance.md times to seasonal naive's
+    MASE (the trainer's own 1 epoch of batch 64 left airline's forecast worse than naive)."""
+    from reti.cli import series as cli_series
+    from reti.tasks import series
+
+    seen = []
+
+    def fake_run(cfg, **kwargs):
+        seen.append(cfg)
+        raise SystemExit(0)  # what was asked for is all this test needs
+
+    monkeypatch.setattr(cli_series.series, "run", fake_run)
+    with pytest.raises(SystemExit):
+        main(["series", action, "--out", str(tmp_path / "run")])
+    (cfg,) = seen
+    assert cfg == series.SeriesConfig(task=task, out=str(tmp_path / "run"))
+    t = cfg.train
+    assert (t.epochs, t.batch_size, t.lr, t.optimizer) == (150, 16, 3e-3, "adamw")
