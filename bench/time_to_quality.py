@@ -299,7 +299,7 @@ def run_series(args, overrides: dict) -> dict:
             f"series {data}",
             args,
             lambda seed, data=data, model=model: peers.tcn_peer(
-                data, seed, args.device, model, args.quick
+                data, seed, args.device, model, args.quick, args.peer_every
             ),
             lambda seed, data=data: series_reti(data, seed, args, overrides),
         )
@@ -391,11 +391,12 @@ def main() -> None:
     parser.add_argument("--reti", action="append", default=[], metavar="KEY=VALUE",
                         help="override a field of reti's recipe: its TrainConfig or the "
                         "pipeline config (pilots)")  # fmt: skip
-    parser.add_argument(
-        "--reti-only",
-        action="store_true",
-        help="time reti's side alone (vision, series: their targets are fixed)",
-    )
+    parser.add_argument("--peer-every", type=int, default=0,
+                        help="also score the series peer every N steps (0: each epoch, as "
+                        "its loop is written)")  # fmt: skip
+    parser.add_argument("--reti-only", action="store_true",
+                        help="time reti's side alone (vision, series: their targets are "
+                        "fixed)")  # fmt: skip
     parser.add_argument("--quick", action="store_true", help="smoke test: tiny runs, 1 round")
     parser.add_argument("--out", help="also write the JSON result to this file")
     args = parser.parse_args()

@@ -103,7 +103,7 @@ def _pipeline(path: tuple[str, ...], *argv: str):
     defaults = {
         "text": text.TEXT_TRAIN_DEFAULTS,
         "vision": vision.VISION_TRAIN_DEFAULTS,
-        "series": series.SERIES_TRAIN_DEFAULTS,
+        "series": series.SERIES_TRAIN_DEFAULTS[extra.get("task", "forecast")],
     }[path[0]]
     return pipeline_from_args(
         kind[path[0]], args, section=path[0], train_defaults=defaults, extra=extra
