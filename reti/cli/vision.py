@@ -1,7 +1,7 @@
 """`reti vision`: list models, train a CNN, evaluate it, predict image files, draw what it learnt.
 
 reti vision models --num-classes 10 --image-size 32
-reti vision train   (fastcnn on MNIST, the default recipe: 99.3% test accuracy in ~1.3 epochs)
+reti vision train   (fastcnn on MNIST, the default recipe: 99.3% test accuracy in 1.3-1.9 epochs)
 reti vision train --data mnist --model cnn --epochs 2 --out runs/vision/cnn
 reti vision train --config runs/vision/cnn/config.json --out runs/vision/again   (the same run)
 reti vision train --data digits --model "[(CONV3@16-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"

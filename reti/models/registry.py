@@ -32,7 +32,7 @@ SMALL_CNN = "CONV3@32-BN-RELU-POOL-[CONV3@64-BN-RELU]*2-POOL-CONV3@128-BN-RELU-G
 # The vision pipeline's default (reti.tasks.vision): a 5x5 stride-2 first conv, so no conv runs
 # at 28x28, two BN conv stages (32, 64 channels) with max pools, one hidden FC layer: ~2M
 # multiply-adds per MNIST image against SMALL_CNN's ~15M. With the pipeline's default recipe it
-# first reaches 99.3% MNIST test accuracy after about 1.5 epochs (docs/performance.md).
+# first reaches 99.3% MNIST test accuracy after 1.3-1.9 epochs (docs/performance.md).
 FAST_CNN = (
     "CONV5@16(stride=2)-BN-RELU-CONV3@32-BN-RELU-POOL-CONV3@64-BN-RELU-POOL-FC@128-RELU,SOFTMAX"
 )
