@@ -100,7 +100,11 @@ def _pipeline(path: tuple[str, ...], *argv: str):
     kind = {"vision": vision.VisionConfig, "series": series.SeriesConfig, "text": text.TextConfig}
     args = build_parser().parse_args([*path, *argv])
     extra = {"task": args.shortcut} if getattr(args, "shortcut", None) else {}
-    defaults = text.TEXT_TRAIN_DEFAULTS if path[0] == "text" else None
+    defaults = {
+        "text": text.TEXT_TRAIN_DEFAULTS,
+        "vision": vision.VISION_TRAIN_DEFAULTS,
+        "series": series.SERIES_TRAIN_DEFAULTS[extra.get("task", "forecast")],
+    }[path[0]]
     return pipeline_from_args(
         kind[path[0]], args, section=path[0], train_defaults=defaults, extra=extra
     )
@@ -109,7 +113,7 @@ def _pipeline(path: tuple[str, ...], *argv: str):
 def test_no_flag_defaults_of_the_train_commands():
     assert (_pipeline(("vision", "train")).data, _pipeline(("vision", "train")).model) == (
         "mnist",
-        "cnn",
+        "fastcnn",
     )
     forecast = _pipeline(("series", "train"))
     assert (forecast.task, forecast.data, forecast.missing) == ("forecast", "co2", "interpolate")
@@ -130,7 +134,7 @@ def test_no_flag_defaults_of_the_train_commands():
         (["series", "train"], "runs/series/co2-forecast"),  # co2's gaps: interpolated
         (["series", "classify"], "runs/series/GunPoint-classify"),
         (["series", "filter"], "runs/series/airline-filter"),
-        (["vision", "train", "--data", "digits"], "runs/vision/cnn"),  # mnist's test set: slow
+        (["vision", "train", "--data", "digits"], "runs/vision/fastcnn"),  # mnist's test: slow
         (["text", "train", "--max-chars", "5000"], "runs/text"),
     ],
 )

@@ -277,7 +277,6 @@ def test_a_lab_job_trains_what_its_command_trains(client, tmp_path):
 
     from reti.lab.runners import load_classifier
     from reti.tasks import vision as vt
-    from reti.train import TrainConfig
 
     params = {"data": "digits", "epochs": 1, "limit": 256, "batch_size": 32, "seed": 5,
               "model": "CONV3@8-RELU-DROPOUT(0.3)-POOL-FC@10,SOFTMAX"}  # fmt: skip
@@ -288,7 +287,9 @@ def test_a_lab_job_trains_what_its_command_trains(client, tmp_path):
     # what `reti vision train --data digits --model ... --epochs 1 --batch-size 32 --lr 0.003
     # --seed 5 --limit 256` runs (the job also logs, evaluates and checkpoints more often)
     assert "--epochs 1 --batch-size 32 --lr 0.003 --seed 5 --limit 256" in job["result"]["command"]
-    train = TrainConfig(epochs=1, batch_size=32, lr=0.003, seed=5, device="cpu", quiet=True)
+    train = vt.vision_train_config(
+        epochs=1, batch_size=32, lr=0.003, seed=5, device="cpu", quiet=True
+    )
     alone = vt.train(vt.VisionConfig(
         data="digits", model=params["model"], out=str(tmp_path / "alone"), limit=256, train=train
     ))  # fmt: skip

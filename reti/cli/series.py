@@ -40,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=lambda args: _usage(parser))
     for name, task in SHORTCUTS.items():
         p = actions.add_parser(name, help=HELP[name])
-        add_pipeline_args(p, series.SeriesConfig, group="series", skip=("task",) if task else ())
+        add_pipeline_args(
+            p, series.SeriesConfig, group="series", skip=("task",) if task else (),
+            train_defaults=series.SERIES_TRAIN_DEFAULTS[task or "forecast"],
+        )  # fmt: skip
         p.set_defaults(func=_train, shortcut=task)
     fc = actions.add_parser("forecast", help="forecast from a trained run: CSV + PNG")
     fc.add_argument("--checkpoint", required=True, help="A forecast run folder or checkpoint.")
@@ -61,7 +64,12 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     extra = {"task": args.shortcut} if args.shortcut else {}
-    cfg = pipeline_from_args(series.SeriesConfig, args, section=series.SECTION, extra=extra)
+    # the task (a shortcut's, --task or the --config file's) picks the training defaults
+    task = pipeline_from_args(series.SeriesConfig, args, section=series.SECTION, extra=extra).task
+    cfg = pipeline_from_args(
+        series.SeriesConfig, args, section=series.SECTION,
+        train_defaults=series.SERIES_TRAIN_DEFAULTS[task], extra=extra,
+    )  # fmt: skip
     if cfg.out is None:
         cfg.out = f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}"
     result = series.run(cfg, resume=args.resume, overwrite=args.overwrite)

@@ -1,6 +1,7 @@
 """`reti vision`: list models, train a CNN, evaluate it, predict image files, draw what it learnt.
 
 reti vision models --num-classes 10 --image-size 32
+reti vision train   (fastcnn on MNIST, the default recipe: 99.3% test accuracy in 1.3-1.9 epochs)
 reti vision train --data mnist --model cnn --epochs 2 --out runs/vision/cnn
 reti vision train --config runs/vision/cnn/config.json --out runs/vision/again   (the same run)
 reti vision train --data digits --model "[(CONV3@16-RELU)*2-POOL]*2-(FC@64-RELU)*1,SOFTMAX"
@@ -39,7 +40,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     models.set_defaults(func=_models)
 
     train = actions.add_parser("train", help="train a model (a name or a CNN pattern)")
-    add_pipeline_args(train, vision.VisionConfig, group="data and model")
+    add_pipeline_args(
+        train, vision.VisionConfig, group="data and model",
+        train_defaults=vision.VISION_TRAIN_DEFAULTS,
+    )  # fmt: skip
     train.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                        help="A model option, e.g. shortcut=B or "
                        "dropout_mode=standard.")  # fmt: skip
@@ -109,7 +113,10 @@ def _options(items: list[str]) -> dict:
 
 def _train(args: argparse.Namespace) -> int:
     extra = {"options": _options(args.option)} if args.option else {}
-    cfg = pipeline_from_args(vision.VisionConfig, args, section=vision.SECTION, extra=extra)
+    cfg = pipeline_from_args(
+        vision.VisionConfig, args, section=vision.SECTION,
+        train_defaults=vision.VISION_TRAIN_DEFAULTS, extra=extra,
+    )  # fmt: skip
     if cfg.out is None:
         cfg.out = f"runs/vision/{cfg.model if cfg.model in MODELS else 'pattern'}"
     history = vision.train(cfg, resume=args.resume, overwrite=args.overwrite)

@@ -70,7 +70,7 @@ def run(ctx: Context) -> SectionResult:
     for name, (formula, pattern) in models.items():
         cfg = VisionConfig(
             data=FOUNDATIONS_DATA, model=pattern, out=str(ctx.out / "foundations" / name),
-            limit=limit,
+            limit=limit, label_smoothing=0.0,
             train=TrainConfig(
                 epochs=epochs[name], batch_size=128, lr=2e-3, schedule="cosine",
                 weight_decay=1e-4, device=ctx.device, quiet=True, seed=0,

@@ -149,8 +149,8 @@ def run_dropout(job: Job, emit: Callable[[dict], None]) -> dict:
             quiet=True, checkpoint_every=steps_per_epoch, log_every=steps_per_epoch,
             eval_every=steps_per_epoch,
         )  # fmt: skip
-        cfg = vt.VisionConfig(
-            data=regime.data, model=pattern, out=str(out),
+        cfg = vt.VisionConfig(  # plain cross-entropy: the gap is dropout's alone
+            data=regime.data, model=pattern, out=str(out), label_smoothing=0.0,
             limit=p["limit"], test_limit=regime.test_limit, train=train,
         )  # fmt: skip
         if not (resume and curves[-1]["step"] >= p["epochs"] * steps_per_epoch):  # else: finished

@@ -110,7 +110,9 @@ def vision_config(job: Job) -> vt.VisionConfig:
     data = _data_spec(p["data"], _uploads(job))
     n_train = p["limit"] or len(vt.load_data(data).train_x)
     steps = -(-n_train // p["batch_size"]) * p["epochs"]
-    train = TrainConfig(
+    # the vision defaults under the job's own epochs, batch and lr: what the command it shows
+    # (`vision_command`) trains
+    train = vt.vision_train_config(
         epochs=p["epochs"], batch_size=p["batch_size"], lr=p["lr"], seed=p["seed"],
         device="cpu", quiet=True, checkpoint_every=max(1, steps // 4),
         log_every=max(1, steps // 20), eval_every=max(1, steps // 4),

@@ -11,12 +11,14 @@ from reti.tasks.series.common import (
     METHODS,
     MODELS,
     SECTION,
+    SERIES_TRAIN_DEFAULTS,
     TASKS,
     AnomalyTrace,
     SeriesConfig,
     SeriesModel,
     SeriesResult,
     build_net,
+    series_train_config,
 )
 from reti.tasks.series.filter import LearnedFilter
 from reti.tasks.series.forecast import forecast_from_run, load_run, predict, seasonal_naive
@@ -29,6 +31,7 @@ __all__ = [
     "PIPELINE",
     "RESULTS_FILE",
     "SECTION",
+    "SERIES_TRAIN_DEFAULTS",
     "TASKS",
     "AnomalyTrace",
     "LearnedFilter",
@@ -45,6 +48,7 @@ __all__ = [
     "predict",
     "run",
     "seasonal_naive",
+    "series_train_config",
     "train",
 ]
 
