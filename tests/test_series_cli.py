@@ -178,3 +178,13 @@ def test_the_cli_default_is_the_documented_recipe(argv, task, recipe, tmp_path, 
     assert (cfg.train.epochs, cfg.train.batch_size, cfg.train.lr) == recipe
     if task == "forecast":
         assert cfg == series.SeriesConfig(out=str(tmp_path / "run"))  # the API's default too
+
+
+@pytest.mark.parametrize("task", ["forecast", "classify", "anomaly", "filter"])
+def test_a_series_config_without_train_takes_its_tasks_defaults(task):
+    from reti.tasks import series
+
+    cfg = series.SeriesConfig(task=task)
+    assert cfg.train == series.series_train_config(task)
+    mine = series.series_train_config(task, epochs=2)
+    assert series.SeriesConfig(task=task, train=mine).train is mine  # a given one is kept

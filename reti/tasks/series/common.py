@@ -56,9 +56,9 @@ SERIES_TRAIN_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 def series_train_config(task: str = "forecast", **changes: Any) -> TrainConfig:
-    """TrainConfig with ``task``'s defaults, then ``changes``. ``SeriesConfig()`` trains with
-    the forecasting ones (its default task); give another task its own:
-    ``SeriesConfig(task="classify", train=series_train_config("classify"))``."""
+    """TrainConfig with ``task``'s defaults, then ``changes``. A ``SeriesConfig`` made without
+    ``train`` takes its task's: ``SeriesConfig(task="classify")`` trains as
+    ``reti series classify`` does."""
     if task not in SERIES_TRAIN_DEFAULTS:
         raise ConfigError(f"task must be one of {list(SERIES_TRAIN_DEFAULTS)}, got {task!r}")
     return TrainConfig(**{**SERIES_TRAIN_DEFAULTS[task], **changes})
@@ -121,12 +121,14 @@ class SeriesConfig:
     )
     filter_width: int = option(9, "Filtering: width of the learned filter (odd).", _AT_LEAST_1)
     out: str | None = option(None, "The run folder (none: runs/series/<data>-<task>).")
-    train: TrainConfig = field(default_factory=series_train_config)
+    train: TrainConfig | None = None  # None: the task's training defaults (set after init)
 
     def __post_init__(self) -> None:
         check(self)
         if self.data is None:
             self.data = DEFAULT_DATA[self.task]
+        if self.train is None:  # SeriesConfig(task="classify") trains as `reti series classify`
+            self.train = series_train_config(self.task)
 
     @property
     def column_list(self) -> list[str] | None:
