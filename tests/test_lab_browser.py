@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from lab_page_checks import WIDE, english_strings, finish
+from lab_page_checks import WIDE, check_italian, english_strings, finish
 
 pytestmark = pytest.mark.browser
 
@@ -177,6 +177,20 @@ def test_cnn_bad_pattern_shows_its_column_then_trains(page, english):
     assert page.locator("#probs rect.best").count() == 1
     assert page.locator("#seen").is_visible()  # what the net receives, beside the result
     finish(page, "cnn", page.artifacts, english)
+
+
+def test_a_pattern_error_reads_in_the_pages_language(page, english):
+    _open(page, "cnn")
+    page.locator("#network .block").nth(3).wait_for()
+    page.click("#lang-toggle")
+    page.wait_for_function("document.body.dataset.lang === 'it'")
+    page.bad_input_sent = True
+    page.fill("#pattern", "CONV3@8-RELU-FC")
+    page.wait_for_function("document.getElementById('pattern-error').dataset.column === '16'")
+    shown = page.inner_text("#pattern-error").splitlines()[1]
+    assert shown.endswith("colonna 16: FC vuole '@dimensione', per esempio FC@128"), shown
+    check_italian(page, "cnn-pattern-error", english)
+    page.evaluate("localStorage.clear()")
 
 
 def test_dropout_slider_changes_the_standard_eval_mean(page, english):

@@ -25,7 +25,7 @@ async function parsePattern() {
     const d = e.data || {};
     if (d.column) {
       $("pattern-error").textContent = model + "\n" + " ".repeat(d.column - 1) + "^ " +
-        lab.t("lab.cnn.column") + " " + d.column + ": " + d.message;
+        lab.t("lab.cnn.column") + " " + d.column + ": " + lab.patternText(d.message);
       $("pattern-error").dataset.column = d.column;
     } else {
       lab.showError($("pattern-error"), e);

@@ -37,11 +37,56 @@ lab.ERRORS = [
   [/^Failed to fetch|NetworkError/, "lab.err.network"],
 ];
 
+// The CNN pattern parser's messages (reti.models.pattern), as catalogue keys: the page shows
+// them in its language; a message not listed stays as the server wrote it.
+lab.PATTERN_ERRORS = [
+  [/^malformed number (.+)$/, "lab.perr.number"],
+  [/^number of (\d+) digits; at most (\d+)$/, "lab.perr.digits"],
+  [/^unexpected character (.+)$/, "lab.perr.char"],
+  [/^empty pattern; expected a layer such as (\S+)$/, "lab.perr.empty"],
+  [/^expected SOFTMAX after ','$/, "lab.perr.softmax"],
+  [/^unexpected (.+); expected '-', ',SOFTMAX' or the end$/, "lab.perr.end"],
+  [/^expected a layer or a group, got the end$/, "lab.perr.layer_end"],
+  [/^expected a layer or a group, got (.+)$/, "lab.perr.layer"],
+  [/^'\?' marks an optional layer in the notes' template; write or drop it$/, "lab.perr.optional"],
+  [/^expected a whole repeat count after '\*'$/, "lab.perr.repeat"],
+  [/^repeat count must be in \[1, (\d+)\], got (.+)$/, "lab.perr.repeat_range"],
+  [/^groups nested more than (\d+) deep$/, "lab.perr.nested"],
+  [/^missing (.+) \(the (.+) of column (\d+) is not closed\)$/, "lab.perr.unclosed"],
+  [/^unknown layer (.+); known layers: (.+)$/, "lab.perr.unknown"],
+  [/^expected a whole size after '@' in (\S+)$/, "lab.perr.size"],
+  [/^(\S+) takes no '@size'$/, "lab.perr.no_size"],
+  [/^(\S+) size must be >= 1, got (.+)$/, "lab.perr.size_min"],
+  [/^FC needs '@size', e\.g\. FC@128$/, "lab.perr.fc"],
+  [/^DROPOUT needs its rate, e\.g\. (.+)$/, "lab.perr.dropout_rate"],
+  [/^(\S+) takes no kernel size$/, "lab.perr.no_kernel"],
+  [/^expected a whole kernel width after 'x', e\.g\. 3x3$/, "lab.perr.kernel_width"],
+  [/^unexpected (.+) after the kernel; expected e\.g\. 3x3$/, "lab.perr.after_kernel"],
+  [/^(\S+) kernel must be >= 1, got (.+)$/, "lab.perr.kernel_min"],
+  [/^(\S+) takes no arguments$/, "lab.perr.no_args"],
+  [/^(\S+) has no option (.+); options: (.+)$/, "lab.perr.no_option"],
+  [/^(\S+) takes at most (\d+) arguments$/, "lab.perr.max_args"],
+  [/^(\S+) option (.+) given twice$/, "lab.perr.twice"],
+  [/^expected ',' or '\)' to close '\(' opened at column (\d+)$/, "lab.perr.close"],
+  [/^DROPOUT mode must be one of (.+)$/, "lab.perr.dropout_mode"],
+  [/^DROPOUT p must be a number in \[0, 1\), got (.+)$/, "lab.perr.dropout_p"],
+  [/^(\S+) (\S+) must be a whole number >= (\d+), got (.+)$/, "lab.perr.whole"],
+];
+
+lab.patternText = function (message) {
+  for (const [re, key] of lab.PATTERN_ERRORS) {
+    const m = String(message).match(re);
+    if (m) return lab.t(key).replace(/\{(\d)\}/g, (_, k) => m[Number(k) + 1] || "");
+  }
+  return message;
+};
+
 lab.errorText = function (err) {
   const message = err ? String(err.message || err) : "";
   if (!message) return "";
   for (const [re, key] of lab.ERRORS) {
     const m = message.match(re);
+    if (m && key === "lab.err.column") m[2] = lab.patternText(m[2]);
     if (m) return lab.t(key).replace(/\{(\d)\}/g, (_, k) => m[Number(k) + 1] || "");
   }
   return lab.t("lab.err.server") + " " + message;
