@@ -17,6 +17,7 @@ settings in ``model_config[<pipeline>]``), which runs that run again.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from dataclasses import MISSING, fields, is_dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -207,11 +208,16 @@ def pipeline_from_args(
     args: argparse.Namespace,
     *,
     section: str,
-    train_defaults: dict[str, Any] | None = None,
+    train_defaults: dict[str, Any] | Callable[[T], dict[str, Any]] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> T:
     """A pipeline config (with its ``train`` TrainConfig) from ``--config`` and the flags: a
-    run's config.json gives back the model, data and training settings it ran with."""
+    run's config.json gives back the model, data and training settings it ran with.
+    ``train_defaults`` may depend on the pipeline's settings (a series task picks its recipe):
+    then it is called with the config read without them."""
+    if callable(train_defaults):
+        first = config_from_args(cls, args, section=section, others=(TrainConfig,), extra=extra)
+        train_defaults = train_defaults(first)
     train = config_from_args(TrainConfig, args, defaults=train_defaults, others=(cls,))
     return config_from_args(
         cls, args, section=section, others=(TrainConfig,), extra={**(extra or {}), "train": train}

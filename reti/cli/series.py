@@ -64,11 +64,9 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     extra = {"task": args.shortcut} if args.shortcut else {}
-    # the task (a shortcut's, --task or the --config file's) picks the training defaults
-    task = pipeline_from_args(series.SeriesConfig, args, section=series.SECTION, extra=extra).task
-    cfg = pipeline_from_args(
+    cfg = pipeline_from_args(  # the task (a shortcut's, --task or the file's) picks the recipe
         series.SeriesConfig, args, section=series.SECTION,
-        train_defaults=series.SERIES_TRAIN_DEFAULTS[task], extra=extra,
+        train_defaults=lambda first: series.SERIES_TRAIN_DEFAULTS[first.task], extra=extra,
     )  # fmt: skip
     if cfg.out is None:
         cfg.out = f"runs/series/{cfg.data.replace(':', '_').replace('/', '_')}-{cfg.task}"
