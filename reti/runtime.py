@@ -71,10 +71,11 @@ def seeded(seed: int) -> Iterator[torch.Generator]:
     it: Python's, NumPy's and torch's global ones (CPU, and every CUDA device already in use).
 
     The one owner of the global generators in reti: torch's ``nn`` init and ``F.dropout`` take
-    no generator, so a run must seed the global one; each pipeline run and each training
-    (``fit``) holds it seeded only while it runs, so a caller (the lab's worker thread, a test,
-    a notebook) finds its own random stream where it left it. Yields the CPU generator of
-    ``seed_everything``.
+    no generator, so a run must seed the global one; each pipeline run (and each lab job that
+    trains outside one) holds it seeded only while it runs, so a caller (the lab's worker
+    thread, a test, a notebook) finds its own random stream where it left it. Inside it,
+    ``fit`` reseeds with ``seed + rank`` before its first step (dropout differs per rank).
+    Yields the CPU generator of ``seed_everything``.
 
     Raises:
         ConfigError: a seed that is not an integer >= 0.
